@@ -1,0 +1,46 @@
+// Names and order of the per-example activation statistics the engine computes (the C++
+// reduction in src/engine/native/ActivationReducer.cpp writes them in this order; the addon
+// loader checks both lists agree). Definitions follow scipy.stats' defaults:
+//   mean, variance (population, /n), skewness m3/m2^1.5, kurtosis (excess) m4/m2^2 - 3,
+// plus the massive-activation criteria of Sun et al. (2024).
+
+export const activationStatistics = [
+  'mean',
+  'variance',
+  'skewness',
+  'kurtosis',
+  'max_abs',
+  'median_abs',
+  'max_over_median',
+  'top_dim',
+  'massive_100',
+  'massive_1000x',
+] as const;
+export type ActivationStatistic = (typeof activationStatistics)[number];
+
+/**
+ * How a span's [tokens, d_model] activations are pooled before a statistic is taken:
+ * `all` — every token × dimension value; `token-mean` — the statistic of each token's vector,
+ * averaged over tokens (top_dim: the most frequent per-token top dimension); `last` — the last
+ * token's vector.
+ */
+export const poolings = ['all', 'token-mean', 'last'] as const;
+export type Pooling = (typeof poolings)[number];
+
+/** Statistics of one example: [layer][pooling][statistic], flattened layer-major. */
+export interface ExampleStatistics {
+  readonly example: number;
+  readonly layers: number;
+  readonly values: Float64Array;
+}
+
+export function statisticValue(
+  stats: ExampleStatistics,
+  layer: number,
+  pooling: Pooling,
+  statistic: ActivationStatistic,
+): number {
+  const p = poolings.indexOf(pooling);
+  const s = activationStatistics.indexOf(statistic);
+  return stats.values[(layer * poolings.length + p) * activationStatistics.length + s]!;
+}

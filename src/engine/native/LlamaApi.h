@@ -1,0 +1,58 @@
+// Function table for the llama.cpp/ggml shared libraries that node-llama-cpp already loaded.
+// We never link against one libllama at build time: node-llama-cpp's getLlama() picks the CPU,
+// CUDA, Vulkan or Metal variant at run time, and we bind to whichever one is in the process, so
+// the tap and node-llama-cpp share one copy of llama.cpp and its backends.
+#pragma once
+
+#include <string>
+
+#include "ggml-backend.h"
+#include "ggml.h"
+#include "llama.h"
+
+namespace icl {
+
+struct LlamaApi {
+    std::string llamaPath;
+    std::string ggmlBasePath;
+
+    decltype(&llama_backend_init) backend_init = nullptr;
+    decltype(&llama_model_default_params) model_default_params = nullptr;
+    decltype(&llama_context_default_params) context_default_params = nullptr;
+    decltype(&llama_model_load_from_file) model_load_from_file = nullptr;
+    decltype(&llama_model_free) model_free = nullptr;
+    decltype(&llama_init_from_model) init_from_model = nullptr;
+    decltype(&llama_free) free_context = nullptr;
+    decltype(&llama_n_ctx) n_ctx = nullptr;
+    decltype(&llama_model_n_layer) model_n_layer = nullptr;
+    decltype(&llama_model_n_embd) model_n_embd = nullptr;
+    decltype(&llama_model_get_vocab) model_get_vocab = nullptr;
+    decltype(&llama_model_meta_val_str) model_meta_val_str = nullptr;
+    decltype(&llama_model_desc) model_desc = nullptr;
+    decltype(&llama_model_size) model_size = nullptr;
+    decltype(&llama_model_n_params) model_n_params = nullptr;
+    decltype(&llama_vocab_n_tokens) vocab_n_tokens = nullptr;
+    decltype(&llama_vocab_bos) vocab_bos = nullptr;
+    decltype(&llama_vocab_get_add_bos) vocab_get_add_bos = nullptr;
+    decltype(&llama_tokenize) tokenize = nullptr;
+    decltype(&llama_decode) decode = nullptr;
+    decltype(&llama_get_memory) get_memory = nullptr;
+    decltype(&llama_memory_clear) memory_clear = nullptr;
+    decltype(&llama_get_logits_ith) get_logits_ith = nullptr;
+    decltype(&llama_set_abort_callback) set_abort_callback = nullptr;
+    decltype(&llama_synchronize) synchronize = nullptr;
+
+    decltype(&ggml_backend_tensor_get) backend_tensor_get = nullptr;
+    decltype(&ggml_backend_buffer_is_host) backend_buffer_is_host = nullptr;
+    decltype(&ggml_backend_dev_count) backend_dev_count = nullptr;
+    decltype(&ggml_backend_load_all_from_path) backend_load_all_from_path = nullptr;
+};
+
+// Binds to the libllama and libggml-base already mapped into this process. Throws
+// std::runtime_error with a message for the user when they are not loaded or lack a symbol.
+const LlamaApi & bindLoadedLlama();
+
+// The bound table; only valid after bindLoadedLlama() succeeded.
+const LlamaApi & llamaApi();
+
+}  // namespace icl
