@@ -1,0 +1,14 @@
+// `icl-lab`: the headless CLI. Each command file parses its options and calls core or engine code.
+import { Command } from 'commander';
+import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
+import { registerExtractCommand } from './extract.js';
+import { registerMakeModelCommand } from './makeModel.js';
+
+const program = new Command('icl-lab')
+  .description('ICL Activation Lab: MLP activations of local GGUF models for in-context example selection')
+  .version(`icl-lab ${engineVersion} (node-llama-cpp ${nodeLlamaCppVersion}, llama.cpp ${llamaCppRelease})`, '-v, --version');
+
+registerMakeModelCommand(program);
+registerExtractCommand(program);
+
+await program.parseAsync(process.argv);

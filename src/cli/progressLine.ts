@@ -1,0 +1,38 @@
+// A one-line progress report on stderr: done/total, rate and ETA. Redrawn in place on a terminal,
+// printed at most every few seconds otherwise (logs of remote jobs).
+
+export class ProgressLine {
+  private lastPrint = 0;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly label: string,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {}
+
+  update(done: number, total: number, tokens: number): void {
+    const now = performance.now();
+    const interactive = this.stream.isTTY === true;
+    if (done < total && now - this.lastPrint < (interactive ? 200 : 5000)) return;
+    this.lastPrint = now;
+    const seconds = (now - this.started) / 1000;
+    const rate = done / Math.max(seconds, 1e-9);
+    const eta = done > 0 ? (total - done) / rate : NaN;
+    const line =
+      `${this.label} ${done}/${total} examples  ${(tokens / Math.max(seconds, 1e-9)).toFixed(1)} tok/s  ` +
+      `${rate.toFixed(2)} ex/s  ETA ${formatDuration(eta)}`;
+    this.stream.write(interactive ? `\r${line}\x1b[K` : `${line}\n`);
+  }
+
+  finish(): void {
+    if (this.stream.isTTY) this.stream.write('\n');
+  }
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

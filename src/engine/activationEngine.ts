@@ -1,0 +1,311 @@
+// The engine itself, in-process: node-llama-cpp picks the llama.cpp build for this machine and
+// reads GGUF metadata; our native tap loads the model once and captures MLP outputs. The engine
+// server (server.ts) exposes this over JSON-RPC; only engine processes and tests construct it.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GgufFileType, getLlama, LlamaLogLevel, readGgufFileInfo, type Llama } from 'node-llama-cpp';
+import type { MaskStrategy } from '../core/masks.js';
+import { tensorRuleFor } from '../core/sites.js';
+import { activationStatistics, poolings } from '../core/stats/activationStatistics.js';
+import { encodeNpyFloat32 } from '../core/format/npy.js';
+import { loadAddon, type NativeTapContext, type NativeTapModel, type WindowResult } from './addon.js';
+import { planWindows, type SpanRequest } from './windowPlanner.js';
+import { EngineError, type ExtractionProgress, type ExtractionSummary, type GpuChoice, type ModelInfo } from './protocol.js';
+
+export interface ExtractionExample {
+  readonly example: number;
+  readonly text: string;
+  /** in-context mask: the demonstrations placed before this example, in order. */
+  readonly demonstrations?: readonly string[];
+}
+
+export interface ExtractionOptions {
+  readonly mask: MaskStrategy;
+  readonly prefix?: string;
+  /** Placed between demonstrations and before the example in the in-context mask. */
+  readonly separator?: string;
+  readonly contextSize: number;
+  readonly batchSize: number;
+  readonly maxSequences: number;
+  readonly threads: number;
+  readonly exact: boolean;
+  /** Examples whose raw MLP outputs are kept (returned, and written to rawDir if given). */
+  readonly rawExamples?: readonly number[] | 'all';
+  /** Write `<example>_L<layer>.npy` files (float32 [span tokens, n_embd]) here. */
+  readonly rawDir?: string;
+}
+
+export interface ExtractedExample {
+  readonly example: number;
+  readonly spanTokens: number;
+  /** [layer][pooling][statistic] */
+  readonly stats: Float64Array;
+  /** [layer][span token][n_embd] when raw activations were kept. */
+  readonly raw?: Float32Array;
+}
+
+export interface CancellationSignal {
+  readonly isCancellationRequested: boolean;
+  onCancellationRequested(listener: () => void): { dispose(): void };
+}
+
+export class ActivationEngine {
+  private model: NativeTapModel | undefined;
+  private modelInfo: ModelInfo | undefined;
+  private readonly recentLog: string[] = [];
+
+  private constructor(private readonly llama: Llama) {}
+
+  static async create(gpu: GpuChoice = 'auto', log?: (level: string, message: string) => void): Promise<ActivationEngine> {
+    let engine: ActivationEngine | undefined;
+    let llama: Llama;
+    try {
+      llama = await getLlama({
+        gpu: gpu === 'cpu' ? false : gpu,
+        logLevel: LlamaLogLevel.warn,
+        logger: (level, message) => {
+          engine?.remember(level, message);
+          log?.(level, message);
+        },
+      });
+    } catch (error) {
+      throw new EngineError('gpu-unavailable', `cannot start llama.cpp with gpu "${gpu}": ${(error as Error).message}`);
+    }
+    engine = new ActivationEngine(llama);
+    loadAddon().bindLlama();
+    return engine;
+  }
+
+  get gpu(): string {
+    return this.llama.gpu === false ? 'cpu' : this.llama.gpu;
+  }
+
+  get loadedModel(): ModelInfo | undefined {
+    return this.modelInfo;
+  }
+
+  private remember(level: string, message: string): void {
+    if (level !== 'error' && level !== 'warn' && level !== 'fatal') return;
+    this.recentLog.push(message.trim());
+    if (this.recentLog.length > 20) this.recentLog.shift();
+  }
+
+  async loadModel(modelPath: string): Promise<ModelInfo> {
+    const file = path.resolve(modelPath);
+    const fileStat = await stat(file).catch(() => undefined);
+    if (!fileStat?.isFile()) throw new EngineError('model-not-found', `model file not found: ${file}`, { file });
+    await assertGgufMagic(file);
+    let ggufInfo;
+    try {
+      ggufInfo = await readGgufFileInfo(file, { logWarnings: false, ignoreKeys: ['tokenizer.ggml.tokens', 'tokenizer.ggml.merges', 'tokenizer.ggml.token_type', 'tokenizer.ggml.scores'] });
+    } catch (error) {
+      throw new EngineError('model-invalid', `${file}: not a readable GGUF model (${(error as Error).message})`, { file });
+    }
+    const lastTensorStart = (ggufInfo.tensorInfo ?? []).reduce((max, t) => Math.max(max, Number(t.fileOffset)), 0);
+    if (lastTensorStart >= fileStat.size) {
+      throw new EngineError('model-truncated', `${file}: the file is truncated (${fileStat.size} bytes, tensor data expected past byte ${lastTensorStart})`, { file });
+    }
+
+    this.unloadModel();
+    this.recentLog.length = 0;
+    let model: NativeTapModel;
+    try {
+      model = await loadAddon().TapModel.load(file, { gpuLayers: this.llama.gpu === false ? 0 : -1 });
+    } catch (error) {
+      const detail = this.recentLog.length > 0 ? `: ${this.recentLog.join(' | ')}` : '';
+      throw new EngineError('model-invalid', `${(error as Error).message}${detail}`, { file });
+    }
+    const native = model.info();
+    const fileType = (ggufInfo.metadata.general as { file_type?: number } | undefined)?.file_type;
+    this.model = model;
+    this.modelInfo = {
+      path: file,
+      architecture: native.architecture,
+      description: native.description,
+      layers: native.layers,
+      embeddingLength: native.embeddingLength,
+      vocabularySize: native.vocabularySize,
+      parameters: native.parameters,
+      quantization: fileType === undefined ? 'unknown' : (GgufFileType[fileType] ?? `file_type ${fileType}`),
+      fileBytes: fileStat.size,
+      addBos: native.addBos,
+      gpu: this.gpu,
+      llamaLibrary: native.llamaLibrary,
+    };
+    return this.modelInfo;
+  }
+
+  unloadModel(): void {
+    this.model?.dispose();
+    this.model = undefined;
+    this.modelInfo = undefined;
+  }
+
+  tokenize(text: string, addSpecial = false): Int32Array {
+    return this.requireModel().tokenize(text, addSpecial, false);
+  }
+
+  private requireModel(): NativeTapModel {
+    if (!this.model) throw new EngineError('no-model', 'no model is loaded: call model/load first');
+    return this.model;
+  }
+
+  /**
+   * Captures the MLP output of every layer for each example's own tokens and reduces it.
+   * Results arrive through onExample in input order as each window finishes, so a cancelled or
+   * failed run keeps everything before it.
+   */
+  async extract(
+    examples: readonly ExtractionExample[],
+    options: ExtractionOptions,
+    onExample: (result: ExtractedExample) => void,
+    onProgress: (progress: ExtractionProgress) => void,
+    cancel?: CancellationSignal,
+  ): Promise<ExtractionSummary> {
+    const model = this.requireModel();
+    const info = this.modelInfo!;
+    const started = performance.now();
+    const requests = this.buildRequests(model, examples, options);
+    const shared = this.sharedTokens(model, options);
+    // Check every example fits before decoding anything: the error names them all.
+    const tooLong = requests.filter((r) => shared.length + r.leading.length + r.span.length > options.contextSize);
+    if (tooLong.length > 0) {
+      const names = tooLong.slice(0, 5).map((r) => `example ${r.example} (${shared.length + r.leading.length + r.span.length} tokens)`);
+      throw new EngineError(
+        'text-too-long',
+        `${names.join(', ')}${tooLong.length > 5 ? ` and ${tooLong.length - 5} more` : ''} exceed${tooLong.length === 1 ? 's' : ''} the context size of ${options.contextSize} tokens`,
+        { examples: tooLong.map((r) => r.example) },
+      );
+    }
+
+    const rule = tensorRuleFor('mlp_out', info.architecture);
+    const context = model.createContext({
+      contextSize: options.contextSize,
+      batchSize: options.batchSize,
+      maxSequences: Math.min(options.maxSequences, 256),
+      threads: options.threads,
+      exact: options.exact,
+      tensorPrefix: rule.tensorPrefix,
+    });
+    const cancelListener = cancel?.onCancellationRequested(() => context.cancel());
+    let done = 0;
+    let tokens = 0;
+    let windows = 0;
+    let decodeMs = 0;
+    let reduceMs = 0;
+    const statsPerSpan = info.layers * poolings.length * activationStatistics.length;
+    try {
+      if (options.rawDir) await mkdir(options.rawDir, { recursive: true });
+      for (const window of planWindows(shared, requests, { contextSize: options.contextSize, maxSequences: Math.min(options.maxSequences, 256) })) {
+        if (cancel?.isCancellationRequested) throw new EngineError('cancelled', `cancelled after ${done} of ${requests.length} examples`);
+        const result = await this.runWindow(context, window.plan, done, requests.length);
+        windows++;
+        decodeMs += result.decodeMs;
+        reduceMs += result.reduceMs;
+        tokens += window.plan.tokens.length;
+        for (const [i, request] of window.requests.entries()) {
+          const raw = result.raw[i] ?? undefined;
+          if (raw && options.rawDir) await writeRawActivations(options.rawDir, request.example, raw, info.layers, request.span.length, info.embeddingLength);
+          onExample({
+            example: request.example,
+            spanTokens: request.span.length,
+            stats: result.stats.slice(i * statsPerSpan, (i + 1) * statsPerSpan),
+            ...(raw ? { raw } : {}),
+          });
+          done++;
+        }
+        onProgress({ done, total: requests.length, tokens, elapsedMs: performance.now() - started });
+      }
+    } finally {
+      cancelListener?.dispose();
+      context.dispose();
+    }
+    return {
+      examples: done,
+      tokens,
+      windows,
+      decodeMs,
+      reduceMs,
+      elapsedMs: performance.now() - started,
+      settings: {
+        contextSize: options.contextSize,
+        batchSize: options.batchSize,
+        maxSequences: Math.min(options.maxSequences, 256),
+        exact: options.exact,
+        kvCacheType: options.exact ? 'f32' : 'f16',
+        flashAttention: options.exact ? 'disabled' : 'auto',
+        tensor: `${rule.tensorPrefix}-<layer>`,
+      },
+    };
+  }
+
+  private async runWindow(context: NativeTapContext, plan: Parameters<NativeTapContext['runWindow']>[0], done: number, total: number): Promise<WindowResult> {
+    try {
+      return await context.runWindow(plan);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message === 'cancelled') throw new EngineError('cancelled', `cancelled after ${done} of ${total} examples`);
+      throw new EngineError('decode-failed', message);
+    }
+  }
+
+  private sharedTokens(model: NativeTapModel, options: ExtractionOptions): Int32Array {
+    if (options.mask === 'shared-prefix') {
+      if (!options.prefix) throw new EngineError('bad-request', 'the shared-prefix mask needs a prefix text');
+      return model.tokenize(options.prefix, true, false);
+    }
+    // BOS (when the model adds one) is shared by every sequence of a window: same token, same
+    // position, so each sequence sees exactly what it would alone.
+    return model.tokenize('', true, false);
+  }
+
+  private buildRequests(model: NativeTapModel, examples: readonly ExtractionExample[], options: ExtractionOptions): SpanRequest[] {
+    const rawSet = options.rawExamples === 'all' ? undefined : new Set(options.rawExamples ?? []);
+    const separator = options.separator ?? '\n\n';
+    return examples.map((e) => {
+      if (e.text.length === 0) throw new EngineError('bad-request', `example ${e.example}: empty text`, { examples: [e.example] });
+      const demonstrations = options.mask === 'in-context' ? (e.demonstrations ?? []) : [];
+      const leading = demonstrations.length > 0 ? model.tokenize(demonstrations.join(separator) + separator, false, false) : new Int32Array(0);
+      return {
+        example: e.example,
+        leading,
+        span: model.tokenize(e.text, false, false),
+        keepRaw: rawSet === undefined || rawSet.has(e.example),
+      };
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.unloadModel();
+    await this.llama.dispose();
+  }
+}
+
+async function assertGgufMagic(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(4), 0, 4, 0);
+    if (bytesRead < 4 || buffer.toString('latin1') !== 'GGUF') {
+      throw new EngineError('model-invalid', `${file}: not a GGUF file (it does not start with the "GGUF" magic)`, { file });
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeRawActivations(dir: string, example: number, raw: Float32Array, layers: number, tokens: number, width: number): Promise<void> {
+  const perLayer = tokens * width;
+  for (let layer = 0; layer < layers; layer++) {
+    const values = raw.subarray(layer * perLayer, (layer + 1) * perLayer);
+    await writeFile(path.join(dir, `${example}_L${layer}.npy`), encodeNpyFloat32(values, [tokens, width]));
+  }
+}
+
+/** sha256 of a file, streamed (model files are gigabytes). */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

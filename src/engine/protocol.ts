@@ -1,0 +1,150 @@
+// Every JSON-RPC request and notification between an engine client (CLI, extension) and the
+// engine process (server.ts), typed, with its params. Both sides import this file only.
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { MaskStrategy } from '../core/masks.js';
+
+export type GpuChoice = 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu';
+export const gpuChoices: readonly GpuChoice[] = ['auto', 'cuda', 'vulkan', 'metal', 'cpu'];
+
+/** Machine-readable reason of an engine failure; the message is for people. */
+export type EngineErrorCode =
+  | 'model-not-found'
+  | 'model-invalid'
+  | 'model-truncated'
+  | 'no-model'
+  | 'gpu-unavailable'
+  | 'text-too-long'
+  | 'bad-request'
+  | 'decode-failed'
+  | 'cancelled'
+  | 'engine-exited';
+
+export interface EngineErrorData {
+  readonly file?: string;
+  readonly examples?: readonly number[];
+}
+
+export class EngineError extends Error {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+    readonly data: EngineErrorData = {},
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+/** JSON-RPC error codes we use: application errors carry the EngineErrorCode in data.code. */
+export const engineErrorRpcCode = -32000;
+
+export interface EngineInfo {
+  readonly version: string;
+  readonly llamaCppRelease: string;
+  readonly gpu: string;
+  readonly pid: number;
+}
+
+export interface ModelInfo {
+  readonly path: string;
+  readonly architecture: string;
+  readonly description: string;
+  readonly layers: number;
+  readonly embeddingLength: number;
+  readonly vocabularySize: number;
+  readonly parameters: number;
+  /** GGUF general.file_type, e.g. MOSTLY_Q8_0. */
+  readonly quantization: string;
+  readonly fileBytes: number;
+  readonly addBos: boolean;
+  /** Backend in use: cpu, cuda, vulkan or metal. */
+  readonly gpu: string;
+  readonly llamaLibrary: string;
+}
+
+export interface StartEngineParams {
+  readonly gpu: GpuChoice;
+}
+
+export interface LoadModelParams {
+  readonly path: string;
+}
+
+export interface TokenizeParams {
+  readonly text: string;
+  readonly addSpecial: boolean;
+}
+
+export interface ExtractParams {
+  readonly examples: readonly { readonly example: number; readonly text: string; readonly demonstrations?: readonly string[] }[];
+  readonly mask: MaskStrategy;
+  readonly prefix?: string;
+  readonly separator?: string;
+  readonly contextSize: number;
+  readonly batchSize: number;
+  readonly maxSequences: number;
+  readonly threads: number;
+  readonly exact: boolean;
+  readonly rawDir?: string;
+  readonly rawExamples?: readonly number[] | 'all';
+}
+
+export interface ExtractionProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly tokens: number;
+  readonly elapsedMs: number;
+}
+
+export interface ExtractionSummary {
+  readonly examples: number;
+  readonly tokens: number;
+  readonly windows: number;
+  readonly decodeMs: number;
+  readonly reduceMs: number;
+  readonly elapsedMs: number;
+  readonly settings: {
+    readonly contextSize: number;
+    readonly batchSize: number;
+    readonly maxSequences: number;
+    readonly exact: boolean;
+    readonly kvCacheType: 'f32' | 'f16';
+    readonly flashAttention: 'disabled' | 'auto';
+    readonly tensor: string;
+  };
+}
+
+/** One example's statistics, streamed as soon as its window is done. */
+export interface ExampleResultParams {
+  readonly example: number;
+  readonly spanTokens: number;
+  /** Float64Array [layer][pooling][statistic], little-endian, base64 (JSON has no NaN or Infinity). */
+  readonly stats: string;
+}
+
+export interface LogParams {
+  readonly level: string;
+  readonly message: string;
+}
+
+export const engineInfoRequest = new RequestType<StartEngineParams, EngineInfo, void>('engine/start');
+export const loadModelRequest = new RequestType<LoadModelParams, ModelInfo, void>('model/load');
+export const unloadModelRequest = new RequestType0<void, void>('model/unload');
+export const tokenizeRequest = new RequestType<TokenizeParams, number[], void>('model/tokenize');
+export const extractRequest = new RequestType<ExtractParams, ExtractionSummary, void>('extract/run');
+export const exampleResultNotification = new NotificationType<ExampleResultParams>('extract/example');
+export const progressNotification = new NotificationType<ExtractionProgress>('$/progress');
+export const logNotification = new NotificationType<LogParams>('engine/log');
+/** Test hook, honoured only when ICL_LAB_ENGINE_TEST_HOOKS=1: the engine process aborts as a native crash would. */
+export const crashForTestRequest = new RequestType0<void, void>('engine/crashForTest');
+
+export function encodeFloat64(values: Float64Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+}
+
+export function decodeFloat64(encoded: string): Float64Array {
+  const bytes = Buffer.from(encoded, 'base64');
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return new Float64Array(copy.buffer);
+}

@@ -1,0 +1,106 @@
+// Engine process entry: JSON-RPC over stdio. The model and the native tap live only here, so a
+// native crash or an out-of-memory kills this process and never its caller.
+import { CancellationToken, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js';
+import { ActivationEngine } from './activationEngine.js';
+import {
+  crashForTestRequest,
+  encodeFloat64,
+  EngineError,
+  engineErrorRpcCode,
+  engineInfoRequest,
+  exampleResultNotification,
+  extractRequest,
+  loadModelRequest,
+  logNotification,
+  progressNotification,
+  tokenizeRequest,
+  unloadModelRequest,
+} from './protocol.js';
+import { engineVersion, llamaCppRelease } from './version.js';
+
+// stdout carries the protocol; anything else printed must go to stderr.
+console.log = console.error;
+console.info = console.error;
+
+const connection = createMessageConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
+let engine: ActivationEngine | undefined;
+let starting: Promise<ActivationEngine> | undefined;
+
+function toResponseError(error: unknown): ResponseError<{ code: string; file?: string; examples?: readonly number[] }> {
+  if (error instanceof EngineError) {
+    return new ResponseError(engineErrorRpcCode, error.message, { code: error.code, ...error.data });
+  }
+  return new ResponseError(engineErrorRpcCode, (error as Error)?.message ?? String(error), { code: 'decode-failed' });
+}
+
+function handle<P, R>(fn: (params: P, token: CancellationToken) => Promise<R>) {
+  return async (params: P, token: CancellationToken): Promise<R | ResponseError<unknown>> => {
+    try {
+      return await fn(params, token);
+    } catch (error) {
+      return toResponseError(error);
+    }
+  };
+}
+
+function requireEngine(): ActivationEngine {
+  if (!engine) throw new EngineError('bad-request', 'the engine was not started: send engine/start first');
+  return engine;
+}
+
+connection.onRequest(
+  engineInfoRequest,
+  handle(async (params) => {
+    starting ??= ActivationEngine.create(params.gpu, (level, message) => {
+      if (level === 'error' || level === 'fatal' || level === 'warn') connection.sendNotification(logNotification, { level, message });
+    });
+    engine = await starting.catch((error: unknown) => {
+      starting = undefined;
+      throw error;
+    });
+    return { version: engineVersion, llamaCppRelease, gpu: engine.gpu, pid: process.pid };
+  }),
+);
+
+connection.onRequest(loadModelRequest, handle(async (params) => requireEngine().loadModel(params.path)));
+connection.onRequest(
+  unloadModelRequest,
+  async (): Promise<void | ResponseError<unknown>> => {
+    try {
+      requireEngine().unloadModel();
+    } catch (error) {
+      return toResponseError(error);
+    }
+  },
+);
+connection.onRequest(tokenizeRequest, handle(async (params) => Array.from(requireEngine().tokenize(params.text, params.addSpecial))));
+
+connection.onRequest(
+  extractRequest,
+  handle(async (params, token) =>
+    requireEngine().extract(
+      params.examples,
+      params,
+      (result) =>
+        void connection.sendNotification(exampleResultNotification, {
+          example: result.example,
+          spanTokens: result.spanTokens,
+          stats: encodeFloat64(result.stats),
+        }),
+      (progress) => void connection.sendNotification(progressNotification, progress),
+      token,
+    ),
+  ),
+);
+
+connection.onRequest(crashForTestRequest, (): ResponseError<unknown> => {
+  if (process.env['ICL_LAB_ENGINE_TEST_HOOKS'] === '1') process.abort();
+  return new ResponseError(engineErrorRpcCode, 'test hooks are disabled', { code: 'bad-request' });
+});
+
+connection.onClose(() => {
+  void engine?.dispose().finally(() => process.exit(0));
+  if (!engine) process.exit(0);
+});
+
+connection.listen();
