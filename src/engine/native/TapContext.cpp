@@ -257,6 +257,8 @@ TapContext::TapContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<TapCo
     params.n_ubatch = uint32_t(nBatch_);
     nSeqMax_ = int(optionU32(options, "maxSequences", 64));
     params.n_seq_max = uint32_t(nSeqMax_);
+    // llama.cpp reserves outputs for at least one per sequence (and asserts it fits).
+    params.n_outputs_max = uint32_t(std::max(nBatch_, nSeqMax_));
     const uint32_t threads = optionU32(options, "threads", 0);
     if (threads > 0) {
         params.n_threads = int32_t(threads);
