@@ -114,7 +114,13 @@ export class ActivationEngine {
     try {
       model = await loadAddon().TapModel.load(file, { gpuLayers: this.llama.gpu === false ? 0 : -1 });
     } catch (error) {
+      // llama.cpp's log lines reach JavaScript through node-llama-cpp's thread-safe callback,
+      // after the failure itself: give them a moment to arrive, since they say what went wrong.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       const detail = this.recentLog.length > 0 ? `: ${this.recentLog.join(' | ')}` : '';
+      if (/not within the file bounds/.test(detail)) {
+        throw new EngineError('model-truncated', `${file}: the file is truncated or corrupted (llama.cpp${detail})`, { file });
+      }
       throw new EngineError('model-invalid', `${(error as Error).message}${detail}`, { file });
     }
     const native = model.info();

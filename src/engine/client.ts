@@ -69,6 +69,7 @@ export class EngineClient {
   private connection: MessageConnection | undefined;
   private info: EngineInfo | undefined;
   private stderrTail = '';
+  private lastExit = '';
   private stopping = false;
   private exitWaiters: ((reason: string) => void)[] = [];
   private exampleListener: ((result: ExtractedStatistics) => void) | undefined;
@@ -109,13 +110,14 @@ export class EngineClient {
       const reason = signal ? `the engine process was killed by ${signal}` : `the engine process exited with code ${code}`;
       const detail = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
       const message = detail ? `${reason}: ${detail}` : reason;
-      connection.dispose();
+      this.lastExit = message;
       if (this.child === child) {
         this.child = undefined;
         this.connection = undefined;
         this.info = undefined;
       }
       for (const waiter of this.exitWaiters.splice(0)) waiter(message);
+      connection.dispose();
       if (!this.stopping) this.options.onExit?.(message);
     });
     connection.listen();
@@ -190,6 +192,8 @@ export class EngineClient {
     try {
       return await Promise.race([send(connection), exited]);
     } catch (error) {
+      // The connection's own "disposed" error can win the race with the exit event.
+      if (this.connection !== connection) throw new EngineError('engine-exited', this.lastExit || 'the engine process exited');
       throw toEngineError(error);
     } finally {
       this.exitWaiters = this.exitWaiters.filter((w) => w !== onExit);
