@@ -8,14 +8,14 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { readJsonlTexts } from '../core/dataset/jsonlTexts.js';
 import { statsCsvHeader, statsCsvRows } from '../core/format/statsCsv.js';
 import { inContextDemonstrations, isMaskStrategy, maskStrategies, type MaskStrategy } from '../core/masks.js';
-import { sha256File } from '../engine/activationEngine.js';
+import { sha256File } from '../core/format/fileDigest.js';
 import { EngineClient } from '../engine/client.js';
 import { EngineError, gpuChoices, type ExtractionSummary, type GpuChoice } from '../engine/protocol.js';
 import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
 import { engineLaunchOptions } from './engineLaunch.js';
 import { ProgressLine } from './progressLine.js';
 
-interface ExtractCliOptions {
+export interface ExtractCliOptions {
   model: string;
   data: string;
   field: string;
@@ -79,7 +79,7 @@ export function registerExtractCommand(program: Command): void {
     });
 }
 
-async function runExtract(options: ExtractCliOptions): Promise<number> {
+export async function runExtract(options: ExtractCliOptions): Promise<number> {
   if (options.mask === 'shared-prefix' && !options.prefix) {
     console.error('error: --mask shared-prefix needs --prefix TEXT');
     return 1;
@@ -98,7 +98,14 @@ async function runExtract(options: ExtractCliOptions): Promise<number> {
   const lineOf = new Map(rows.map((r) => [r.example, r.line]));
   const demonstrations = options.mask === 'in-context' ? inContextDemonstrations(rows.length, options.shots, options.seed) : [];
 
-  const client = new EngineClient({ ...engineLaunchOptions(), gpu: options.gpu, onLog: (log) => console.error(`[llama.cpp ${log.level}] ${log.message.trim()}`) });
+  // llama.cpp's warnings are mostly about the model file's metadata; errors are worth showing.
+  const client = new EngineClient({
+    ...engineLaunchOptions(),
+    gpu: options.gpu,
+    onLog: (log) => {
+      if (log.level === 'error' || log.level === 'fatal') console.error(`[llama.cpp ${log.level}] ${log.message.trim()}`);
+    },
+  });
   const outDir = path.dirname(path.resolve(options.out));
   await mkdir(outDir, { recursive: true });
   const metadataFile = path.join(outDir, `${path.basename(options.out, path.extname(options.out))}.run.json`);

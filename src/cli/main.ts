@@ -1,6 +1,7 @@
 // `icl-lab`: the headless CLI. Each command file parses its options and calls core or engine code.
 import { Command } from 'commander';
 import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
+import { registerDemoCommand } from './demo.js';
 import { registerExtractCommand } from './extract.js';
 import { registerMakeModelCommand } from './makeModel.js';
 
@@ -10,5 +11,6 @@ const program = new Command('icl-lab')
 
 registerMakeModelCommand(program);
 registerExtractCommand(program);
+registerDemoCommand(program);
 
 await program.parseAsync(process.argv);

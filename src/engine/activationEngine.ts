@@ -1,8 +1,6 @@
 // The engine itself, in-process: node-llama-cpp picks the llama.cpp build for this machine and
 // reads GGUF metadata; our native tap loads the model once and captures MLP outputs. The engine
 // server (server.ts) exposes this over JSON-RPC; only engine processes and tests construct it.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GgufFileType, getLlama, LlamaLogLevel, readGgufFileInfo, type Llama } from 'node-llama-cpp';
@@ -307,11 +305,4 @@ async function writeRawActivations(dir: string, example: number, raw: Float32Arr
     const values = raw.subarray(layer * perLayer, (layer + 1) * perLayer);
     await writeFile(path.join(dir, `${example}_L${layer}.npy`), encodeNpyFloat32(values, [tokens, width]));
   }
-}
-
-/** sha256 of a file, streamed (model files are gigabytes). */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { packageRoot } from '../../src/engine/packageRoot.js';
+import { statsCsvColumns } from '../../src/core/format/statsCsv.js';
+import { testModelPath, tinyLlama } from './generatedModels.js';
+
+interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runCli(args: readonly string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(packageRoot(), 'src', 'cli', 'main.ts'), ...args], { cwd: packageRoot() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Parses a .npy header: dtype and shape. */
+function npyHeader(bytes: Buffer): { descr: string; shape: number[]; dataOffset: number } {
+  assert.equal(bytes.subarray(0, 6).toString('latin1'), '\x93NUMPY');
+  const headerLength = bytes.readUInt16LE(8);
+  const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
+  assert.equal((10 + headerLength) % 64, 0, 'header padded to 64 bytes');
+  const descr = /'descr': '([^']+)'/.exec(header)![1]!;
+  const shape = /'shape': \(([^)]*)\)/.exec(header)![1]!.split(',').filter((x) => x.trim()).map(Number);
+  return { descr, shape, dataOffset: 10 + headerLength };
+}
+
+describe('the icl-lab CLI', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let model: string;
+  const rows = ['A first example sentence.', 'Second, with a comma.', 'Third and last.'];
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'icl-lab-cli-'));
+    model = await testModelPath(tinyLlama);
+    await writeFile(path.join(dir, 'data.jsonl'), rows.map((text, i) => JSON.stringify({ id: i, text })).join('\n') + '\n');
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('prints its version', async () => {
+    const result = await runCli(['--version']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^icl-lab \d+\.\d+\.\d+ \(node-llama-cpp 3\.22\.1, llama\.cpp v0\.5\.0\)/);
+  });
+
+  it('extract writes stats.csv, its run metadata and raw .npy files', async () => {
+    const out = path.join(dir, 'out', 'stats.csv');
+    const raw = path.join(dir, 'raw');
+    const result = await runCli(['extract', '--model', model, '--data', path.join(dir, 'data.jsonl'), '--field', 'text', '--mask', 'isolated', '--gpu', 'cpu', '--exact', '--out', out, '--raw', raw]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /3 examples × 3 layers → /);
+
+    const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
+    assert.equal(lines[0], statsCsvColumns.join(','));
+    assert.equal(lines[0], 'example,layer,mask,pooling,mean,variance,skewness,kurtosis,max_abs,median_abs,max_over_median,top_dim,massive_100,massive_1000x');
+    assert.equal(lines.length - 1, rows.length * tinyLlama.layers * 3);
+    const first = lines[1]!.split(',');
+    assert.deepEqual(first.slice(0, 4), ['0', '0', 'isolated', 'all']);
+    assert.ok(first.slice(4).every((cell) => cell === 'nan' || Number.isFinite(Number(cell))), lines[1]);
+    assert.deepEqual([...new Set(lines.slice(1).map((l) => l.split(',')[0]))], ['0', '1', '2']);
+
+    const metadata = JSON.parse(await readFile(path.join(dir, 'out', 'stats.run.json'), 'utf8'));
+    assert.equal(metadata.status, 'complete');
+    assert.equal(metadata.model.architecture, 'llama');
+    assert.equal(metadata.model.layers, tinyLlama.layers);
+    assert.match(metadata.model.sha256, /^[0-9a-f]{64}$/);
+    assert.equal(metadata.settings.kvCacheType, 'f32');
+    assert.equal(metadata.data.examplesWritten, 3);
+
+    const files = (await readdir(raw)).sort();
+    assert.equal(files.length, rows.length * tinyLlama.layers);
+    const npy = await readFile(path.join(raw, '1_L2.npy'));
+    const header = npyHeader(npy);
+    assert.equal(header.descr, '<f4');
+    assert.equal(header.shape[1], tinyLlama.embd);
+    assert.equal(npy.length - header.dataOffset, header.shape[0]! * header.shape[1]! * 4);
+  });
+
+  it('names the file and line of a bad row, and writes nothing', async () => {
+    const bad = path.join(dir, 'bad.jsonl');
+    await writeFile(bad, '{"text": "fine"}\n{"text": "also fine"}\n{"label": 1}\n');
+    const out = path.join(dir, 'bad-out', 'stats.csv');
+    const result = await runCli(['extract', '--model', model, '--data', bad, '--gpu', 'cpu', '--out', out]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /bad\.jsonl:3: missing field "text"/);
+    assert.equal(existsSync(out), false);
+  });
+
+  it('names the example that does not fit the context, with its line', async () => {
+    const long = path.join(dir, 'long.jsonl');
+    await writeFile(long, [JSON.stringify({ text: 'short' }), JSON.stringify({ text: 'many words '.repeat(200) })].join('\n') + '\n');
+    const result = await runCli(['extract', '--model', model, '--data', long, '--gpu', 'cpu', '--context-size', '64', '--out', path.join(dir, 'long.csv')]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /example 1 \(\d+ tokens\) exceeds the context size of 64 tokens \(.*long\.jsonl:2\)/);
+  });
+
+  it('rejects an unknown mask before doing any work', async () => {
+    const result = await runCli(['extract', '--model', model, '--data', path.join(dir, 'data.jsonl'), '--mask', 'diagonal', '--out', path.join(dir, 'x.csv')]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /expected one of isolated, shared-prefix, in-context/);
+  });
+});
