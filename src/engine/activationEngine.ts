@@ -57,21 +57,23 @@ export class ActivationEngine {
   private constructor(private readonly llama: Llama) {}
 
   static async create(gpu: GpuChoice = 'auto', log?: (level: string, message: string) => void): Promise<ActivationEngine> {
-    let engine: ActivationEngine | undefined;
+    // The logger exists before the engine does; it forwards once the engine is built.
+    const sink: { engine?: ActivationEngine } = {};
     let llama: Llama;
     try {
       llama = await getLlama({
         gpu: gpu === 'cpu' ? false : gpu,
         logLevel: LlamaLogLevel.warn,
         logger: (level, message) => {
-          engine?.remember(level, message);
+          sink.engine?.remember(level, message);
           log?.(level, message);
         },
       });
     } catch (error) {
       throw new EngineError('gpu-unavailable', `cannot start llama.cpp with gpu "${gpu}": ${(error as Error).message}`);
     }
-    engine = new ActivationEngine(llama);
+    const engine = new ActivationEngine(llama);
+    sink.engine = engine;
     loadAddon().bindLlama();
     return engine;
   }

@@ -1,6 +1,7 @@
 // Engine process entry: JSON-RPC over stdio. The model and the native tap live only here, so a
 // native crash or an out-of-memory kills this process and never its caller.
-import { CancellationToken, createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js';
+import type { CancellationToken} from 'vscode-jsonrpc/node.js';
+import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js';
 import { ActivationEngine } from './activationEngine.js';
 import {
   crashForTestRequest,
