@@ -64,13 +64,16 @@ class NeedMoreBytes {
 class HeaderCursor {
   private pos = 0;
   private readonly view: DataView;
+  /** The same bytes, for Node's fast UTF-8 decoding. */
+  private readonly text: Buffer;
 
   constructor(
     private readonly path: string,
-    private readonly bytes: Buffer,
+    private readonly bytes: Uint8Array,
     private readonly fileSize: number,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   get position(): number {
@@ -139,7 +142,7 @@ class HeaderCursor {
   string(what: string): string {
     const length = this.count(`length of ${what}`);
     const start = this.take(length, what);
-    return this.bytes.toString('utf8', start, start + length);
+    return this.text.toString('utf8', start, start + length);
   }
 
   /** A copy of `n` raw bytes, so typed arrays over it are aligned. */
@@ -185,7 +188,17 @@ export async function readTensorData(file: GgufFile, tensorName: string): Promis
   }
   const handle = await open(file.path, 'r');
   try {
-    return await readBytes(handle, file.dataOffset + tensor.offset, tensor.byteSize);
+    const start = file.dataOffset + tensor.offset;
+    const bytes = await readBytes(handle, start, tensor.byteSize);
+    // The header check covered this, unless the file has shrunk since.
+    if (bytes.byteLength < tensor.byteSize) {
+      throw new GgufError(
+        file.path,
+        `truncated file: tensor '${tensor.name}' data ends at byte ${start + tensor.byteSize} ` +
+          `but the file ends at byte ${start + bytes.byteLength}`,
+      );
+    }
+    return bytes;
   } finally {
     await handle.close();
   }
@@ -214,8 +227,9 @@ export function metadataString(file: GgufFile, key: string): string {
   return entry.value;
 }
 
-async function readBytes(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
+/** Up to `length` bytes from `position`, in a buffer of their own. */
+async function readBytes(handle: FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
@@ -225,7 +239,7 @@ async function readBytes(handle: FileHandle, position: number, length: number): 
   return done === length ? buffer : buffer.subarray(0, done);
 }
 
-function parseHeader(path: string, bytes: Buffer, fileSize: number): GgufFile {
+function parseHeader(path: string, bytes: Uint8Array, fileSize: number): GgufFile {
   const cursor = new HeaderCursor(path, bytes, fileSize);
   if (fileSize < 4 || cursor.u32('magic') !== GGUF_MAGIC) {
     throw new GgufError(path, 'not a GGUF file (the first four bytes are not "GGUF")');
@@ -294,31 +308,32 @@ function readAlignment(path: string, metadata: ReadonlyMap<string, GgufValue>): 
 }
 
 function readValue(path: string, cursor: HeaderCursor, type: number, key: string): GgufValue {
+  const what = `value of '${key}'`;
   switch (type) {
     case GgufValueType.Uint8:
-      return { type, value: cursor.u8(key) };
+      return { type, value: cursor.u8(what) };
     case GgufValueType.Int8:
-      return { type, value: cursor.i8(key) };
+      return { type, value: cursor.i8(what) };
     case GgufValueType.Uint16:
-      return { type, value: cursor.u16(key) };
+      return { type, value: cursor.u16(what) };
     case GgufValueType.Int16:
-      return { type, value: cursor.i16(key) };
+      return { type, value: cursor.i16(what) };
     case GgufValueType.Uint32:
-      return { type, value: cursor.u32(key) };
+      return { type, value: cursor.u32(what) };
     case GgufValueType.Int32:
-      return { type, value: cursor.i32(key) };
+      return { type, value: cursor.i32(what) };
     case GgufValueType.Float32:
-      return { type, value: cursor.f32(key) };
+      return { type, value: cursor.f32(what) };
     case GgufValueType.Bool:
-      return { type, value: cursor.u8(key) !== 0 };
+      return { type, value: cursor.u8(what) !== 0 };
     case GgufValueType.String:
-      return { type, value: cursor.string(key) };
+      return { type, value: cursor.string(what) };
     case GgufValueType.Uint64:
-      return { type, value: cursor.u64(key) };
+      return { type, value: cursor.u64(what) };
     case GgufValueType.Int64:
-      return { type, value: cursor.i64(key) };
+      return { type, value: cursor.i64(what) };
     case GgufValueType.Float64:
-      return { type, value: cursor.f64(key) };
+      return { type, value: cursor.f64(what) };
     case GgufValueType.Array:
       return readArray(path, cursor, key);
     default:

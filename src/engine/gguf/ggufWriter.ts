@@ -18,8 +18,11 @@ export interface GgufTensorToWrite {
   /** ggml's ne, innermost first: a matrix [in, out] is `out` rows of `in` values. */
   readonly dims: readonly number[];
   readonly type: number;
-  /** Called when the tensor's turn comes; must return exactly the tensor's byte size. */
-  readonly data: () => Uint8Array | Promise<Uint8Array>;
+  /**
+   * Called when the tensor's turn comes; yields the tensor's bytes in order, in as many chunks as
+   * suits the producer, exactly the tensor's byte size in all.
+   */
+  readonly data: () => Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 }
 
 export interface GgufWriteOptions {
@@ -75,14 +78,18 @@ export async function writeGguf(path: string, options: GgufWriteOptions): Promis
     let written = 0;
     for (const { tensor, byteSize, offset } of layout) {
       if (offset > written) await handle.write(new Uint8Array(offset - written));
-      const bytes = await tensor.data();
-      if (bytes.byteLength !== byteSize) {
+      let produced = 0;
+      for await (const chunk of tensor.data()) {
+        produced += chunk.byteLength;
+        if (produced > byteSize) break;
+        await handle.write(chunk);
+      }
+      if (produced !== byteSize) {
         throw new RangeError(
           `tensor '${tensor.name}' (${ggmlTypeName(tensor.type)} [${tensor.dims.join(', ')}]) ` +
-            `should be ${byteSize} bytes, got ${bytes.byteLength}`,
+            `should be ${byteSize} bytes, got ${produced > byteSize ? 'more' : produced}`,
         );
       }
-      await handle.write(bytes);
       written = offset + byteSize;
     }
     await handle.close();
@@ -127,6 +134,7 @@ class ByteWriter {
     return this.buffer.subarray(0, this.used);
   }
 
+  /** Makes room for n bytes and returns where they go. Call it before touching this.buffer: it may swap it. */
   private reserve(n: number): number {
     if (this.used + n > this.buffer.length) {
       const grown = Buffer.alloc(Math.max(this.buffer.length * 2, this.used + n));
@@ -139,45 +147,57 @@ class ByteWriter {
   }
 
   u8(v: number): void {
-    this.buffer.writeUInt8(v, this.reserve(1));
+    const at = this.reserve(1);
+    this.buffer.writeUInt8(v, at);
   }
   i8(v: number): void {
-    this.buffer.writeInt8(v, this.reserve(1));
+    const at = this.reserve(1);
+    this.buffer.writeInt8(v, at);
   }
   u16(v: number): void {
-    this.buffer.writeUInt16LE(v, this.reserve(2));
+    const at = this.reserve(2);
+    this.buffer.writeUInt16LE(v, at);
   }
   i16(v: number): void {
-    this.buffer.writeInt16LE(v, this.reserve(2));
+    const at = this.reserve(2);
+    this.buffer.writeInt16LE(v, at);
   }
   u32(v: number): void {
-    this.buffer.writeUInt32LE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buffer.writeUInt32LE(v, at);
   }
   i32(v: number): void {
-    this.buffer.writeInt32LE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buffer.writeInt32LE(v, at);
   }
   f32(v: number): void {
-    this.buffer.writeFloatLE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buffer.writeFloatLE(v, at);
   }
   f64(v: number): void {
-    this.buffer.writeDoubleLE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buffer.writeDoubleLE(v, at);
   }
   u64(v: bigint): void {
-    this.buffer.writeBigUInt64LE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buffer.writeBigUInt64LE(v, at);
   }
   i64(v: bigint): void {
-    this.buffer.writeBigInt64LE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buffer.writeBigInt64LE(v, at);
   }
 
   string(s: string): void {
     const length = Buffer.byteLength(s, 'utf8');
     this.u64(BigInt(length));
-    this.buffer.write(s, this.reserve(length), length, 'utf8');
+    const at = this.reserve(length);
+    this.buffer.write(s, at, length, 'utf8');
   }
 
   raw(view: ArrayBufferView): void {
     const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-    this.buffer.set(bytes, this.reserve(bytes.byteLength));
+    const at = this.reserve(bytes.byteLength);
+    this.buffer.set(bytes, at);
   }
 
   padTo(alignment: number): void {

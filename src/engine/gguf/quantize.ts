@@ -12,20 +12,27 @@ const scratchU32 = new Uint32Array(scratchF32.buffer);
  */
 export function f32ToF16Bits(value: number): number {
   scratchF32[0] = value;
-  const bits = scratchU32[0]!;
+  return f32BitsToF16Bits(scratchU32[0]);
+}
+
+function f32BitsToF16Bits(bits: number): number {
   const sign = (bits >>> 16) & 0x8000;
-  const exponent = (bits >>> 23) & 0xff;
-  if (exponent === 0xff) return sign | ((bits & 0x7fffff) !== 0 ? 0x7e00 : 0x7c00);
-  const magnitude = Math.abs(scratchF32[0]!);
+  const magnitude = bits & 0x7fffffff;
+  if (magnitude > 0x7f800000) return sign | 0x7e00;
+  // From 65536 up; values in [65520, 65536) round up to infinity through the carry below.
+  if (magnitude >= 0x47800000) return sign | 0x7c00;
+  if (magnitude >= 0x38800000) {
+    // Normal in half precision: rebias the exponent and drop 13 mantissa bits, adding just under
+    // half of the dropped unit, plus one when the kept part is odd, so that ties go to even.
+    return sign | ((magnitude - 0x38000000 + 0xfff + ((magnitude >>> 13) & 1)) >>> 13);
+  }
   // Below 2^-14 half precision is subnormal, in steps of 2^-24; rounding up to 1024 steps lands
   // exactly on the bits of the smallest normal.
-  if (magnitude < 2 ** -14) return sign | roundHalfEven(magnitude * 2 ** 24);
-  const e = exponent - 127;
-  if (e > 15) return sign | 0x7c00;
-  // Significand counted in steps of 2^(e-10), in [1024, 2048]; a carry out of the mantissa bumps the
-  // exponent, and out of e = 15 it produces exactly the bits of infinity.
-  return sign | (((e + 15) << 10) + roundHalfEven(magnitude * 2 ** (10 - e)) - 1024);
+  scratchU32[0] = magnitude;
+  return sign | roundHalfEven(scratchF32[0] * 2 ** 24);
 }
+
+let f16Table: Float32Array | undefined;
 
 export function f16BitsToNumber(half: number): number {
   const sign = half & 0x8000 ? -1 : 1;
@@ -48,17 +55,22 @@ function roundHalfAwayFromZero(value: number): number {
   return Math.sign(value) * Math.round(Math.abs(value));
 }
 
+// Typed-array views below use the host's byte order, which is little-endian like the file.
 export function quantizeF16(values: Float32Array): Uint8Array {
-  const out = new Uint8Array(values.length * 2);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < values.length; i++) view.setUint16(i * 2, f32ToF16Bits(values[i]!), true);
-  return out;
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = f32BitsToF16Bits(bits[i]);
+  return new Uint8Array(out.buffer);
 }
 
 export function dequantizeF16(bytes: Uint8Array): Float32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(bytes.byteLength / 2);
-  for (let i = 0; i < out.length; i++) out[i] = f16BitsToNumber(view.getUint16(i * 2, true));
+  if (f16Table === undefined) {
+    f16Table = new Float32Array(0x10000);
+    for (let half = 0; half < 0x10000; half++) f16Table[half] = f16BitsToNumber(half);
+  }
+  const halves = new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const out = new Float32Array(halves.length);
+  for (let i = 0; i < halves.length; i++) out[i] = f16Table[halves[i]];
   return out;
 }
 
@@ -76,14 +88,14 @@ export function quantizeQ8_0(values: Float32Array): Uint8Array {
   for (let b = 0; b < blocks; b++) {
     const first = b * Q8_0_BLOCK_VALUES;
     let amax = 0;
-    for (let j = 0; j < Q8_0_BLOCK_VALUES; j++) amax = Math.max(amax, Math.abs(values[first + j]!));
+    for (let j = 0; j < Q8_0_BLOCK_VALUES; j++) amax = Math.max(amax, Math.abs(values[first + j]));
     // Float32 values, so each double operation followed by fround equals the float32 operation.
     const d = Math.fround(amax / 127);
     const inverse = d !== 0 ? Math.fround(1 / d) : 0;
     const at = b * Q8_0_BLOCK_BYTES;
     view.setUint16(at, f32ToF16Bits(d), true);
     for (let j = 0; j < Q8_0_BLOCK_VALUES; j++) {
-      view.setInt8(at + 2 + j, roundHalfAwayFromZero(Math.fround(values[first + j]! * inverse)));
+      view.setInt8(at + 2 + j, roundHalfAwayFromZero(Math.fround(values[first + j] * inverse)));
     }
   }
   return out;
