@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { generateModel, type ModelOptions } from '../../src/engine/gguf/modelGenerator.js';
+import { generateModel, MODEL_GENERATOR_VERSION, type ModelOptions } from '../../src/engine/gguf/modelGenerator.js';
 
 export type TestModelOptions = Omit<ModelOptions, 'out'>;
 
@@ -14,7 +14,7 @@ export const tinyQwen2: TestModelOptions = { arch: 'qwen2', layers: 3, embd: 64,
 const pending = new Map<string, Promise<string>>();
 
 export function testModelPath(options: TestModelOptions): Promise<string> {
-  const key = `${options.arch}-${options.vocab}-${options.type}-L${options.layers}-E${options.embd}-F${options.ff}-H${options.heads}-K${options.kvHeads}-S${options.seed}`;
+  const key = `g${MODEL_GENERATOR_VERSION}-${options.arch}-${options.vocab}-${options.type}-L${options.layers}-E${options.embd}-F${options.ff}-H${options.heads}-K${options.kvHeads}-S${options.seed}`;
   let model = pending.get(key);
   if (!model) {
     model = (async () => {
