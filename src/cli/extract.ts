@@ -4,16 +4,17 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { readJsonlTexts } from '../core/dataset/jsonlTexts.js';
 import { statsCsvHeader, statsCsvRows } from '../core/format/statsCsv.js';
-import { inContextDemonstrations, isMaskStrategy, maskStrategies, type MaskStrategy } from '../core/masks.js';
+import { inContextDemonstrations, maskStrategies, type MaskStrategy } from '../core/masks.js';
 import { sha256File } from '../core/format/fileDigest.js';
 import { EngineClient } from '../engine/client.js';
 import type { EngineError} from '../engine/protocol.js';
 import { gpuChoices, type ExtractionSummary, type GpuChoice } from '../engine/protocol.js';
 import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
 import { engineLaunchOptions } from './engineLaunch.js';
+import { nonNegativeInteger, oneOf, positiveInteger } from './optionParsers.js';
 import { ProgressLine } from './progressLine.js';
 
 export interface ExtractCliOptions {
@@ -35,17 +36,7 @@ export interface ExtractCliOptions {
   threads: number;
 }
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
 
-function nonNegativeInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-}
 
 export function registerExtractCommand(program: Command): void {
   program
@@ -54,18 +45,12 @@ export function registerExtractCommand(program: Command): void {
     .requiredOption('--model <file>', 'GGUF model file')
     .requiredOption('--data <file>', 'JSON Lines data file')
     .option('--field <name>', 'field holding the example text', 'text')
-    .option('--mask <strategy>', `attention mask: ${maskStrategies.join(' | ')}`, (v) => {
-      if (!isMaskStrategy(v)) throw new InvalidArgumentError(`expected one of ${maskStrategies.join(', ')}`);
-      return v;
-    }, 'isolated')
+    .option('--mask <strategy>', `attention mask: ${maskStrategies.join(' | ')}`, oneOf(maskStrategies), 'isolated')
     .option('--prefix <text>', 'shared prefix every example sees (shared-prefix mask)')
     .option('--shots <k>', 'demonstrations before each example (in-context mask)', nonNegativeInteger, 4)
     .option('--seed <s>', 'seed for choosing in-context demonstrations', nonNegativeInteger, 0)
     .option('--exact', 'numerically exact: F32 KV cache, flash attention off', false)
-    .option('--gpu <backend>', `${gpuChoices.join(' | ')}`, (v) => {
-      if (!(gpuChoices as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${gpuChoices.join(', ')}`);
-      return v;
-    }, 'auto')
+    .option('--gpu <backend>', `${gpuChoices.join(' | ')}`, oneOf(gpuChoices), 'auto')
     .requiredOption('--out <file>', 'statistics CSV to write')
     .option('--raw <dir>', 'also write each example\'s MLP outputs as <example>_L<layer>.npy')
     .option('--raw-examples <list>', 'with --raw: only these example indices (comma-separated)', (v) =>

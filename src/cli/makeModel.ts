@@ -2,7 +2,7 @@
 // tokenizer, for trying the lab out and for tests, without downloading a model.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import type { Command } from 'commander';
 import {
   generateModel,
@@ -12,6 +12,7 @@ import {
   weightTypes,
 } from '../engine/gguf/modelGenerator.js';
 import type { ModelArchitecture, ModelOptions, VocabName, WeightType } from '../engine/gguf/modelGenerator.js';
+import { nonNegativeInteger, positiveInteger, positiveNumber } from './optionParsers.js';
 
 interface MakeModelCliOptions {
   arch: ModelArchitecture;
@@ -32,23 +33,8 @@ interface MakeModelCliOptions {
 /** Each architecture's own tokenizer unless told otherwise. */
 const defaultVocab: Readonly<Record<ModelArchitecture, VocabName>> = { llama: 'llama-bpe', qwen2: 'qwen2' };
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
 
-function nonNegativeInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-}
 
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
-  return n;
-}
 
 export function registerMakeModelCommand(program: Command): void {
   program

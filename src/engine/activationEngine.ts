@@ -4,36 +4,20 @@
 import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GgufFileType, getLlama, LlamaLogLevel, readGgufFileInfo, type Llama } from 'node-llama-cpp';
-import type { MaskStrategy } from '../core/masks.js';
 import { tensorRuleFor } from '../core/sites.js';
 import { activationStatistics, poolings } from '../core/stats/activationStatistics.js';
 import { encodeNpyFloat32 } from '../core/format/npy.js';
 import { loadAddon, type NativeTapContext, type NativeTapModel, type WindowResult } from './addon.js';
 import { planWindows, type SpanRequest } from './windowPlanner.js';
-import { EngineError, type ExtractionProgress, type ExtractionSummary, type GpuChoice, type ModelInfo } from './protocol.js';
-
-export interface ExtractionExample {
-  readonly example: number;
-  readonly text: string;
-  /** in-context mask: the demonstrations placed before this example, in order. */
-  readonly demonstrations?: readonly string[];
-}
-
-export interface ExtractionOptions {
-  readonly mask: MaskStrategy;
-  readonly prefix?: string;
-  /** Placed between demonstrations and before the example in the in-context mask. */
-  readonly separator?: string;
-  readonly contextSize: number;
-  readonly batchSize: number;
-  readonly maxSequences: number;
-  readonly threads: number;
-  readonly exact: boolean;
-  /** Examples whose raw MLP outputs are kept (returned, and written to rawDir if given). */
-  readonly rawExamples?: readonly number[] | 'all';
-  /** Write `<example>_L<layer>.npy` files (float32 [span tokens, n_embd]) here. */
-  readonly rawDir?: string;
-}
+import {
+  EngineError,
+  type ExtractionExample,
+  type ExtractionOptions,
+  type ExtractionProgress,
+  type ExtractionSummary,
+  type GpuChoice,
+  type ModelInfo,
+} from './protocol.js';
 
 export interface ExtractedExample {
   readonly example: number;

@@ -75,18 +75,32 @@ export interface TokenizeParams {
   readonly addSpecial: boolean;
 }
 
-export interface ExtractParams {
-  readonly examples: readonly { readonly example: number; readonly text: string; readonly demonstrations?: readonly string[] }[];
+export interface ExtractionExample {
+  readonly example: number;
+  readonly text: string;
+  /** in-context mask: the demonstrations placed before this example, in order. */
+  readonly demonstrations?: readonly string[];
+}
+
+export interface ExtractionOptions {
   readonly mask: MaskStrategy;
   readonly prefix?: string;
+  /** Placed between demonstrations and before the example in the in-context mask. */
   readonly separator?: string;
   readonly contextSize: number;
   readonly batchSize: number;
   readonly maxSequences: number;
   readonly threads: number;
+  /** F32 KV cache and no flash attention: numerically exact activations. */
   readonly exact: boolean;
-  readonly rawDir?: string;
+  /** Examples whose raw MLP outputs are kept (returned in-process, and written to rawDir if given). */
   readonly rawExamples?: readonly number[] | 'all';
+  /** Write `<example>_L<layer>.npy` files (float32 [span tokens, n_embd]) here. */
+  readonly rawDir?: string;
+}
+
+export interface ExtractParams extends ExtractionOptions {
+  readonly examples: readonly ExtractionExample[];
 }
 
 export interface ExtractionProgress {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { ActivationEngine, type ExtractedExample, type ExtractionExample, type ExtractionOptions } from '../../src/engine/activationEngine.js';
+import { ActivationEngine, type ExtractedExample } from '../../src/engine/activationEngine.js';
 import { loadAddon } from '../../src/engine/addon.js';
-import { EngineError } from '../../src/engine/protocol.js';
+import { EngineError, type ExtractionExample, type ExtractionOptions } from '../../src/engine/protocol.js';
 import { ReferenceModel } from './referenceForward.js';
 import { testModelPath, tinyLlama, tinyQwen2, type TestModelOptions } from './generatedModels.js';
 
