@@ -1,0 +1,469 @@
+// Extraction throughput benchmark: our activation extraction (ActivationEngine.extract) against
+// node-llama-cpp evaluating the same tokens of the same model, measured side by side in one run.
+//
+//   npx tsx bench/extract.ts [--layers N] [--texts N] [--threads N] [--repeats N] [--json FILE]
+//
+// The model has Qwen2.5-0.5B's shapes with seeded random weights (generated once, cached in the OS
+// temp folder). Each timed run is a child process of its own that loads the model, warms up, times
+// the workload and exits: one model in memory at a time, and every peak RSS starts from the same
+// clean process instead of inheriting the heap of the runs before it. Variants rotate order each
+// repeat and the median is reported, so drift (page cache, heat) does not favour either side.
+import { fork } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { getLlama, LlamaLogLevel, type ControlledEvaluateInputItem } from 'node-llama-cpp';
+import { SeededRandom } from '../src/core/random.js';
+import { ActivationEngine } from '../src/engine/activationEngine.js';
+import { generateModel, MODEL_GENERATOR_VERSION, type ModelOptions } from '../src/engine/gguf/modelGenerator.js';
+import { packageRoot } from '../src/engine/packageRoot.js';
+import type { ExtractionExample } from '../src/engine/protocol.js';
+
+const CONTEXT_SIZE = 4096;
+const BATCH_SIZE = 512;
+const PACKED_SEQUENCES = 64;
+const WARMUP_TEXTS = 8;
+const RSS_SAMPLE_MS = 50;
+
+const variantNames = ['extract-packed', 'extract-per-text', 'nlc-per-text', 'nlc-per-text+logits'] as const;
+type VariantName = (typeof variantNames)[number];
+
+interface Variant {
+  readonly name: VariantName;
+  readonly label: string;
+  readonly sequencesPerDecode: number;
+}
+
+const variants: readonly Variant[] = [
+  { name: 'extract-packed', label: `extract (packed, ${PACKED_SEQUENCES} seq)`, sequencesPerDecode: PACKED_SEQUENCES },
+  { name: 'extract-per-text', label: 'extract (1 seq)', sequencesPerDecode: 1 },
+  // Same forward work as extract: no output row, so llama.cpp skips the LM head.
+  { name: 'nlc-per-text', label: 'node-llama-cpp (no logits)', sequencesPerDecode: 1 },
+  // The usual prompt path: last token's logits and one sampled token (adds the LM head per text).
+  { name: 'nlc-per-text+logits', label: 'node-llama-cpp (last logits)', sequencesPerDecode: 1 },
+];
+
+/** [numerator, denominator, what the ratio says]. */
+const ratioPairs: readonly (readonly [VariantName, VariantName, string])[] = [
+  ['extract-packed', 'nlc-per-text', 'each as normally used, same forward work'],
+  ['extract-per-text', 'nlc-per-text', 'one sequence per decode on both sides, same forward work'],
+  ['extract-packed', 'nlc-per-text+logits', 'each as normally used, node-llama-cpp also runs the LM head'],
+  ['extract-per-text', 'nlc-per-text+logits', 'one sequence per decode, node-llama-cpp also runs the LM head'],
+];
+
+interface RunResult {
+  readonly tokens: number;
+  readonly ms: number;
+  /** RSS of the fresh child process before it loads anything. */
+  readonly startRssBytes: number;
+  /** Highest RSS sampled every RSS_SAMPLE_MS while the side ran. */
+  readonly peakRssBytes: number;
+  /** The kernel's high-water mark for the child process (catches spikes between samples). */
+  readonly maxRssBytes: number;
+  /** CPU cores other processes kept busy during the timed part (Linux only). */
+  readonly otherCores?: number;
+  /** extract only: time inside llama_decode and in the reduction, from the summary. */
+  readonly decodeMs?: number;
+  readonly reduceMs?: number;
+  readonly windows?: number;
+  /** node-llama-cpp only: the flash attention setting its context resolved. */
+  readonly flashAttention?: string;
+}
+
+/** What a child process sends back: its measurements and the tokens it read, for the check. */
+interface ChildReport {
+  readonly result: RunResult;
+  readonly tokens: number[][];
+}
+
+interface Workload {
+  readonly source: string;
+  readonly texts: readonly string[];
+}
+
+interface Args {
+  readonly layers: number;
+  readonly texts: number;
+  readonly threads: number;
+  readonly repeats: number;
+  readonly json: string | undefined;
+  /** Internal: run one variant on `model` and report to the parent. */
+  readonly child: VariantName | undefined;
+  readonly model: string | undefined;
+}
+
+function parseCommandLine(): Args {
+  const { values } = parseArgs({
+    options: {
+      layers: { type: 'string' },
+      texts: { type: 'string' },
+      threads: { type: 'string' },
+      repeats: { type: 'string' },
+      json: { type: 'string' },
+      child: { type: 'string' },
+      model: { type: 'string' },
+    },
+    strict: true,
+  });
+  const positive = (name: string, value: string | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${value}'`);
+    return n;
+  };
+  const child = values.child;
+  if (child !== undefined && !(variantNames as readonly string[]).includes(child)) throw new Error(`unknown variant '${child}'`);
+  return {
+    layers: positive('layers', values.layers, 24),
+    texts: positive('texts', values.texts, 64),
+    // Explicit on both sides: llama.cpp's own default (4) would oversubscribe small machines.
+    threads: positive('threads', values.threads, os.availableParallelism()),
+    repeats: positive('repeats', values.repeats, 3),
+    json: values.json,
+    child: child as VariantName | undefined,
+    model: values.model,
+  };
+}
+
+/** Qwen2.5-0.5B's shapes; weights are seeded noise, which costs the same to evaluate. */
+function benchModelOptions(layers: number): Omit<ModelOptions, 'out'> {
+  return { arch: 'qwen2', layers, embd: 896, ff: 4864, heads: 14, kvHeads: 2, vocab: 'qwen2', type: 'q8_0', seed: 1 };
+}
+
+async function benchModel(options: Omit<ModelOptions, 'out'>): Promise<{ path: string; generatedMs?: number }> {
+  const dir = path.join(os.tmpdir(), 'icl-lab-bench-models');
+  // The generator version is in the key so a changed generator never reuses an old model.
+  const key = `g${MODEL_GENERATOR_VERSION}-${options.arch}-${options.vocab}-${options.type}-L${options.layers}-E${options.embd}-F${options.ff}-H${options.heads}-K${options.kvHeads}-S${options.seed}`;
+  const file = path.join(dir, `${key}.gguf`);
+  if (existsSync(file)) return { path: file };
+  await mkdir(dir, { recursive: true });
+  console.log(`generating ${file} (once; cached for later runs)…`);
+  const started = performance.now();
+  // Written under a temporary name so a killed run never leaves a half-written model behind.
+  const partial = `${file}.${process.pid}.partial`;
+  await generateModel({ ...options, out: partial });
+  await rename(partial, file);
+  return { path: file, generatedMs: performance.now() - started };
+}
+
+function loadWorkload(count: number): Workload {
+  const sst2 = path.resolve(packageRoot(), '..', 'shared', 'datasets', 'sst2', 'validation.jsonl');
+  if (existsSync(sst2)) {
+    const texts = readFileSync(sst2, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim().length > 0)
+      .slice(0, count)
+      .map((line) => (JSON.parse(line) as { text: string }).text);
+    if (texts.length === count) return { source: `SST-2 validation, first ${count} sentences (${sst2})`, texts };
+  }
+  return { source: `generated word-salad sentences (seed 1; ${sst2} not found or too short)`, texts: wordSalad(count, 1) };
+}
+
+const SALAD_WORDS = (
+  'the a film story actor scene plot music moment audience director camera script ending character ' +
+  'is was feels seems remains becomes never always quite rather almost very too so ' +
+  'charming dull bright slow clever tired warm cold funny bleak tender loud honest strange ' +
+  "and but yet with without about into through over under , 's --"
+).split(' ');
+
+/** Sentence-like texts of 4–40 words, so token counts spread like real short examples. */
+function wordSalad(count: number, seed: number): string[] {
+  const random = new SeededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const words = Array.from({ length: 4 + random.int(37) }, () => SALAD_WORDS[random.int(SALAD_WORDS.length)]!);
+    return `${words.join(' ')} .`;
+  });
+}
+
+/** Peak resident set size while a side runs; sampled on a timer (the decodes run off-thread). */
+class RssSampler {
+  readonly startBytes = process.memoryUsage.rss();
+  private peak = this.startBytes;
+  private readonly timer = setInterval(() => this.sample(), RSS_SAMPLE_MS);
+
+  private sample(): void {
+    this.peak = Math.max(this.peak, process.memoryUsage.rss());
+  }
+
+  /** Idempotent: a failed side still stops its timer. */
+  stop(): { startRssBytes: number; peakRssBytes: number; maxRssBytes: number } {
+    clearInterval(this.timer);
+    this.sample();
+    return { startRssBytes: this.startBytes, peakRssBytes: this.peak, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+  }
+}
+
+/**
+ * Measures how many cores other processes used while `timed` ran: all busy CPU time (from
+ * /proc/stat) minus ours. Contention matters here: llama.cpp's threads wait for each other at
+ * every graph node, so one descheduled thread stalls the whole decode.
+ */
+async function timedWithContention<T>(timed: () => Promise<T>): Promise<{ value: T; ms: number; otherCores?: number }> {
+  const busyBefore = systemBusySeconds();
+  const ownBefore = process.cpuUsage();
+  const started = performance.now();
+  const value = await timed();
+  const ms = performance.now() - started;
+  const busyAfter = systemBusySeconds();
+  if (busyBefore === undefined || busyAfter === undefined) return { value, ms };
+  const own = process.cpuUsage(ownBefore);
+  const ownSeconds = (own.user + own.system) / 1e6;
+  return { value, ms, otherCores: Math.max(0, (busyAfter - busyBefore - ownSeconds) / (ms / 1000)) };
+}
+
+function systemBusySeconds(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...; guest time is already inside user.
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+async function runExtract(modelPath: string, texts: readonly string[], maxSequences: number, threads: number): Promise<ChildReport> {
+  const rss = new RssSampler();
+  let engine: ActivationEngine | undefined;
+  try {
+    engine = await ActivationEngine.create('cpu');
+    await engine.loadModel(modelPath);
+    const options = { mask: 'isolated', contextSize: CONTEXT_SIZE, batchSize: BATCH_SIZE, maxSequences, threads, exact: false } as const;
+    const examples: ExtractionExample[] = texts.map((text, example) => ({ example, text }));
+    let results = 0;
+    const onExample = (): void => {
+      results++;
+    };
+    await engine.extract(examples.slice(0, WARMUP_TEXTS), options, onExample, () => {});
+    results = 0;
+    const ready = engine;
+    const { value: summary, ms, otherCores } = await timedWithContention(() => ready.extract(examples, options, onExample, () => {}));
+    if (results !== texts.length) throw new Error(`extract returned ${results} of ${texts.length} examples`);
+    const tokens = texts.map((text) => Array.from(ready.tokenize(text)));
+    await engine.dispose();
+    engine = undefined;
+    const result: RunResult = {
+      tokens: summary.tokens,
+      ms,
+      ...(otherCores === undefined ? {} : { otherCores }),
+      decodeMs: summary.decodeMs,
+      reduceMs: summary.reduceMs,
+      windows: summary.windows,
+      ...rss.stop(),
+    };
+    return { result, tokens };
+  } finally {
+    await engine?.dispose();
+    rss.stop();
+  }
+}
+
+async function runNodeLlamaCpp(modelPath: string, texts: readonly string[], threads: number, withLogits: boolean): Promise<ChildReport> {
+  const rss = new RssSampler();
+  const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.warn });
+  try {
+    const model = await llama.loadModel({ modelPath });
+    const context = await model.createContext({ contextSize: CONTEXT_SIZE, batchSize: BATCH_SIZE, threads, sequences: 1 });
+    const sequence = context.getSequence();
+    // Tokenizing is inside the timed loop, as extract tokenizes inside its call too.
+    const evaluate = async (text: string): Promise<number> => {
+      const tokens = model.tokenize(text);
+      if (withLogits) {
+        const last = tokens.length - 1;
+        await sequence.controlledEvaluate(
+          tokens.map((token, i): ControlledEvaluateInputItem => (i === last ? [token, { generateNext: { token: true } }] : token)),
+        );
+      } else {
+        await sequence.evaluateWithoutGeneratingNewTokens(tokens);
+      }
+      await sequence.clearHistory();
+      return tokens.length;
+    };
+    for (const text of texts.slice(0, WARMUP_TEXTS)) await evaluate(text);
+    const { value: count, ms, otherCores } = await timedWithContention(async () => {
+      let n = 0;
+      for (const text of texts) n += await evaluate(text);
+      return n;
+    });
+    const tokens = texts.map((text) => Array.from(model.tokenize(text)));
+    const flashAttention = String(context.flashAttention);
+    await llama.dispose();
+    const result: RunResult = { tokens: count, ms, ...(otherCores === undefined ? {} : { otherCores }), flashAttention, ...rss.stop() };
+    return { result, tokens };
+  } finally {
+    await llama.dispose();
+    rss.stop();
+  }
+}
+
+async function childMain(variant: VariantName, args: Args): Promise<void> {
+  if (!args.model || !process.send) throw new Error('--child is internal: run the benchmark without it');
+  const { texts } = loadWorkload(args.texts);
+  const report =
+    variant === 'extract-packed' || variant === 'extract-per-text'
+      ? await runExtract(args.model, texts, variant === 'extract-packed' ? PACKED_SEQUENCES : 1, args.threads)
+      : await runNodeLlamaCpp(args.model, texts, args.threads, variant === 'nlc-per-text+logits');
+  const send = process.send.bind(process);
+  await new Promise<void>((resolve, reject) => send(report, (error: Error | null) => (error ? reject(error) : resolve())));
+}
+
+/** Runs one variant in a fresh process (with the same loader, e.g. tsx) and returns its report. */
+function runInChild(variant: VariantName, modelPath: string, args: Args): Promise<ChildReport> {
+  const childArgs = ['--child', variant, '--model', modelPath, '--texts', String(args.texts), '--threads', String(args.threads)];
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), childArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let report: ChildReport | undefined;
+    child.on('message', (message) => {
+      report = message as ChildReport;
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (report && code === 0) resolve(report);
+      else reject(new Error(`${variant}: the benchmark process ended with ${signal ?? `exit code ${code}`} before reporting`));
+    });
+  });
+}
+
+/** Both sides must read exactly the same tokens; the first run sets the reference. */
+class TokenCheck {
+  private reference: number[][] | undefined;
+
+  check(variant: string, tokens: number[][]): void {
+    if (!this.reference) {
+      this.reference = tokens;
+      return;
+    }
+    tokens.forEach((a, i) => {
+      const r = this.reference![i]!;
+      if (a.length !== r.length || a.some((t, j) => t !== r[j])) {
+        throw new Error(`${variant}: text ${i} tokenizes to ${a.length} tokens where another variant got ${r.length}: the comparison would be unfair`);
+      }
+    });
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+async function main(): Promise<void> {
+  const args = parseCommandLine();
+  if (args.child) return childMain(args.child, args);
+
+  const options = benchModelOptions(args.layers);
+  const model = await benchModel(options);
+  const modelBytes = (await stat(model.path)).size;
+  const workload = loadWorkload(args.texts);
+  const cpus = os.cpus();
+  const tokenCheck = new TokenCheck();
+
+  const runs = new Map<VariantName, RunResult[]>(variants.map((v) => [v.name, []]));
+  for (let repeat = 0; repeat < args.repeats; repeat++) {
+    const order = variants.map((_, i) => variants[(i + repeat) % variants.length]!);
+    for (const variant of order) {
+      const { result, tokens } = await runInChild(variant.name, model.path, args);
+      tokenCheck.check(variant.name, tokens);
+      runs.get(variant.name)!.push(result);
+      const others = result.otherCores === undefined ? '' : `  others ${result.otherCores.toFixed(2)} cores`;
+      console.log(`  repeat ${repeat + 1}/${args.repeats} ${variant.name.padEnd(20)} ${((result.tokens / result.ms) * 1000).toFixed(1).padStart(8)} tok/s  peak RSS ${mib(result.peakRssBytes)}${others}`);
+    }
+  }
+
+  const rows = variants.map((variant) => {
+    const results = runs.get(variant.name)!;
+    const tokensPerSecond = results.map((r) => (r.tokens / r.ms) * 1000);
+    const optional = (pick: (r: RunResult) => number | undefined): number | undefined => {
+      const values = results.map(pick).filter((v): v is number => v !== undefined);
+      return values.length > 0 ? median(values) : undefined;
+    };
+    return {
+      ...variant,
+      tokens: results[0]!.tokens,
+      tokensPerSecond,
+      medianTokensPerSecond: median(tokensPerSecond),
+      // Contention only ever slows a run down, so the best run is the least disturbed one.
+      bestTokensPerSecond: Math.max(...tokensPerSecond),
+      medianMs: median(results.map((r) => r.ms)),
+      decodeMs: optional((r) => r.decodeMs),
+      reduceMs: optional((r) => r.reduceMs),
+      windows: optional((r) => r.windows),
+      otherCores: optional((r) => r.otherCores),
+      peakRssBytes: Math.max(...results.map((r) => r.peakRssBytes)),
+      maxRssBytes: Math.max(...results.map((r) => r.maxRssBytes)),
+      startRssBytes: median(results.map((r) => r.startRssBytes)),
+      flashAttention: results[0]!.flashAttention,
+    };
+  });
+  const byName = new Map(rows.map((r) => [r.name, r]));
+  const ratios = ratioPairs.map(([a, b, note]) => ({
+    a,
+    b,
+    note,
+    value: byName.get(a)!.medianTokensPerSecond / byName.get(b)!.medianTokensPerSecond,
+    bestRunsValue: byName.get(a)!.bestTokensPerSecond / byName.get(b)!.bestTokensPerSecond,
+  }));
+  const nlcFlashAttention = byName.get('nlc-per-text')!.flashAttention ?? 'unknown';
+
+  const device = `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} logical cores`;
+  const busiest = Math.max(...rows.map((r) => r.otherCores ?? 0));
+  console.log('');
+  console.log('ICL Activation Lab: extraction vs node-llama-cpp');
+  console.log(`device    ${device}; threads ${args.threads}; CUDA used: no (both sides run llama.cpp's CPU backend, getLlama({ gpu: false }))`);
+  console.log(`others    other processes used up to ${busiest.toFixed(2)} cores during a timed run (median per variant in the table)${busiest > 0.25 ? ': timings are skewed by contention, rerun on an idle machine' : ''}`);
+  console.log(`model     qwen2 ${options.layers} layers, embd ${options.embd}, ff ${options.ff}, ${options.heads} heads / ${options.kvHeads} KV, Q8_0, seed 1: ${mib(modelBytes)} (${modelBytes} bytes)${model.generatedMs === undefined ? ', cached' : `, generated in ${(model.generatedMs / 1000).toFixed(1)} s`}`);
+  console.log(`          ${model.path}`);
+  console.log(`workload  ${workload.texts.length} texts, ${rows[0]!.tokens} tokens: ${workload.source}`);
+  console.log(`settings  contextSize ${CONTEXT_SIZE}, batchSize ${BATCH_SIZE}, extract exact:false (f16 KV, flash attention auto), node-llama-cpp flashAttention ${nlcFlashAttention}; median of ${args.repeats} timed runs, each in a fresh process after a ${Math.min(WARMUP_TEXTS, workload.texts.length)}-text warm-up`);
+  console.log('');
+  const header = ['variant', 'seq/decode', 'tok/s (median)', 'best', 'runs tok/s', 'time ms', 'decode ms', 'reduce ms', 'peak RSS', 'RSS before load', 'others'];
+  const table = rows.map((r) => [
+    r.label,
+    String(r.sequencesPerDecode),
+    r.medianTokensPerSecond.toFixed(1),
+    r.bestTokensPerSecond.toFixed(1),
+    r.tokensPerSecond.map((v) => v.toFixed(0)).join('/'),
+    r.medianMs.toFixed(0),
+    r.decodeMs === undefined ? '-' : r.decodeMs.toFixed(0),
+    r.reduceMs === undefined ? '-' : r.reduceMs.toFixed(1),
+    mib(r.peakRssBytes),
+    mib(r.startRssBytes),
+    r.otherCores === undefined ? '-' : r.otherCores.toFixed(2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(line(header));
+  for (const row of table) console.log(line(row));
+  console.log('');
+  for (const r of ratios) console.log(`ratio=${r.value.toFixed(3)} ${r.a} / ${r.b} (${r.note}; best runs: ${r.bestRunsValue.toFixed(3)})`);
+
+  if (args.json) {
+    const report = {
+      date: new Date().toISOString(),
+      device: { cpu: cpus[0]?.model.trim(), logicalCores: cpus.length, threads: args.threads, cuda: false },
+      model: { ...options, path: model.path, fileBytes: modelBytes },
+      workload: { source: workload.source, texts: workload.texts.length, tokens: rows[0]!.tokens },
+      settings: { contextSize: CONTEXT_SIZE, batchSize: BATCH_SIZE, packedSequences: PACKED_SEQUENCES, repeats: args.repeats, warmupTexts: WARMUP_TEXTS, nodeLlamaCppFlashAttention: nlcFlashAttention },
+      variants: rows,
+      ratios,
+    };
+    await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nwrote ${args.json}`);
+  }
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    // A child's IPC channel would keep it alive after its work is done.
+    if (process.connected) process.disconnect();
+  });
