@@ -175,7 +175,8 @@ export class ActivationEngine {
       contextSize: options.contextSize,
       batchSize: options.batchSize,
       maxSequences: Math.min(options.maxSequences, 256),
-      threads: options.threads,
+      // 0 means "decide": node-llama-cpp knows how many cores do math well on this machine.
+      threads: options.threads > 0 ? options.threads : this.llama.cpuMathCores,
       exact: options.exact,
       tensorPrefix: rule.tensorPrefix,
     });

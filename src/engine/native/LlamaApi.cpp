@@ -175,7 +175,12 @@ const LlamaApi & bindLoadedLlama() {
     libs.bind(api.get_logits_ith, "llama_get_logits_ith");
     libs.bind(api.set_abort_callback, "llama_set_abort_callback");
     libs.bind(api.synchronize, "llama_synchronize");
+    libs.bind(api.attach_threadpool, "llama_attach_threadpool");
     libs.bind(api.backend_tensor_get, "ggml_backend_tensor_get");
+    libs.bind(api.backend_dev_by_type, "ggml_backend_dev_by_type");
+    libs.bind(api.backend_dev_backend_reg, "ggml_backend_dev_backend_reg");
+    libs.bind(api.backend_reg_get_proc_address, "ggml_backend_reg_get_proc_address");
+    libs.bind(api.threadpool_params_default, "ggml_threadpool_params_default");
     libs.bind(api.backend_buffer_is_host, "ggml_backend_buffer_is_host");
     libs.bind(api.backend_dev_count, "ggml_backend_dev_count");
     libs.bind(api.backend_load_all_from_path, "ggml_backend_load_all_from_path");
@@ -188,6 +193,18 @@ const LlamaApi & bindLoadedLlama() {
     gApi = api;
     gBound = true;
     return gApi;
+}
+
+CpuThreadpoolApi cpuThreadpoolApi() {
+    const LlamaApi & api = llamaApi();
+    CpuThreadpoolApi out;
+    ggml_backend_dev_t cpu = api.backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    if (!cpu) return out;
+    ggml_backend_reg_t reg = api.backend_dev_backend_reg(cpu);
+    out.create = reinterpret_cast<decltype(out.create)>(api.backend_reg_get_proc_address(reg, "ggml_threadpool_new"));
+    out.destroy = reinterpret_cast<decltype(out.destroy)>(api.backend_reg_get_proc_address(reg, "ggml_threadpool_free"));
+    if (!out.create || !out.destroy) out = CpuThreadpoolApi{};
+    return out;
 }
 
 const LlamaApi & llamaApi() {

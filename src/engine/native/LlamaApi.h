@@ -42,11 +42,25 @@ struct LlamaApi {
     decltype(&llama_set_abort_callback) set_abort_callback = nullptr;
     decltype(&llama_synchronize) synchronize = nullptr;
 
+    decltype(&llama_attach_threadpool) attach_threadpool = nullptr;
+
     decltype(&ggml_backend_tensor_get) backend_tensor_get = nullptr;
+    decltype(&ggml_backend_dev_by_type) backend_dev_by_type = nullptr;
+    decltype(&ggml_backend_dev_backend_reg) backend_dev_backend_reg = nullptr;
+    decltype(&ggml_backend_reg_get_proc_address) backend_reg_get_proc_address = nullptr;
+    decltype(&ggml_threadpool_params_default) threadpool_params_default = nullptr;
     decltype(&ggml_backend_buffer_is_host) backend_buffer_is_host = nullptr;
     decltype(&ggml_backend_dev_count) backend_dev_count = nullptr;
     decltype(&ggml_backend_load_all_from_path) backend_load_all_from_path = nullptr;
 };
+
+// The CPU backend's threadpool functions, reached through its registry (the CPU backend is a
+// separately loaded, CPU-specific library). Null when no CPU backend is registered.
+struct CpuThreadpoolApi {
+    ggml_threadpool_t (*create)(struct ggml_threadpool_params * params) = nullptr;
+    void (*destroy)(ggml_threadpool_t threadpool) = nullptr;
+};
+CpuThreadpoolApi cpuThreadpoolApi();
 
 // Binds to the libllama and libggml-base already mapped into this process. Throws
 // std::runtime_error with a message for the user when they are not loaded or lack a symbol.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "ActivationReducer.h"
@@ -123,9 +124,9 @@ private:
         }
 
         llama_context * ctx = context_->context();
-        api.memory_clear(api.get_memory(ctx), true);
+        // Metadata only: emptied cells are masked out, so zeroing gigabytes of KV cache is wasted work.
+        api.memory_clear(api.get_memory(ctx), false);
 
-        ActivationReducer reducer;
         const size_t nBatch = size_t(context_->nBatch());
         std::vector<llama_seq_id *> seqPointers(nBatch);
         std::vector<int32_t> nSeq(nBatch);
@@ -189,17 +190,39 @@ private:
 
             // Reduce every span that is now complete and free what is not asked for raw.
             const auto reduceStart = Clock::now();
+            std::vector<size_t> complete;
             while (nextSpanToReduce < nSpans && spanEnd[spanOrder[nextSpanToReduce]] <= start + count) {
-                const size_t s = spanOrder[nextSpanToReduce++];
-                const size_t length = size_t(plan_.spanLengths[s]);
-                for (int l = 0; l < nLayer; l++) {
-                    reducer.reduce(spanBuffers_[s].data() + size_t(l) * length * nEmbd, length, size_t(nEmbd),
-                                   stats_.data() + s * statsPerSpan + size_t(l) * kPoolingCount * kStatisticCount);
-                }
+                complete.push_back(spanOrder[nextSpanToReduce++]);
+            }
+            reduceSpans(complete, statsPerSpan);
+            for (size_t s : complete) {
                 if (!plan_.keepRaw[s]) std::vector<float>().swap(spanBuffers_[s]);
             }
             reduceMs_ += std::chrono::duration<double, std::milli>(Clock::now() - reduceStart).count();
         }
+    }
+
+    // The decoder's cores are idle between decodes: spread the (span, layer) reductions over them.
+    void reduceSpans(const std::vector<size_t> & spans, size_t statsPerSpan) {
+        const int nLayer = context_->nLayer();
+        const size_t nEmbd = size_t(context_->nEmbd());
+        const size_t jobs = spans.size() * size_t(nLayer);
+        std::atomic<size_t> next{0};
+        auto work = [&]() {
+            ActivationReducer reducer;
+            for (size_t job = next++; job < jobs; job = next++) {
+                const size_t s = spans[job / size_t(nLayer)];
+                const size_t l = job % size_t(nLayer);
+                const size_t length = size_t(plan_.spanLengths[s]);
+                reducer.reduce(spanBuffers_[s].data() + l * length * nEmbd, length, nEmbd,
+                               stats_.data() + s * statsPerSpan + l * kPoolingCount * kStatisticCount);
+            }
+        };
+        const size_t workers = std::min(jobs, size_t(context_->threads()));
+        std::vector<std::thread> helpers;
+        for (size_t w = 1; w < workers; w++) helpers.emplace_back(work);
+        work();
+        for (auto & helper : helpers) helper.join();
     }
 
     Napi::Promise::Deferred deferred_;
@@ -264,6 +287,7 @@ TapContext::TapContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<TapCo
         params.n_threads = int32_t(threads);
         params.n_threads_batch = int32_t(threads);
     }
+    nThreads_ = std::max(1, int(params.n_threads_batch));
     // Unified KV cache: shared-prefix tokens are stored once for every sequence that sees them,
     // and llama.cpp keeps the rows of a batch in batch order.
     params.kv_unified = true;
@@ -287,6 +311,14 @@ TapContext::TapContext(const Napi::CallbackInfo & info) : Napi::ObjectWrap<TapCo
     }
     api.set_abort_callback(context_, &abortWhenCancelled, this);
     model_->openContexts++;
+
+    const CpuThreadpoolApi pool = cpuThreadpoolApi();
+    if (pool.create) {
+        ggml_threadpool_params poolParams = api.threadpool_params_default(nThreads_);
+        poolParams.poll = 0;  // sleep between graphs: spinning workers would slow our reductions
+        threadpool_ = pool.create(&poolParams);
+        if (threadpool_) api.attach_threadpool(context_, threadpool_, threadpool_);
+    }
 }
 
 TapContext::~TapContext() { release(); }
@@ -296,6 +328,10 @@ void TapContext::release() {
         llamaApi().free_context(context_);
         context_ = nullptr;
         model_->openContexts--;
+    }
+    if (threadpool_) {
+        cpuThreadpoolApi().destroy(threadpool_);
+        threadpool_ = nullptr;
     }
     if (!modelRef_.IsEmpty()) modelRef_.Reset();
 }

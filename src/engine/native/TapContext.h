@@ -44,6 +44,9 @@ private:
     Napi::ObjectReference modelRef_;  // keeps the model alive while this context exists
     TapModel * model_ = nullptr;
     llama_context * context_ = nullptr;
+    // Persistent CPU worker threads: the tap splits each decode into a sub-graph per layer, and
+    // without a pool ggml would start and join its threads for every one of them.
+    ggml_threadpool_t threadpool_ = nullptr;
     std::unique_ptr<ActivationTap> tap_;
     std::atomic<bool> cancelled_{false};
     bool busy_ = false;
@@ -53,6 +56,10 @@ private:
     int nVocab_ = 0;
     int nBatch_ = 0;
     int nSeqMax_ = 0;
+    int nThreads_ = 1;
+
+public:
+    int threads() const { return nThreads_; }
 };
 
 }  // namespace icl
