@@ -110,11 +110,14 @@ for (const modelOptions of [tinyLlama, tinyQwen2] satisfies TestModelOptions[]) 
       const all = texts.map((text, example) => ({ example, text }));
       // Small micro-batches so sequences straddle llama_decode calls and share them.
       const together = await extractAll(engine, all, { ...exact, batchSize: 7 });
+      let worst = 0;
       for (const item of all) {
         const alone = await extractAll(engine, [item], { ...exact, maxSequences: 1 });
         const difference = relativeDifference(together.get(item.example)!.raw!, alone.get(item.example)!.raw!, modelOptions.layers);
         assert.ok(difference <= 1e-5, `example ${item.example}: relative difference ${difference}`);
+        worst = Math.max(worst, difference);
       }
+      console.log(`      worst |batched − alone| / layer max |a|: ${worst.toExponential(2)}`);
     });
 
     it('shared-prefix: each example sees the prefix and itself, matching a reference over prefix + example', async () => {
