@@ -196,6 +196,45 @@ for (const modelOptions of [tinyLlama, tinyQwen2] satisfies TestModelOptions[]) 
   });
 }
 
+describe('logits from the tap model (one model for capture and scoring)', () => {
+  it("match the float64 reference's next-token logits in exact mode, while activations are captured", async () => {
+    const engine = await ActivationEngine.create('cpu');
+    try {
+      const file = await testModelPath(tinyLlama);
+      await engine.loadModel(file);
+      const reference = await ReferenceModel.load(file);
+      const model = await loadAddon().TapModel.load(file, { gpuLayers: 0 });
+      const context = model.createContext({ contextSize: 64, batchSize: 64, maxSequences: 1, threads: 1, exact: true, tensorPrefix: 'ffn_out' });
+      // End on an ordinary word: after a massive-activation trigger token the distribution is degenerate.
+      const tokens = model.tokenize('The lamp works well and looks nice', true, false);
+      const result = await context.runWindow({
+        tokens,
+        positions: Int32Array.from(tokens, (_, i) => i),
+        seqOffsets: Int32Array.from({ length: tokens.length + 1 }, (_, i) => i),
+        seqIds: new Int32Array(tokens.length),
+        spanOf: Int32Array.from(tokens, (_, i) => (i === 0 ? -1 : 0)),
+        spanLengths: Int32Array.of(tokens.length - 1),
+        keepRaw: Uint8Array.of(0),
+        logitsTokens: Int32Array.of(tokens.length - 1),
+      });
+      const expected = reference.forward(Array.from(tokens)).lastLogits;
+      assert.equal(result.logits.length, expected.length);
+      let scale = 0;
+      let error = 0;
+      for (let i = 0; i < expected.length; i++) {
+        scale = Math.max(scale, Math.abs(expected[i]!));
+        error = Math.max(error, Math.abs(result.logits[i]! - expected[i]!));
+      }
+      assert.ok(error <= 1e-5 * scale, `max |logit error| ${error} at scale ${scale}`);
+      assert.ok(result.stats.some((v) => v !== 0), 'statistics were captured in the same decode');
+      context.dispose();
+      model.dispose();
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
 describe('a model graph without the tapped tensor', () => {
   it('is a clear error naming the architecture', async () => {
     const engine = await ActivationEngine.create('cpu');

@@ -56,6 +56,17 @@ describe('the icl-lab CLI', function () {
     assert.match(result.stdout, /^icl-lab \d+\.\d+\.\d+ \(node-llama-cpp 3\.22\.1, llama\.cpp v0\.5\.0\)/);
   });
 
+  it('make-model writes a GGUF file and refuses inconsistent shapes', async () => {
+    const out = path.join(dir, 'made.gguf');
+    const made = await runCli(['make-model', '--arch', 'qwen2', '--layers', '1', '--embd', '32', '--ff', '64', '--heads', '2', '--kv-heads', '1', '--type', 'q8_0', '--seed', '3', '--out', out]);
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal((await readFile(out)).subarray(0, 4).toString('latin1'), 'GGUF');
+    const bad = await runCli(['make-model', '--arch', 'llama', '--embd', '30', '--heads', '4', '--out', path.join(dir, 'bad.gguf')]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /embd \(30\) must be divisible by heads \(4\)/);
+    assert.equal(existsSync(path.join(dir, 'bad.gguf')), false);
+  });
+
   it('extract writes stats.csv, its run metadata and raw .npy files', async () => {
     const out = path.join(dir, 'out', 'stats.csv');
     const raw = path.join(dir, 'raw');
