@@ -14,9 +14,13 @@ interface CliResult {
   readonly stderr: string;
 }
 
-function runCli(args: readonly string[]): Promise<CliResult> {
+const sourceCli = ['--import', 'tsx', path.join(packageRoot(), 'src', 'cli', 'main.ts')];
+/** What `npx icl-lab` runs: the esbuild bundles (npm test builds them first). */
+const bundledCli = [path.join(packageRoot(), 'bin', 'icl-lab.js')];
+
+function runCli(args: readonly string[], entry: readonly string[] = sourceCli): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(packageRoot(), 'src', 'cli', 'main.ts'), ...args], { cwd: packageRoot() });
+    const child = spawn(process.execPath, [...entry, ...args], { cwd: packageRoot() });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -98,6 +102,16 @@ describe('the icl-lab CLI', function () {
     assert.equal(header.descr, '<f4');
     assert.equal(header.shape[1], tinyLlama.embd);
     assert.equal(npy.length - header.dataOffset, header.shape[0]! * header.shape[1]! * 4);
+  });
+
+  it('runs from its bundles as `npx icl-lab` does, engine process included', async () => {
+    assert.ok(existsSync(path.join(packageRoot(), 'dist', 'cli.mjs')), 'run `npm run build` first (`npm test` does)');
+    const out = path.join(dir, 'bundled', 'stats.csv');
+    const result = await runCli(['extract', '--model', model, '--data', path.join(dir, 'data.jsonl'), '--gpu', 'cpu', '--mask', 'shared-prefix', '--prefix', 'Review:', '--out', out], bundledCli);
+    assert.equal(result.code, 0, result.stderr);
+    const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
+    assert.equal(lines.length - 1, rows.length * tinyLlama.layers * 3);
+    assert.equal(lines[1]!.split(',')[2], 'shared-prefix');
   });
 
   it('names the file and line of a bad row, and writes nothing', async () => {
