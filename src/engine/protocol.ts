@@ -2,6 +2,7 @@
 // engine process (server.ts), typed, with its params. Both sides import this file only.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { MaskStrategy } from '../core/masks.js';
+import type { NativeModelInfo } from './addon.js';
 
 export type GpuChoice = 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu';
 export const gpuChoices: readonly GpuChoice[] = ['auto', 'cuda', 'vulkan', 'metal', 'cpu'];
@@ -45,21 +46,15 @@ export interface EngineInfo {
   readonly pid: number;
 }
 
-export interface ModelInfo {
+/** What the engine reports about a loaded model: the native view plus file facts. */
+export interface ModelInfo
+  extends Pick<NativeModelInfo, 'architecture' | 'description' | 'layers' | 'embeddingLength' | 'vocabularySize' | 'parameters' | 'addBos' | 'llamaLibrary'> {
   readonly path: string;
-  readonly architecture: string;
-  readonly description: string;
-  readonly layers: number;
-  readonly embeddingLength: number;
-  readonly vocabularySize: number;
-  readonly parameters: number;
   /** GGUF general.file_type, e.g. MOSTLY_Q8_0. */
   readonly quantization: string;
   readonly fileBytes: number;
-  readonly addBos: boolean;
   /** Backend in use: cpu, cuda, vulkan or metal. */
   readonly gpu: string;
-  readonly llamaLibrary: string;
 }
 
 export interface StartEngineParams {
