@@ -47,6 +47,8 @@ export class ActivationEngine {
     try {
       llama = await getLlama({
         gpu: gpu === 'cpu' ? false : gpu,
+        // Use the prebuilt binaries only: compiling llama.cpp needs a toolchain and the network.
+        build: 'never',
         logLevel: LlamaLogLevel.warn,
         logger: (level, message) => {
           sink.engine?.remember(level, message);
@@ -54,7 +56,17 @@ export class ActivationEngine {
         },
       });
     } catch (error) {
-      throw new EngineError('gpu-unavailable', `cannot start llama.cpp with gpu "${gpu}": ${(error as Error).message}`);
+      const reason =
+        (error as Error).name === 'NoBinaryFoundError' || (error as Error).message === 'NoBinaryFoundError'
+          ? `no prebuilt llama.cpp binary for "${gpu}" works on this machine (is its driver installed?); use --gpu auto or cpu`
+          : (error as Error).message;
+      throw new EngineError('gpu-unavailable', `cannot start llama.cpp with gpu "${gpu}": ${reason}`);
+    }
+    // node-llama-cpp may fall back to another backend; a user who named one must get it or hear why.
+    const loaded = llama.gpu === false ? 'cpu' : llama.gpu;
+    if (gpu !== 'auto' && loaded !== gpu) {
+      await llama.dispose();
+      throw new EngineError('gpu-unavailable', `cannot start llama.cpp with gpu "${gpu}": this machine gave "${loaded}" instead; use --gpu auto or ${loaded}`);
     }
     const engine = new ActivationEngine(llama);
     sink.engine = engine;

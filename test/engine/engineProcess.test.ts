@@ -4,15 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { EngineClient, type ExtractedStatistics } from '../../src/engine/client.js';
 import { packageRoot } from '../../src/engine/packageRoot.js';
-import { EngineError } from '../../src/engine/protocol.js';
+import { EngineError, type GpuChoice } from '../../src/engine/protocol.js';
 import { testModelPath, tinyQwen2 } from './generatedModels.js';
 
-function startClient(onExit?: (reason: string) => void): EngineClient {
+function startClient(onExit?: (reason: string) => void, gpu: GpuChoice = 'cpu'): EngineClient {
   return new EngineClient({
     serverModule: path.join(packageRoot(), 'src', 'engine', 'server.ts'),
     execArgv: ['--import', 'tsx'],
     env: { ICL_LAB_ENGINE_TEST_HOOKS: '1' },
-    gpu: 'cpu',
+    gpu,
     ...(onExit ? { onExit } : {}),
   });
 }
@@ -110,6 +110,16 @@ describe('the engine process', function () {
     assert.ok(results.length >= 4 && results.length < 60, `kept ${results.length}`);
     assert.deepEqual(results.map((r) => r.example), results.map((_, i) => i));
     assert.equal((await extractOne()).length, 1);
+  });
+
+  it('reports a GPU backend this machine lacks instead of silently using another', async function () {
+    if (process.platform === 'darwin') this.skip(); // Metal exists there; elsewhere it never does
+    const other = startClient(undefined, 'metal');
+    try {
+      await assert.rejects(other.start(), isEngineError('gpu-unavailable', /cannot start llama\.cpp with gpu "metal": (no prebuilt llama\.cpp binary for "metal"|this machine gave "\w+" instead)/));
+    } finally {
+      await other.stop();
+    }
   });
 
   it('streams statistics that survive JSON: NaN and infinities included', async () => {

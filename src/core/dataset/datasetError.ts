@@ -1,4 +1,4 @@
-/** A problem in a data file, located so the user can jump to it. */
+/** A problem in a data file, located so the user can jump to it (line 0: the file as a whole). */
 export class DatasetError extends Error {
   constructor(
     readonly file: string,
@@ -6,7 +6,7 @@ export class DatasetError extends Error {
     readonly problem: string,
     readonly column?: number,
   ) {
-    super(`${file}:${line}${column !== undefined ? `:${column}` : ''}: ${problem}`);
+    super(`${file}${line > 0 ? `:${line}` : ''}${line > 0 && column !== undefined ? `:${column}` : ''}: ${problem}`);
     this.name = 'DatasetError';
   }
 }
