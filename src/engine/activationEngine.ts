@@ -8,6 +8,7 @@ import { tensorRuleFor } from '../core/sites.js';
 import { activationStatistics, poolings } from '../core/stats/activationStatistics.js';
 import { encodeNpyFloat32 } from '../core/format/npy.js';
 import { loadAddon, type NativeTapContext, type NativeTapModel, type WindowResult } from './addon.js';
+import { minimumTokens, planScoringWindows, QueryTooLongError, type ScoringGroup } from './scoringPlanner.js';
 import { planWindows, type SpanRequest } from './windowPlanner.js';
 import {
   EngineError,
@@ -27,6 +28,26 @@ export interface ExtractedExample {
   /** [layer][span token][n_embd] when raw activations were kept. */
   readonly raw?: Float32Array;
 }
+
+export interface ContinuationScore {
+  readonly key: number;
+  readonly continuation: number;
+  /** Sum of the continuation tokens' log-probabilities (natural log). */
+  readonly logprob: number;
+  readonly tokens: number;
+}
+
+export interface ScoringSummary {
+  /** Indexed like the input: scores[k] are query k's continuations, in order. */
+  readonly scores: ReadonlyMap<number, readonly ContinuationScore[]>;
+  /** Tokens llama.cpp evaluated, and the least any scorer must (each prefix once + query suffixes). */
+  readonly evaluatedTokens: number;
+  readonly minimumTokens: number;
+  readonly windows: number;
+  readonly elapsedMs: number;
+}
+
+export type ScoringOptions = Pick<ExtractionOptions, 'contextSize' | 'batchSize' | 'maxSequences' | 'threads' | 'exact'>;
 
 export interface CancellationSignal {
   readonly isCancellationRequested: boolean;
@@ -242,6 +263,64 @@ export class ActivationEngine {
         tensor: `${rule.tensorPrefix}-<layer>`,
       },
     };
+  }
+
+  /**
+   * log P(continuation | prefix + query) for every continuation of every query, on the loaded
+   * model. Each group's prefix is evaluated once per window and shared through the KV cache.
+   */
+  async scoreContinuations(
+    groups: readonly ScoringGroup[],
+    options: ScoringOptions,
+    onProgress?: (progress: ExtractionProgress) => void,
+    cancel?: CancellationSignal,
+  ): Promise<ScoringSummary> {
+    const model = this.requireModel();
+    const started = performance.now();
+    const maxSequences = Math.min(options.maxSequences, 256);
+    const context = model.createContext({
+      contextSize: options.contextSize,
+      batchSize: options.batchSize,
+      maxSequences,
+      threads: options.threads > 0 ? options.threads : this.llama.cpuMathCores,
+      exact: options.exact,
+      tensorPrefix: tensorRuleFor('mlp_out', this.modelInfo!.architecture).tensorPrefix,
+    });
+    const cancelListener = cancel?.onCancellationRequested(() => context.cancel());
+    // Per query key, the running log-probability sum of each continuation.
+    const sums = new Map<number, Float64Array>();
+    for (const group of groups) for (const query of group.queries) sums.set(query.key, new Float64Array(query.continuations.length));
+    const total = sums.size;
+    let done = 0;
+    let evaluated = 0;
+    let windows = 0;
+    try {
+      for (const window of planScoringWindows(groups, { contextSize: options.contextSize, maxSequences })) {
+        if (cancel?.isCancellationRequested) throw new EngineError('cancelled', `cancelled after ${done} of ${total} queries`);
+        const result = await this.runWindow(context, window.plan, done, total);
+        window.targets.forEach((target, r) => {
+          sums.get(target.key)![target.continuation]! += result.logprobs[r]!;
+        });
+        evaluated += window.plan.tokens.length;
+        windows++;
+        done += window.queryKeys.length;
+        onProgress?.({ done, total, tokens: evaluated, elapsedMs: performance.now() - started });
+      }
+    } catch (error) {
+      if (error instanceof QueryTooLongError) throw new EngineError('text-too-long', error.message, { examples: [error.key] });
+      throw error;
+    } finally {
+      cancelListener?.dispose();
+      context.dispose();
+    }
+    const scores = new Map<number, ContinuationScore[]>();
+    for (const group of groups) {
+      for (const query of group.queries) {
+        const logprobs = sums.get(query.key)!;
+        scores.set(query.key, query.continuations.map((c, continuation) => ({ key: query.key, continuation, logprob: logprobs[continuation]!, tokens: c.length })));
+      }
+    }
+    return { scores, evaluatedTokens: evaluated, minimumTokens: minimumTokens(groups), windows, elapsedMs: performance.now() - started };
   }
 
   private async runWindow(context: NativeTapContext, plan: Parameters<NativeTapContext['runWindow']>[0], done: number, total: number): Promise<WindowResult> {

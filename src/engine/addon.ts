@@ -50,6 +50,9 @@ export interface WindowPlan {
   readonly keepRaw: Uint8Array;
   /** Window token indices whose next-token logits are returned, in this order. */
   readonly logitsTokens: Int32Array;
+  /** Scoring: log P(logprobTargets[r] | tokens up to logprobTokens[r]), log-softmax in float64. */
+  readonly logprobTokens?: Int32Array;
+  readonly logprobTargets?: Int32Array;
 }
 
 export interface WindowResult {
@@ -59,6 +62,8 @@ export interface WindowResult {
   readonly raw: (Float32Array | null)[];
   /** [logitsTokens.length][n_vocab]. */
   readonly logits: Float32Array;
+  /** One per logprob request. */
+  readonly logprobs: Float64Array;
   readonly chunks: number;
   readonly decodeMs: number;
   readonly reduceMs: number;

@@ -15,7 +15,7 @@ bool ActivationTap::callback(struct ggml_tensor * tensor, bool ask, void * userD
     if (!tap->layout_) return !ask;  // not inside one of our decodes (e.g. graph reservation)
     int layer = -1;
     if (ask) {
-        if (!tap->wants(tensor, layer) || tap->requested_[layer]) return false;
+        if (!tap->layout_->capture || !tap->wants(tensor, layer) || tap->requested_[layer]) return false;
         // The first node with this name in a layer is the MLP's own output; in `llama` the
         // residual sum after it may carry the same name (see src/core/sites.ts).
         tap->requested_[layer] = 1;
@@ -92,8 +92,10 @@ void ActivationTap::beginChunk(const ChunkLayout & layout, const std::vector<Tok
 }
 
 std::string ActivationTap::endChunk(const std::string & architecture) {
+    const bool captured = layout_ && layout_->capture;
     layout_ = nullptr;
     if (!error_.empty()) return error_;
+    if (!captured) return std::string();
     int seen = 0;
     int firstMissing = -1;
     for (int l = 0; l < nLayer_; l++) {

@@ -20,6 +20,7 @@ struct ChunkLayout {
     size_t count = 0;
     std::vector<size_t> outputTokens;  // window token indices marked as outputs, in batch order
     bool stopAfterLastLayer = false;   // skip the output norm and lm_head when no logits are needed
+    bool capture = true;               // false: no span token here, so let the graph run unsplit
 };
 
 // Where a window token's MLP output goes: span index (or -1) and row within the span.

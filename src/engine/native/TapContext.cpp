@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -40,6 +41,9 @@ struct WindowPlan {
     std::vector<int32_t> spanLengths;
     std::vector<uint8_t> keepRaw;     // per span: return its raw activations too
     std::vector<int32_t> logitsTokens;  // token indices whose next-token logits are returned
+    // Scoring: log P(target | everything up to and including token) for each (token, target) pair.
+    std::vector<int32_t> logprobTokens;
+    std::vector<int32_t> logprobTargets;
 };
 
 class RunWindowWorker : public Napi::AsyncWorker {
@@ -81,6 +85,9 @@ public:
         Napi::Float32Array logits = Napi::Float32Array::New(env, logits_.size());
         if (!logits_.empty()) std::memcpy(logits.Data(), logits_.data(), logits_.size() * sizeof(float));
         out.Set("logits", logits);
+        Napi::Float64Array logprobs = Napi::Float64Array::New(env, logprobs_.size());
+        if (!logprobs_.empty()) std::memcpy(logprobs.Data(), logprobs_.data(), logprobs_.size() * sizeof(double));
+        out.Set("logprobs", logprobs);
         out.Set("chunks", chunks_);
         out.Set("decodeMs", decodeMs_);
         out.Set("reduceMs", reduceMs_);
@@ -112,7 +119,17 @@ private:
         std::vector<int32_t> filled(nSpans, 0);
         std::vector<size_t> spanEnd(nSpans, 0);
         std::vector<uint8_t> wantsLogits(n, 0);
-        for (int32_t t : plan_.logitsTokens) wantsLogits[size_t(t)] = 1;
+        std::vector<std::vector<size_t>> logitsRowsOf(n);    // logitsTokens positions, per token
+        std::vector<std::vector<size_t>> logprobsOf(n);      // logprob request indices, per token
+        for (size_t r = 0; r < plan_.logitsTokens.size(); r++) {
+            wantsLogits[size_t(plan_.logitsTokens[r])] = 1;
+            logitsRowsOf[size_t(plan_.logitsTokens[r])].push_back(r);
+        }
+        for (size_t r = 0; r < plan_.logprobTokens.size(); r++) {
+            wantsLogits[size_t(plan_.logprobTokens[r])] = 1;
+            logprobsOf[size_t(plan_.logprobTokens[r])].push_back(r);
+        }
+        logprobs_.assign(plan_.logprobTokens.size(), 0.0);
         for (size_t i = 0; i < n; i++) {
             const int32_t s = plan_.spanOf[i];
             if (s < 0) continue;
@@ -131,7 +148,6 @@ private:
         std::vector<llama_seq_id *> seqPointers(nBatch);
         std::vector<int32_t> nSeq(nBatch);
         std::vector<int8_t> outputs(nBatch);
-        size_t logitsRow = 0;
         size_t nextSpanToReduce = 0;
         std::vector<size_t> spanOrder(nSpans);
         for (size_t s = 0; s < nSpans; s++) spanOrder[s] = s;
@@ -144,12 +160,14 @@ private:
             layout.start = start;
             layout.count = count;
             bool chunkNeedsLogits = false;
+            bool chunkHasSpans = false;
             for (size_t i = 0; i < count; i++) {
                 const size_t t = start + i;
                 const int32_t s = plan_.spanOf[t];
                 if (s >= 0 && spanBuffers_[size_t(s)].empty()) {
                     spanBuffers_[size_t(s)].assign(size_t(nLayer) * size_t(plan_.spanLengths[size_t(s)]) * nEmbd, 0.0f);
                 }
+                if (s >= 0) chunkHasSpans = true;
                 outputs[i] = (s >= 0 || wantsLogits[t]) ? 1 : 0;
                 if (outputs[i]) layout.outputTokens.push_back(t);
                 if (wantsLogits[t]) chunkNeedsLogits = true;
@@ -157,6 +175,7 @@ private:
                 nSeq[i] = plan_.seqOffsets[t + 1] - plan_.seqOffsets[t];
             }
             layout.stopAfterLastLayer = !chunkNeedsLogits;
+            layout.capture = chunkHasSpans;
 
             llama_batch batch{};
             batch.n_tokens = int32_t(count);
@@ -181,11 +200,21 @@ private:
             chunks_++;
 
             for (size_t i = 0; i < count; i++) {
-                if (!wantsLogits[start + i]) continue;
+                const size_t t = start + i;
+                if (!wantsLogits[t]) continue;
                 const float * row = api.get_logits_ith(ctx, int32_t(i));
-                if (!row) throw std::runtime_error("no logits for token " + std::to_string(start + i));
-                std::memcpy(logits_.data() + logitsRow * size_t(nVocab), row, sizeof(float) * size_t(nVocab));
-                logitsRow++;
+                if (!row) throw std::runtime_error("no logits for token " + std::to_string(t));
+                for (size_t r : logitsRowsOf[t]) {
+                    std::memcpy(logits_.data() + r * size_t(nVocab), row, sizeof(float) * size_t(nVocab));
+                }
+                if (logprobsOf[t].empty()) continue;
+                // log-softmax in float64, once per row however many targets share it.
+                float maxLogit = row[0];
+                for (int v = 1; v < nVocab; v++) maxLogit = std::max(maxLogit, row[v]);
+                double sumExp = 0.0;
+                for (int v = 0; v < nVocab; v++) sumExp += std::exp(double(row[v]) - double(maxLogit));
+                const double logSumExp = double(maxLogit) + std::log(sumExp);
+                for (size_t r : logprobsOf[t]) logprobs_[r] = double(row[plan_.logprobTargets[r]]) - logSumExp;
             }
 
             // Reduce every span that is now complete and free what is not asked for raw.
@@ -232,6 +261,7 @@ private:
     std::vector<double> stats_;
     std::vector<std::vector<float>> spanBuffers_;
     std::vector<float> logits_;
+    std::vector<double> logprobs_;
     int32_t chunks_ = 0;
     double decodeMs_ = 0.0;
     double reduceMs_ = 0.0;
@@ -351,6 +381,10 @@ Napi::Value TapContext::runWindow(const Napi::CallbackInfo & info) {
     plan.spanLengths = copyArray<int32_t, Napi::Int32Array>(planObject, "spanLengths");
     plan.keepRaw = copyArray<uint8_t, Napi::Uint8Array>(planObject, "keepRaw");
     plan.logitsTokens = copyArray<int32_t, Napi::Int32Array>(planObject, "logitsTokens");
+    if (planObject.Has("logprobTokens")) {
+        plan.logprobTokens = copyArray<int32_t, Napi::Int32Array>(planObject, "logprobTokens");
+        plan.logprobTargets = copyArray<int32_t, Napi::Int32Array>(planObject, "logprobTargets");
+    }
 
     // Validate here, where a bad plan is a TypeError instead of a crash in llama.cpp.
     const size_t n = plan.tokens.size();
@@ -370,6 +404,11 @@ Napi::Value TapContext::runWindow(const Napi::CallbackInfo & info) {
     }
     for (int32_t t : plan.logitsTokens) {
         if (t < 0 || size_t(t) >= n) throw Napi::RangeError::New(env, "logits token index out of range");
+    }
+    if (plan.logprobTargets.size() != plan.logprobTokens.size()) throw Napi::RangeError::New(env, "logprobTokens and logprobTargets differ in length");
+    for (size_t r = 0; r < plan.logprobTokens.size(); r++) {
+        if (plan.logprobTokens[r] < 0 || size_t(plan.logprobTokens[r]) >= n) throw Napi::RangeError::New(env, "logprob token index out of range");
+        if (plan.logprobTargets[r] < 0 || plan.logprobTargets[r] >= nVocab_) throw Napi::RangeError::New(env, "logprob target outside the vocabulary");
     }
 
     cancelled_ = false;
