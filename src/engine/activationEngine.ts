@@ -47,6 +47,25 @@ export interface ScoringSummary {
   readonly elapsedMs: number;
 }
 
+export interface GenerationGroup {
+  readonly prefix: Int32Array;
+  readonly queries: readonly { readonly key: number; readonly query: Int32Array }[];
+}
+
+export interface GenerationOptions extends ScoringOptions {
+  /** Most tokens generated per query. */
+  readonly maxTokens: number;
+  /** Generation ends at the first of these strings, which is cut from the text. */
+  readonly stop: readonly string[];
+}
+
+export interface GeneratedText {
+  readonly key: number;
+  readonly text: string;
+  readonly tokens: number;
+  readonly stoppedBy: 'stop-string' | 'end-of-generation' | 'token-limit';
+}
+
 export type ScoringOptions = Pick<ExtractionOptions, 'contextSize' | 'batchSize' | 'maxSequences' | 'threads' | 'exact'>;
 
 export interface CancellationSignal {
@@ -323,6 +342,93 @@ export class ActivationEngine {
     return { scores, evaluatedTokens: evaluated, minimumTokens: minimumTokens(groups), windows, elapsedMs: performance.now() - started };
   }
 
+  /**
+   * Greedy generation for every query, many sequences decoded together; a group's prefix is
+   * evaluated once per window. Ends at a stop string, an end-of-generation token or maxTokens.
+   */
+  async generateGreedy(
+    groups: readonly GenerationGroup[],
+    options: GenerationOptions,
+    onProgress?: (progress: ExtractionProgress) => void,
+    cancel?: CancellationSignal,
+  ): Promise<{ readonly outputs: ReadonlyMap<number, GeneratedText>; readonly evaluatedTokens: number; readonly elapsedMs: number }> {
+    const model = this.requireModel();
+    const started = performance.now();
+    const maxSequences = Math.min(options.maxSequences, 256);
+    const context = model.createContext({
+      contextSize: options.contextSize,
+      batchSize: options.batchSize,
+      maxSequences,
+      threads: options.threads > 0 ? options.threads : this.llama.cpuMathCores,
+      exact: options.exact,
+      tensorPrefix: tensorRuleFor('mlp_out', this.modelInfo!.architecture).tensorPrefix,
+    });
+    const cancelListener = cancel?.onCancellationRequested(() => context.cancel());
+    const decoder = new TextDecoder('utf-8');
+    const outputs = new Map<number, GeneratedText>();
+    const scoringGroups: ScoringGroup[] = groups.map((g) => ({ prefix: g.prefix, queries: g.queries.map((q) => ({ ...q, continuations: [] })) }));
+    const total = groups.reduce((n, g) => n + g.queries.length, 0);
+    let evaluated = 0;
+    try {
+      for (const window of planScoringWindows(scoringGroups, { contextSize: options.contextSize, maxSequences }, options.maxTokens)) {
+        if (cancel?.isCancellationRequested) throw new EngineError('cancelled', `cancelled after ${outputs.size} of ${total} queries`);
+        const prefill = await this.runWindow(context, { ...window.plan, argmaxTokens: Int32Array.from(window.queryEnds, (e) => e.lastToken) }, outputs.size, total);
+        evaluated += window.plan.tokens.length;
+        const states = window.queryEnds.map((end, i) => ({ end, position: end.nextPosition, next: prefill.argmax[i]!, tokens: [] as number[] }));
+        let active = states;
+        while (active.length > 0) {
+          const stepping: typeof states = [];
+          for (const state of active) {
+            const token = state.next;
+            const finish = (text: string, stoppedBy: GeneratedText['stoppedBy']): void => {
+              outputs.set(state.end.key, { key: state.end.key, text, tokens: state.tokens.length, stoppedBy });
+            };
+            if (model.isEndOfGeneration(token)) {
+              finish(decoder.decode(model.detokenize(Int32Array.from(state.tokens))), 'end-of-generation');
+              continue;
+            }
+            state.tokens.push(token);
+            const text = decoder.decode(model.detokenize(Int32Array.from(state.tokens)));
+            const stopAt = firstStop(text, options.stop);
+            if (stopAt >= 0) finish(text.slice(0, stopAt), 'stop-string');
+            else if (state.tokens.length >= options.maxTokens) finish(text, 'token-limit');
+            else stepping.push(state);
+          }
+          active = stepping;
+          if (active.length === 0) break;
+          // One token per still-running sequence, appended to what the KV cache holds.
+          const step = await this.runWindow(
+            context,
+            {
+              tokens: Int32Array.from(active, (s) => s.next),
+              positions: Int32Array.from(active, (s) => s.position++),
+              seqOffsets: Int32Array.from({ length: active.length + 1 }, (_, i) => i),
+              seqIds: Int32Array.from(active, (s) => s.end.sequence),
+              spanOf: new Int32Array(active.length).fill(-1),
+              spanLengths: new Int32Array(0),
+              keepRaw: new Uint8Array(0),
+              logitsTokens: new Int32Array(0),
+              argmaxTokens: Int32Array.from(active, (_, i) => i),
+              continueSequences: true,
+            },
+            outputs.size,
+            total,
+          );
+          evaluated += active.length;
+          active.forEach((state, i) => (state.next = step.argmax[i]!));
+        }
+        onProgress?.({ done: outputs.size, total, tokens: evaluated, elapsedMs: performance.now() - started });
+      }
+    } catch (error) {
+      if (error instanceof QueryTooLongError) throw new EngineError('text-too-long', error.message, { examples: [error.key] });
+      throw error;
+    } finally {
+      cancelListener?.dispose();
+      context.dispose();
+    }
+    return { outputs, evaluatedTokens: evaluated, elapsedMs: performance.now() - started };
+  }
+
   private async runWindow(context: NativeTapContext, plan: Parameters<NativeTapContext['runWindow']>[0], done: number, total: number): Promise<WindowResult> {
     try {
       return await context.runWindow(plan);
@@ -383,4 +489,14 @@ async function writeRawActivations(dir: string, example: number, raw: Float32Arr
     const values = raw.subarray(layer * perLayer, (layer + 1) * perLayer);
     await writeFile(path.join(dir, `${example}_L${layer}.npy`), encodeNpyFloat32(values, [tokens, width]));
   }
+}
+
+/** Index of the earliest stop string in text, or -1. */
+function firstStop(text: string, stops: readonly string[]): number {
+  let first = -1;
+  for (const stop of stops) {
+    const at = stop.length > 0 ? text.indexOf(stop) : -1;
+    if (at >= 0 && (first < 0 || at < first)) first = at;
+  }
+  return first;
 }

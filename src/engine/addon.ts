@@ -53,6 +53,10 @@ export interface WindowPlan {
   /** Scoring: log P(logprobTargets[r] | tokens up to logprobTokens[r]), log-softmax in float64. */
   readonly logprobTokens?: Int32Array;
   readonly logprobTargets?: Int32Array;
+  /** Greedy decoding: the most likely next token after each of these token indices. */
+  readonly argmaxTokens?: Int32Array;
+  /** Continue the sequences already in the KV cache (generation steps) instead of clearing it. */
+  readonly continueSequences?: boolean;
 }
 
 export interface WindowResult {
@@ -64,6 +68,8 @@ export interface WindowResult {
   readonly logits: Float32Array;
   /** One per logprob request. */
   readonly logprobs: Float64Array;
+  /** One per argmax request. */
+  readonly argmax: Int32Array;
   readonly chunks: number;
   readonly decodeMs: number;
   readonly reduceMs: number;
@@ -88,6 +94,9 @@ export interface NativeTapContext {
 export interface NativeTapModel {
   info(): NativeModelInfo;
   tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+  /** UTF-8 bytes of the tokens' pieces, special tokens left out. */
+  detokenize(tokens: Int32Array): Uint8Array;
+  isEndOfGeneration(token: number): boolean;
   createContext(options: NativeContextOptions): NativeTapContext;
   dispose(): void;
 }

@@ -26,11 +26,23 @@ export interface LogprobTarget {
   readonly continuation: number;
 }
 
+/** Where a query's prompt ends in a window: generation continues from here. */
+export interface QueryEnd {
+  readonly key: number;
+  /** Index of the query's last token in the window. */
+  readonly lastToken: number;
+  /** The sequence id of the query's first branch. */
+  readonly sequence: number;
+  /** Position the next token after the query takes. */
+  readonly nextPosition: number;
+}
+
 export interface ScoringWindow {
   readonly plan: WindowPlan;
   /** One per logprob request of the plan, in order. */
   readonly targets: readonly LogprobTarget[];
   readonly queryKeys: readonly number[];
+  readonly queryEnds: readonly QueryEnd[];
 }
 
 export class QueryTooLongError extends Error {
@@ -71,6 +83,8 @@ interface PendingGroup {
 export function* planScoringWindows(
   groups: readonly ScoringGroup[],
   limits: { readonly contextSize: number; readonly maxSequences: number },
+  /** Room kept in the window after each query, for tokens generated later. */
+  reservePerQuery = 0,
 ): Generator<ScoringWindow> {
   let pending: PendingGroup[] = [];
   let tokens = 0;
@@ -85,7 +99,7 @@ export function* planScoringWindows(
   for (const group of groups) {
     let current: PendingGroup | undefined;
     for (const query of group.queries) {
-      const cost = queryCost(query);
+      const cost = queryCost(query) + reservePerQuery;
       const seqs = sequencesOf(query);
       if (group.prefix.length + cost > limits.contextSize || seqs > limits.maxSequences) {
         throw new QueryTooLongError(query.key, group.prefix.length + cost, limits.contextSize);
@@ -117,6 +131,7 @@ function layoutScoringWindow(groups: readonly PendingGroup[]): ScoringWindow {
   const logprobTargets: number[] = [];
   const targets: LogprobTarget[] = [];
   const queryKeys: number[] = [];
+  const queryEnds: QueryEnd[] = [];
   const put = (token: number, position: number, sequences: readonly number[]): number => {
     seqOffsets.push(seqIds.length);
     seqIds.push(...sequences);
@@ -136,6 +151,7 @@ function layoutScoringWindow(groups: readonly PendingGroup[]): ScoringWindow {
       let position = group.prefix.length;
       let last = -1;
       for (const token of query.query) last = put(token, position++, sequences);
+      queryEnds.push({ key: query.key, lastToken: last, sequence: sequences[0]!, nextPosition: position });
       let branch = 0;
       query.continuations.forEach((continuation, c) => {
         // P(first token) comes from the query's last token, shared by every continuation.
@@ -170,5 +186,6 @@ function layoutScoringWindow(groups: readonly PendingGroup[]): ScoringWindow {
     },
     targets,
     queryKeys,
+    queryEnds,
   };
 }

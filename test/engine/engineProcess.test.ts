@@ -98,7 +98,8 @@ describe('the engine process', function () {
   it('cancels a running extraction and keeps the examples already streamed', async () => {
     await client.loadModel(model);
     const results: ExtractedStatistics[] = [];
-    const examples = Array.from({ length: 60 }, (_, example) => ({ example, text: `sentence number ${example} of a long run` }));
+    // Long enough that the cancel always lands mid-run, even on a loaded machine.
+    const examples = Array.from({ length: 400 }, (_, example) => ({ example, text: `sentence number ${example} of a long run` }));
     const run = client.extract(
       { examples, mask: 'isolated', contextSize: 64, batchSize: 64, maxSequences: 2, threads: 1, exact: false },
       (r) => results.push(r),
@@ -106,8 +107,8 @@ describe('the engine process', function () {
         if (progress.done >= 4) run.cancel();
       },
     );
-    await assert.rejects(run.done, isEngineError('cancelled', /cancelled after \d+ of 60 examples/));
-    assert.ok(results.length >= 4 && results.length < 60, `kept ${results.length}`);
+    await assert.rejects(run.done, isEngineError('cancelled', /cancelled after \d+ of 400 examples/));
+    assert.ok(results.length >= 4 && results.length < 400, `kept ${results.length}`);
     assert.deepEqual(results.map((r) => r.example), results.map((_, i) => i));
     assert.equal((await extractOne()).length, 1);
   });

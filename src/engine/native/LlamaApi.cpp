@@ -176,6 +176,8 @@ const LlamaApi & bindLoadedLlama() {
     libs.bind(api.set_abort_callback, "llama_set_abort_callback");
     libs.bind(api.synchronize, "llama_synchronize");
     libs.bind(api.attach_threadpool, "llama_attach_threadpool");
+    libs.bind(api.token_to_piece, "llama_token_to_piece");
+    libs.bind(api.vocab_is_eog, "llama_vocab_is_eog");
     libs.bind(api.backend_tensor_get, "ggml_backend_tensor_get");
     libs.bind(api.backend_dev_by_type, "ggml_backend_dev_by_type");
     libs.bind(api.backend_dev_backend_reg, "ggml_backend_dev_backend_reg");

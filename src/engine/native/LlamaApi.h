@@ -43,6 +43,8 @@ struct LlamaApi {
     decltype(&llama_synchronize) synchronize = nullptr;
 
     decltype(&llama_attach_threadpool) attach_threadpool = nullptr;
+    decltype(&llama_token_to_piece) token_to_piece = nullptr;
+    decltype(&llama_vocab_is_eog) vocab_is_eog = nullptr;
 
     decltype(&ggml_backend_tensor_get) backend_tensor_get = nullptr;
     decltype(&ggml_backend_dev_by_type) backend_dev_by_type = nullptr;

@@ -44,6 +44,10 @@ struct WindowPlan {
     // Scoring: log P(target | everything up to and including token) for each (token, target) pair.
     std::vector<int32_t> logprobTokens;
     std::vector<int32_t> logprobTargets;
+    // Greedy decoding: the most likely next token after each of these token indices.
+    std::vector<int32_t> argmaxTokens;
+    // Continue the sequences already in the KV cache instead of starting afresh.
+    bool continueSequences = false;
 };
 
 class RunWindowWorker : public Napi::AsyncWorker {
@@ -88,6 +92,9 @@ public:
         Napi::Float64Array logprobs = Napi::Float64Array::New(env, logprobs_.size());
         if (!logprobs_.empty()) std::memcpy(logprobs.Data(), logprobs_.data(), logprobs_.size() * sizeof(double));
         out.Set("logprobs", logprobs);
+        Napi::Int32Array argmax = Napi::Int32Array::New(env, argmax_.size());
+        if (!argmax_.empty()) std::memcpy(argmax.Data(), argmax_.data(), argmax_.size() * sizeof(int32_t));
+        out.Set("argmax", argmax);
         out.Set("chunks", chunks_);
         out.Set("decodeMs", decodeMs_);
         out.Set("reduceMs", reduceMs_);
@@ -130,6 +137,12 @@ private:
             logprobsOf[size_t(plan_.logprobTokens[r])].push_back(r);
         }
         logprobs_.assign(plan_.logprobTokens.size(), 0.0);
+        std::vector<std::vector<size_t>> argmaxOf(n);
+        for (size_t r = 0; r < plan_.argmaxTokens.size(); r++) {
+            wantsLogits[size_t(plan_.argmaxTokens[r])] = 1;
+            argmaxOf[size_t(plan_.argmaxTokens[r])].push_back(r);
+        }
+        argmax_.assign(plan_.argmaxTokens.size(), -1);
         for (size_t i = 0; i < n; i++) {
             const int32_t s = plan_.spanOf[i];
             if (s < 0) continue;
@@ -142,7 +155,7 @@ private:
 
         llama_context * ctx = context_->context();
         // Metadata only: emptied cells are masked out, so zeroing gigabytes of KV cache is wasted work.
-        api.memory_clear(api.get_memory(ctx), false);
+        if (!plan_.continueSequences) api.memory_clear(api.get_memory(ctx), false);
 
         const size_t nBatch = size_t(context_->nBatch());
         std::vector<llama_seq_id *> seqPointers(nBatch);
@@ -207,6 +220,10 @@ private:
                 for (size_t r : logitsRowsOf[t]) {
                     std::memcpy(logits_.data() + r * size_t(nVocab), row, sizeof(float) * size_t(nVocab));
                 }
+                if (!argmaxOf[t].empty()) {
+                    const int32_t best = int32_t(std::max_element(row, row + nVocab) - row);
+                    for (size_t r : argmaxOf[t]) argmax_[r] = best;
+                }
                 if (logprobsOf[t].empty()) continue;
                 // log-softmax in float64, once per row however many targets share it.
                 float maxLogit = row[0];
@@ -262,6 +279,7 @@ private:
     std::vector<std::vector<float>> spanBuffers_;
     std::vector<float> logits_;
     std::vector<double> logprobs_;
+    std::vector<int32_t> argmax_;
     int32_t chunks_ = 0;
     double decodeMs_ = 0.0;
     double reduceMs_ = 0.0;
@@ -381,6 +399,8 @@ Napi::Value TapContext::runWindow(const Napi::CallbackInfo & info) {
     plan.spanLengths = copyArray<int32_t, Napi::Int32Array>(planObject, "spanLengths");
     plan.keepRaw = copyArray<uint8_t, Napi::Uint8Array>(planObject, "keepRaw");
     plan.logitsTokens = copyArray<int32_t, Napi::Int32Array>(planObject, "logitsTokens");
+    if (planObject.Has("argmaxTokens")) plan.argmaxTokens = copyArray<int32_t, Napi::Int32Array>(planObject, "argmaxTokens");
+    plan.continueSequences = planObject.Has("continueSequences") && planObject.Get("continueSequences").ToBoolean().Value();
     if (planObject.Has("logprobTokens")) {
         plan.logprobTokens = copyArray<int32_t, Napi::Int32Array>(planObject, "logprobTokens");
         plan.logprobTargets = copyArray<int32_t, Napi::Int32Array>(planObject, "logprobTargets");
@@ -404,6 +424,9 @@ Napi::Value TapContext::runWindow(const Napi::CallbackInfo & info) {
     }
     for (int32_t t : plan.logitsTokens) {
         if (t < 0 || size_t(t) >= n) throw Napi::RangeError::New(env, "logits token index out of range");
+    }
+    for (int32_t t : plan.argmaxTokens) {
+        if (t < 0 || size_t(t) >= n) throw Napi::RangeError::New(env, "argmax token index out of range");
     }
     if (plan.logprobTargets.size() != plan.logprobTokens.size()) throw Napi::RangeError::New(env, "logprobTokens and logprobTargets differ in length");
     for (size_t r = 0; r < plan.logprobTokens.size(); r++) {

@@ -69,6 +69,8 @@ Napi::Function TapModel::define(Napi::Env env) {
                                          StaticMethod("load", &TapModel::load),
                                          InstanceMethod("info", &TapModel::info),
                                          InstanceMethod("tokenize", &TapModel::tokenize),
+                                         InstanceMethod("detokenize", &TapModel::detokenize),
+                                         InstanceMethod("isEndOfGeneration", &TapModel::isEndOfGeneration),
                                          InstanceMethod("createContext", &TapModel::createContext),
                                          InstanceMethod("dispose", &TapModel::dispose),
                                      });
@@ -157,6 +159,33 @@ Napi::Value TapModel::tokenize(const Napi::CallbackInfo & info) {
     Napi::Int32Array out = Napi::Int32Array::New(env, size_t(n));
     for (int32_t i = 0; i < n; i++) out[i] = tokens[i];
     return out;
+}
+
+// The UTF-8 bytes of tokens' pieces, concatenated (a character may span tokens), without special tokens.
+Napi::Value TapModel::detokenize(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    llama_model * model = requireModel(env);
+    Napi::Int32Array tokens = info[0].As<Napi::Int32Array>();
+    const auto & api = llamaApi();
+    const llama_vocab * vocab = api.model_get_vocab(model);
+    std::string bytes;
+    std::vector<char> piece(64);
+    for (size_t i = 0; i < tokens.ElementLength(); i++) {
+        int32_t n = api.token_to_piece(vocab, tokens[i], piece.data(), int32_t(piece.size()), 0, false);
+        if (n < 0) {
+            piece.resize(size_t(-n));
+            n = api.token_to_piece(vocab, tokens[i], piece.data(), int32_t(piece.size()), 0, false);
+        }
+        if (n > 0) bytes.append(piece.data(), size_t(n));
+    }
+    return Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size());
+}
+
+Napi::Value TapModel::isEndOfGeneration(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    llama_model * model = requireModel(env);
+    const auto & api = llamaApi();
+    return Napi::Boolean::New(env, api.vocab_is_eog(api.model_get_vocab(model), info[0].As<Napi::Number>().Int32Value()));
 }
 
 Napi::Value TapModel::createContext(const Napi::CallbackInfo & info) {
