@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { readJsonlTexts } from '../core/dataset/jsonlTexts.js';
+import { loadDataset } from '../core/dataset/loadDataset.js';
 import { statsCsvHeader, statsCsvRows } from '../core/format/statsCsv.js';
 import { inContextDemonstrations, maskStrategies, type MaskStrategy } from '../core/masks.js';
 import { sha256File } from '../core/format/fileDigest.js';
@@ -43,7 +43,7 @@ export function registerExtractCommand(program: Command): void {
     .command('extract')
     .description("capture every MLP block's output for each example and write per-layer statistics")
     .requiredOption('--model <file>', 'GGUF model file')
-    .requiredOption('--data <file>', 'JSON Lines data file')
+    .requiredOption('--data <file>', 'data file (.jsonl, .json, .csv or .tsv)')
     .option('--field <name>', 'field holding the example text', 'text')
     .option('--mask <strategy>', `attention mask: ${maskStrategies.join(' | ')}`, oneOf(maskStrategies), 'isolated')
     .option('--prefix <text>', 'shared prefix every example sees (shared-prefix mask)')
@@ -72,7 +72,8 @@ export async function runExtract(options: ExtractCliOptions): Promise<number> {
   }
   let rows;
   try {
-    rows = await readJsonlTexts(options.data, options.field);
+    const { field } = options;
+    rows = (await loadDataset({ file: options.data, inputs: [field] })).rows.map((r) => ({ example: r.index, line: r.line, text: r.inputs[field]! }));
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     return 1;

@@ -4,6 +4,7 @@ import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/v
 import { registerDemoCommand } from './demo.js';
 import { registerExtractCommand } from './extract.js';
 import { registerMakeModelCommand } from './makeModel.js';
+import { registerValidateCommand } from './validate.js';
 
 const program = new Command('icl-lab')
   .description('ICL Activation Lab: MLP activations of local GGUF models for in-context example selection')
@@ -12,5 +13,6 @@ const program = new Command('icl-lab')
 registerMakeModelCommand(program);
 registerExtractCommand(program);
 registerDemoCommand(program);
+registerValidateCommand(program);
 
 await program.parseAsync(process.argv);

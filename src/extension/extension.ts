@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { readJsonlTexts } from '../core/dataset/jsonlTexts.js';
+import { loadDataset } from '../core/dataset/loadDataset.js';
 import { statsCsvHeader, statsCsvRows } from '../core/format/statsCsv.js';
 import { EngineClient } from '../engine/client.js';
 import type { GpuChoice } from '../engine/protocol.js';
@@ -79,7 +79,7 @@ async function extractActivations(context: vscode.ExtensionContext, uri?: vscode
     async (progress, token) => {
       const csv = createWriteStream(outFile, { encoding: 'utf8' });
       try {
-        const rows = await readJsonlTexts(dataUri.fsPath, field);
+        const rows = (await loadDataset({ file: dataUri.fsPath, inputs: [field] })).rows.map((r) => ({ example: r.index, text: r.inputs[field]! }));
         const engine = engineClient(context);
         await engine.start();
         progress.report({ message: 'loading model' });
