@@ -2,8 +2,10 @@
 import { Command } from 'commander';
 import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
 import { registerDemoCommand } from './demo.js';
+import { registerEvaluateCommand } from './evaluate.js';
 import { registerExtractCommand } from './extract.js';
 import { registerMakeModelCommand } from './makeModel.js';
+import { registerQualityCommand } from './quality.js';
 import { registerValidateCommand } from './validate.js';
 
 const program = new Command('icl-lab')
@@ -13,6 +15,8 @@ const program = new Command('icl-lab')
 registerMakeModelCommand(program);
 registerExtractCommand(program);
 registerDemoCommand(program);
+registerQualityCommand(program);
+registerEvaluateCommand(program);
 registerValidateCommand(program);
 
 await program.parseAsync(process.argv);

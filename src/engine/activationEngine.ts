@@ -8,6 +8,7 @@ import { tensorRuleFor } from '../core/sites.js';
 import { activationStatistics, poolings } from '../core/stats/activationStatistics.js';
 import { encodeNpyFloat32 } from '../core/format/npy.js';
 import { loadAddon, type NativeTapContext, type NativeTapModel, type WindowResult } from './addon.js';
+import type { TextGenerationGroup, TextScores, TextScoringGroup } from '../core/quality/promptScorer.js';
 import { minimumTokens, planScoringWindows, QueryTooLongError, type ScoringGroup } from './scoringPlanner.js';
 import { planWindows, type SpanRequest } from './windowPlanner.js';
 import {
@@ -427,6 +428,26 @@ export class ActivationEngine {
       context.dispose();
     }
     return { outputs, evaluatedTokens: evaluated, elapsedMs: performance.now() - started };
+  }
+
+  /** scoreContinuations on texts: the prefix gets BOS (when the model uses one), pieces are tokenized apart. */
+  async scoreTexts(groups: readonly TextScoringGroup[], options: ScoringOptions): Promise<TextScores> {
+    const summary = await this.scoreContinuations(
+      groups.map((g) => ({
+        prefix: this.tokenize(g.prefix, true),
+        queries: g.queries.map((q) => ({ key: q.key, query: this.tokenize(q.query), continuations: q.continuations.map((c) => this.tokenize(c)) })),
+      })),
+      options,
+    );
+    return { scores: summary.scores, evaluatedTokens: summary.evaluatedTokens, minimumTokens: summary.minimumTokens };
+  }
+
+  async generateTexts(groups: readonly TextGenerationGroup[], options: GenerationOptions): Promise<ReadonlyMap<number, string>> {
+    const { outputs } = await this.generateGreedy(
+      groups.map((g) => ({ prefix: this.tokenize(g.prefix, true), queries: g.queries.map((q) => ({ key: q.key, query: this.tokenize(q.query) })) })),
+      options,
+    );
+    return new Map([...outputs].map(([key, output]) => [key, output.text]));
   }
 
   private async runWindow(context: NativeTapContext, plan: Parameters<NativeTapContext['runWindow']>[0], done: number, total: number): Promise<WindowResult> {

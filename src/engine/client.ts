@@ -3,6 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { PromptScorer } from '../core/quality/promptScorer.js';
+import type { GenerationOptions } from './activationEngine.js';
 import {
   CancellationTokenSource,
   createMessageConnection,
@@ -18,6 +20,8 @@ import {
   engineInfoRequest,
   exampleResultNotification,
   extractRequest,
+  generateTextsRequest,
+  scoreTextsRequest,
   loadModelRequest,
   logNotification,
   progressNotification,
@@ -173,6 +177,22 @@ export class EngineClient {
       source.dispose();
     });
     return { done, cancel: () => source.cancel() };
+  }
+
+  /** A PromptScorer over the engine process, with these engine settings. */
+  promptScorer(options: GenerationOptions): PromptScorer {
+    return {
+      scoreTexts: async (groups) => {
+        const result = await this.request((c) => c.sendRequest(scoreTextsRequest, { groups, options }));
+        return {
+          scores: new Map(result.scores.map(([key, logprobs, tokens]) => [key, logprobs.map((logprob, i) => ({ logprob, tokens: tokens[i]! }))])),
+          evaluatedTokens: result.evaluatedTokens,
+          minimumTokens: result.minimumTokens,
+        };
+      },
+      generateTexts: async (groups, maxTokens, stop) =>
+        new Map(await this.request((c) => c.sendRequest(generateTextsRequest, { groups, options: { ...options, maxTokens, stop } }))),
+    };
   }
 
   /** Test hook: makes the engine process abort as a native crash would. */

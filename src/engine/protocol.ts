@@ -2,6 +2,8 @@
 // engine process (server.ts), typed, with its params. Both sides import this file only.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { MaskStrategy } from '../core/masks.js';
+import type { TextGenerationGroup, TextScoringGroup } from '../core/quality/promptScorer.js';
+import type { GenerationOptions, ScoringOptions } from './activationEngine.js';
 import type { NativeModelInfo } from './addon.js';
 
 export type GpuChoice = 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu';
@@ -141,6 +143,25 @@ export const loadModelRequest = new RequestType<LoadModelParams, ModelInfo, void
 export const unloadModelRequest = new RequestType0<void, void>('model/unload');
 export const tokenizeRequest = new RequestType<TokenizeParams, number[], void>('model/tokenize');
 export const extractRequest = new RequestType<ExtractParams, ExtractionSummary, void>('extract/run');
+export interface ScoreTextsParams {
+  readonly groups: readonly TextScoringGroup[];
+  readonly options: ScoringOptions;
+}
+
+export interface ScoreTextsResult {
+  /** [query key, each continuation's log-probability, each continuation's token count]. */
+  readonly scores: readonly [number, number[], number[]][];
+  readonly evaluatedTokens: number;
+  readonly minimumTokens: number;
+}
+
+export interface GenerateTextsParams {
+  readonly groups: readonly TextGenerationGroup[];
+  readonly options: GenerationOptions;
+}
+
+export const scoreTextsRequest = new RequestType<ScoreTextsParams, ScoreTextsResult, void>('score/continuations');
+export const generateTextsRequest = new RequestType<GenerateTextsParams, [number, string][], void>('generate/greedy');
 export const exampleResultNotification = new NotificationType<ExampleResultParams>('extract/example');
 export const progressNotification = new NotificationType<ExtractionProgress>('$/progress');
 export const logNotification = new NotificationType<LogParams>('engine/log');

@@ -11,6 +11,8 @@ import {
   engineInfoRequest,
   exampleResultNotification,
   extractRequest,
+  generateTextsRequest,
+  scoreTextsRequest,
   loadModelRequest,
   logNotification,
   progressNotification,
@@ -92,6 +94,23 @@ connection.onRequest(
       token,
     ),
   ),
+);
+
+connection.onRequest(
+  scoreTextsRequest,
+  handle(async (params) => {
+    const result = await requireEngine().scoreTexts(params.groups, params.options);
+    return {
+      scores: [...result.scores].map(([key, scores]) => [key, scores.map((s) => s.logprob), scores.map((s) => s.tokens)] as [number, number[], number[]]),
+      evaluatedTokens: result.evaluatedTokens,
+      minimumTokens: result.minimumTokens,
+    };
+  }),
+);
+
+connection.onRequest(
+  generateTextsRequest,
+  handle(async (params) => [...(await requireEngine().generateTexts(params.groups, params.options))]),
 );
 
 connection.onRequest(crashForTestRequest, (): ResponseError<unknown> => {

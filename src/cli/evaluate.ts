@@ -1,0 +1,70 @@
+// `icl-lab evaluate`: the k-shot accuracy (classification) or exact match (generative) of a given
+// list of demonstrations on the test split.
+import type { Command } from 'commander';
+import { evaluatePrompts } from '../core/quality/promptEvaluation.js';
+import { addEngineOptions, startCliEngine, type EngineCliOptions } from './engineOptions.js';
+import { addDatasetOptions } from './datasetOptions.js';
+import { nonNegativeInteger } from './optionParsers.js';
+import { addPromptTaskOptions, preparePromptTask, type PromptTaskCliOptions } from './promptTask.js';
+
+interface EvaluateCliOptions extends EngineCliOptions, PromptTaskCliOptions {
+  demos: number[];
+}
+
+export function registerEvaluateCommand(program: Command): void {
+  const command = program.command('evaluate').description('k-shot accuracy / exact match of chosen demonstrations on the test split');
+  addPromptTaskOptions(addEngineOptions(addDatasetOptions(command)))
+    .requiredOption('--demos <list>', 'demonstrations, as row indices in the data file (the `example` key), in prompt order', (v) =>
+      v.split(',').map((x) => nonNegativeInteger(x.trim())),
+    )
+    .action(async (options: EvaluateCliOptions) => {
+      process.exitCode = await runEvaluate(options);
+    });
+}
+
+async function runEvaluate(options: EvaluateCliOptions): Promise<number> {
+  let prepared;
+  try {
+    prepared = await preparePromptTask(options);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  }
+  if (typeof prepared === 'string') {
+    console.error(`error: ${prepared}`);
+    return 1;
+  }
+  const { splits, template, task } = prepared;
+  const byIndex = new Map([...splits.pool, ...splits.probe].map((row) => [row.index, row]));
+  const demos = options.demos.map((index) => byIndex.get(index));
+  const missing = options.demos.filter((_, i) => !demos[i]);
+  if (missing.length > 0) {
+    console.error(`error: demonstration rows ${missing.join(', ')} are not in the pool or probe set (test rows or outside the file)`);
+    return 1;
+  }
+  if (splits.test.length === 0) {
+    console.error('error: the test set is empty (--test)');
+    return 1;
+  }
+  const client = startCliEngine(options);
+  try {
+    await client.start();
+    await client.loadModel(options.model);
+    const result = await evaluatePrompts(client.promptScorer({ ...options, maxTokens: 0, stop: [] }), template, task, [demos.map((d) => d!)], splits.test);
+    const mean = (name: string): number => {
+      const values = result.metrics.get(name)![0]!;
+      return values.reduce((a, b) => a + b, 0) / values.length;
+    };
+    const summary =
+      task.type === 'classification'
+        ? `accuracy ${mean('accuracy').toFixed(4)}, mean gold log-probability ${mean('gold_logprob').toFixed(4)}`
+        : `exact match ${mean('em').toFixed(4)}, mean reference log-likelihood per token ${mean('reference_loglik').toFixed(4)}`;
+    console.log(`${demos.length}-shot on ${splits.test.length} test rows: ${summary}`);
+    return 0;
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await client.stop();
+  }
+}

@@ -1,0 +1,85 @@
+// `icl-lab quality`: measures every pool candidate's example quality (one-shot gain or k-shot
+// influence) on the probe set and writes quality.csv.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { qualityCsv } from '../core/format/qualityCsv.js';
+import { kShotInfluence, oneShotGain, qualityEstimators, type QualityEstimator } from '../core/quality/exampleQuality.js';
+import { evaluatePrompts } from '../core/quality/promptEvaluation.js';
+import { addEngineOptions, startCliEngine, type EngineCliOptions } from './engineOptions.js';
+import { addDatasetOptions } from './datasetOptions.js';
+import { positiveInteger } from './optionParsers.js';
+import { addPromptTaskOptions, preparePromptTask, type PromptTaskCliOptions } from './promptTask.js';
+
+interface QualityCliOptions extends EngineCliOptions, PromptTaskCliOptions {
+  estimator: QualityEstimator;
+  shots: number;
+  prompts?: number;
+  out: string;
+}
+
+export function registerQualityCommand(program: Command): void {
+  const command = program.command('quality').description("measure each candidate's example quality on the probe set and write quality.csv");
+  addPromptTaskOptions(addEngineOptions(addDatasetOptions(command)))
+    .addOption(new Option('--estimator <name>', 'one-shot gain or k-shot influence').choices(qualityEstimators).default('one-shot'))
+    .option('--shots <k>', 'influence: demonstrations per random prompt', positiveInteger, 4)
+    .option('--prompts <m>', 'influence: random prompts drawn (default: 4 × pool size ÷ shots, so each candidate is in ~4)', positiveInteger)
+    .requiredOption('--out <file>', 'quality CSV to write')
+    .action(async (options: QualityCliOptions) => {
+      process.exitCode = await runQuality(options);
+    });
+}
+
+async function runQuality(options: QualityCliOptions): Promise<number> {
+  let prepared;
+  try {
+    prepared = await preparePromptTask(options);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  }
+  if (typeof prepared === 'string') {
+    console.error(`error: ${prepared}`);
+    return 1;
+  }
+  const { splits, template, task } = prepared;
+  if (splits.pool.length === 0 || splits.probe.length === 0) {
+    console.error('error: the pool and the probe set need at least one row each');
+    return 1;
+  }
+  const client = startCliEngine(options);
+  try {
+    await client.start();
+    await client.loadModel(options.model);
+    const scorer = client.promptScorer({ ...options, maxTokens: 0, stop: [] });
+    let evaluated = 0;
+    let minimum = 0;
+    const started = performance.now();
+    const evaluate = async (prompts: Parameters<typeof evaluatePrompts>[3]) => {
+      const result = await evaluatePrompts(scorer, template, task, prompts, splits.probe);
+      evaluated += result.evaluatedTokens;
+      minimum += result.minimumTokens;
+      return result;
+    };
+    const rows =
+      options.estimator === 'one-shot'
+        ? await oneShotGain(splits.pool, evaluate)
+        : await kShotInfluence(splits.pool, evaluate, {
+            shots: options.shots,
+            prompts: options.prompts ?? Math.max(2, Math.ceil((4 * splits.pool.length) / options.shots)),
+            seed: options.seed,
+          });
+    await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
+    await writeFile(options.out, qualityCsv(rows));
+    console.log(
+      `${splits.pool.length} candidates × ${splits.probe.length} probes (${options.estimator}) → ${options.out}; ` +
+        `${evaluated} tokens evaluated, ${(evaluated / Math.max(minimum, 1)).toFixed(3)}× the minimum, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    return 0;
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await client.stop();
+  }
+}

@@ -1,0 +1,106 @@
+// Example quality: how much each candidate helps the model when it is in the prompt. Two
+// estimators, both seeded:
+//   one-shot gain — the metric with the candidate as the only demonstration minus the zero-shot
+//     metric, averaged over the probe set;
+//   k-shot influence (Nguyen & Wong, 2023) — over many random k-shot prompts drawn from the pool,
+//     the mean metric of prompts containing the candidate minus that of prompts without it.
+import type { DatasetRow } from '../dataset/datasetSpec.js';
+import { SeededRandom } from '../random.js';
+import type { PromptMetrics } from './promptEvaluation.js';
+
+export const qualityEstimators = ['one-shot', 'influence'] as const;
+export type QualityEstimator = (typeof qualityEstimators)[number];
+
+/** One row of quality.csv. */
+export interface QualityRow {
+  /** 0-based row index in the pool's file: the key stats.csv uses. */
+  readonly example: number;
+  readonly id: string;
+  readonly estimator: QualityEstimator;
+  readonly metric: string;
+  readonly value: number;
+  readonly stderr: number;
+  /** Prompts the value rests on: probes for one-shot, sampled prompts holding the candidate for influence. */
+  readonly nPrompts: number;
+}
+
+export type PromptEvaluator = (prompts: readonly (readonly DatasetRow[])[]) => Promise<PromptMetrics>;
+
+function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return sum / values.length;
+}
+
+/** Sample variance (n − 1); 0 for fewer than two values. */
+function sampleVariance(values: ArrayLike<number>): number {
+  if (values.length < 2) return 0;
+  const m = mean(values);
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += (values[i]! - m) ** 2;
+  return sum / (values.length - 1);
+}
+
+export async function oneShotGain(pool: readonly DatasetRow[], evaluate: PromptEvaluator): Promise<QualityRow[]> {
+  // Prompt 0 is zero-shot; prompt i + 1 holds only pool[i].
+  const result = await evaluate([[], ...pool.map((row) => [row])]);
+  const rows: QualityRow[] = [];
+  pool.forEach((candidate, i) => {
+    for (const [metric, perPrompt] of result.metrics) {
+      const zeroShot = perPrompt[0]!;
+      const withCandidate = perPrompt[i + 1]!;
+      const gains = withCandidate.map((v, probe) => v - zeroShot[probe]!);
+      rows.push({
+        example: candidate.index,
+        id: candidate.id,
+        estimator: 'one-shot',
+        metric,
+        value: mean(gains),
+        stderr: Math.sqrt(sampleVariance(gains) / gains.length),
+        nPrompts: gains.length,
+      });
+    }
+  });
+  return rows;
+}
+
+export interface InfluenceOptions {
+  /** Demonstrations per prompt. */
+  readonly shots: number;
+  /** Random prompts drawn. */
+  readonly prompts: number;
+  readonly seed: number;
+}
+
+/** The random k-shot prompts of the influence estimator: pool positions, in prompt order. */
+export function influencePrompts(poolSize: number, options: InfluenceOptions): number[][] {
+  if (options.shots < 1 || options.shots > poolSize) throw new RangeError(`shots must be between 1 and the pool size ${poolSize}`);
+  const random = new SeededRandom(options.seed);
+  return Array.from({ length: options.prompts }, () => random.sample(poolSize, options.shots));
+}
+
+export async function kShotInfluence(pool: readonly DatasetRow[], evaluate: PromptEvaluator, options: InfluenceOptions): Promise<QualityRow[]> {
+  const prompts = influencePrompts(pool.length, options);
+  const result = await evaluate(prompts.map((positions) => positions.map((i) => pool[i]!)));
+  const rows: QualityRow[] = [];
+  pool.forEach((candidate, i) => {
+    const holds = prompts.map((positions) => positions.includes(i));
+    for (const [metric, perPrompt] of result.metrics) {
+      // A prompt's metric is its mean over the probe set.
+      const promptMeans = perPrompt.map((values) => mean(values));
+      const inside = promptMeans.filter((_, p) => holds[p]);
+      const outside = promptMeans.filter((_, p) => !holds[p]);
+      const defined = inside.length > 0 && outside.length > 0;
+      rows.push({
+        example: candidate.index,
+        id: candidate.id,
+        estimator: 'influence',
+        metric,
+        value: defined ? mean(inside) - mean(outside) : NaN,
+        stderr: defined ? Math.sqrt(sampleVariance(inside) / inside.length + sampleVariance(outside) / outside.length) : NaN,
+        nPrompts: inside.length,
+      });
+    }
+  });
+  return rows;
+}
