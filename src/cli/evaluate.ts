@@ -1,6 +1,7 @@
 // `icl-lab evaluate`: the k-shot accuracy (classification) or exact match (generative) of a given
 // list of demonstrations on the test split.
 import type { Command } from 'commander';
+import { macroF1 } from '../core/metrics/classificationMetrics.js';
 import { evaluatePrompts } from '../core/quality/promptEvaluation.js';
 import { addEngineOptions, startCliEngine, type EngineCliOptions } from './engineOptions.js';
 import { addDatasetOptions } from './datasetOptions.js';
@@ -57,8 +58,10 @@ async function runEvaluate(options: EvaluateCliOptions): Promise<number> {
     };
     const summary =
       task.type === 'classification'
-        ? `accuracy ${mean('accuracy').toFixed(4)}, mean gold log-probability ${mean('gold_logprob').toFixed(4)}`
-        : `exact match ${mean('em').toFixed(4)}, mean reference log-likelihood per token ${mean('reference_loglik').toFixed(4)}`;
+        ? `accuracy ${mean('accuracy').toFixed(4)}, macro-F1 ${macroF1(result.predictions[0]!, splits.test.map((row) => row.label!)).toFixed(4)}, ` +
+          `mean gold log-probability ${mean('gold_logprob').toFixed(4)}`
+        : `exact match ${mean('em').toFixed(4)}, token F1 ${mean('f1').toFixed(4)}, ROUGE-L ${mean('rouge_l').toFixed(4)}, ` +
+          `mean reference log-likelihood per token ${mean('reference_loglik').toFixed(4)}`;
     console.log(`${demos.length}-shot on ${splits.test.length} test rows: ${summary}`);
     return 0;
   } catch (error) {

@@ -84,7 +84,7 @@ describe('example quality through the CLI and the engine', function () {
     const demos = splits.pool.slice(0, 2).map((row) => row.index);
     const ok = await runCli([...args, '--demos', demos.join(',')]);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /^2-shot on 6 test rows: accuracy (0|1)\.\d{4}, mean gold log-probability -?\d/);
+    assert.match(ok.stdout, /^2-shot on 6 test rows: accuracy (0|1)\.\d{4}, macro-F1 (0|1)\.\d{4}, mean gold log-probability -?\d/);
     const testRow = await runCli([...args, '--demos', String(splits.test[0]!.index)]);
     assert.equal(testRow.code, 1);
     const bad = await runCli([...args, '--demos', '0,99']);
@@ -109,6 +109,8 @@ describe('example quality through the CLI and the engine', function () {
         references: [['four', 'Paris', 'blue'][index]!],
       }));
       const result = await evaluatePrompts(scorer, generativeTemplate, { type: 'generative', maxTokens: 6, stop: ['\n'] }, [[], [rows[0]!]], rows.slice(1));
+      assert.deepEqual([...result.metrics.keys()], ['reference_loglik', 'em', 'f1', 'rouge_l']);
+      assert.equal(result.predictions[1]!.length, 2);
       const em = result.metrics.get('em')!;
       const loglik = result.metrics.get('reference_loglik')!;
       assert.equal(em.length, 2);

@@ -10,6 +10,7 @@ const bonus: Record<number, number> = { 10: 1, 11: 0, 12: -2 };
 const probeBase = [0.5, 1.5];
 const evaluate: PromptEvaluator = async (prompts) => ({
   metrics: new Map([['score', prompts.map((demos) => Float64Array.from(probeBase, (base) => base + demos.reduce((s, d) => s + bonus[d.index]!, 0)))]]),
+  predictions: [],
   evaluatedTokens: 0,
   minimumTokens: 0,
 });
@@ -27,6 +28,7 @@ describe('example quality estimators', () => {
   it('one-shot gain reports the standard error of the per-probe gains', async () => {
     const noisy: PromptEvaluator = async (prompts) => ({
       metrics: new Map([['score', prompts.map((demos) => (demos.length === 0 ? Float64Array.of(0, 0, 0) : Float64Array.of(1, 2, 3)))]]),
+      predictions: [],
       evaluatedTokens: 0,
       minimumTokens: 0,
     });

@@ -2,7 +2,7 @@
 // each probe, the metrics example quality is measured with. One prompt is one scoring group, so
 // its demonstrations are evaluated once for all probes.
 import type { ClassLabel, DatasetRow } from '../dataset/datasetSpec.js';
-import { exactMatch } from '../metrics/generativeMetrics.js';
+import { exactMatch, rougeL, tokenF1 } from '../metrics/generativeMetrics.js';
 import type { Template } from '../template/template.js';
 import { renderPromptPrefix, renderQuerySuffix, type Demonstration } from '../template/promptRenderer.js';
 import type { PromptScorer } from './promptScorer.js';
@@ -10,12 +10,14 @@ import type { PromptScorer } from './promptScorer.js';
 /** metric[prompt][probe], one array per metric name. */
 export interface PromptMetrics {
   readonly metrics: ReadonlyMap<string, readonly Float64Array[]>;
+  /** predictions[prompt][probe]: the predicted label's value, or the generated answer. */
+  readonly predictions: readonly (readonly string[])[];
   readonly evaluatedTokens: number;
   readonly minimumTokens: number;
 }
 
 export const classificationMetricNames = ['gold_logprob', 'accuracy'] as const;
-export const generativeMetricNames = ['reference_loglik', 'em'] as const;
+export const generativeMetricNames = ['reference_loglik', 'em', 'f1', 'rouge_l'] as const;
 
 export interface ClassificationTask {
   readonly type: 'classification';
@@ -67,6 +69,7 @@ export async function evaluatePrompts(
     );
     const gold = perPrompt();
     const correct = perPrompt();
+    const predictions = prompts.map(() => probes.map(() => ''));
     prompts.forEach((_, p) => {
       probes.forEach((probe, q) => {
         const scores = scored.scores.get(key(p, q))!;
@@ -78,9 +81,10 @@ export async function evaluatePrompts(
         });
         gold[p]![q] = comparable[goldIndex]!;
         correct[p]![q] = best === goldIndex ? 1 : 0;
+        predictions[p]![q] = task.labels[best]!.value;
       });
     });
-    return { metrics: new Map([['gold_logprob', gold], ['accuracy', correct]]), evaluatedTokens: scored.evaluatedTokens, minimumTokens: scored.minimumTokens };
+    return { metrics: new Map([['gold_logprob', gold], ['accuracy', correct]]), predictions, evaluatedTokens: scored.evaluatedTokens, minimumTokens: scored.minimumTokens };
   }
 
   const references = probes.map((probe) => probe.references?.[0] ?? '');
@@ -97,12 +101,18 @@ export async function evaluatePrompts(
   );
   const loglik = perPrompt();
   const em = perPrompt();
+  const f1 = perPrompt();
+  const rouge = perPrompt();
+  const predictions = prompts.map((_, p) => probes.map((_, q) => generated.get(key(p, q)) ?? ''));
   prompts.forEach((_, p) => {
     probes.forEach((probe, q) => {
       const score = scored.scores.get(key(p, q))![0]!;
+      const answer = predictions[p]![q]!.trim();
       loglik[p]![q] = score.logprob / score.tokens;
-      em[p]![q] = exactMatch(generated.get(key(p, q)) ?? '', probe.references ?? []);
+      em[p]![q] = exactMatch(answer, probe.references ?? []);
+      f1[p]![q] = tokenF1(answer, probe.references ?? []);
+      rouge[p]![q] = rougeL(answer, probe.references ?? []);
     });
   });
-  return { metrics: new Map([['reference_loglik', loglik], ['em', em]]), evaluatedTokens: scored.evaluatedTokens, minimumTokens: scored.minimumTokens };
+  return { metrics: new Map([['reference_loglik', loglik], ['em', em], ['f1', f1], ['rouge_l', rouge]]), predictions, evaluatedTokens: scored.evaluatedTokens, minimumTokens: scored.minimumTokens };
 }
