@@ -35,7 +35,8 @@ async function runEvaluate(options: EvaluateCliOptions): Promise<number> {
     console.error(`error: ${prepared}`);
     return 1;
   }
-  const { splits, template, task } = prepared;
+  const { splits, template, task, skipped } = prepared;
+  for (const row of skipped) console.error(`skipped ${row}`);
   const byIndex = new Map([...splits.pool, ...splits.probe].map((row) => [row.index, row]));
   const demos = options.demos.map((index) => byIndex.get(index));
   const missing = options.demos.filter((_, i) => !demos[i]);

@@ -21,6 +21,7 @@ export interface PromptTaskCliOptions extends DatasetCliOptions {
   lengthNormalize: boolean;
   maxTokens: number;
   stop: string[];
+  skipBadRows: boolean;
 }
 
 export function addPromptTaskOptions(command: Command): Command {
@@ -32,7 +33,8 @@ export function addPromptTaskOptions(command: Command): Command {
     .option('--seed <s>', 'seed of the split and of every random choice', nonNegativeInteger, 0)
     .option('--length-normalize', 'compare labels by log-probability per token', false)
     .option('--max-tokens <n>', 'generative: most tokens generated per answer', positiveInteger, 32)
-    .option('--stop <text>', 'generative: stop string (repeatable; default: a newline)', (value: string, previous?: string[]) => [...(previous ?? []), value]);
+    .option('--stop <text>', 'generative: stop string (repeatable; default: a newline)', (value: string, previous?: string[]) => [...(previous ?? []), value])
+    .option('--skip-bad-rows', 'leave bad rows out (listed) instead of failing', false);
 }
 
 export interface PromptTask {
@@ -40,6 +42,8 @@ export interface PromptTask {
   readonly splits: DatasetSplits;
   readonly template: Template;
   readonly task: ClassificationTask | GenerativeTask;
+  /** `file:line[:column]: problem` of every row left out by --skip-bad-rows. */
+  readonly skipped: readonly string[];
 }
 
 /** Everything but the model, or a message for the user. */
@@ -53,12 +57,12 @@ export async function preparePromptTask(options: PromptTaskCliOptions): Promise<
       ? generativeTemplate
       : classificationTemplate;
   checkTemplateFields(template, spec.inputs);
-  const { splits } = await loadSplits({
+  const { splits, skipped } = await loadSplits({
     from: 'one-file',
     data: spec,
     sizes: { probe: options.probe, test: options.test, ...(options.poolSize !== undefined ? { pool: options.poolSize } : {}) },
     seed: options.seed,
-  });
+  }, { badRows: options.skipBadRows ? 'skip' : 'fail' });
   let task: ClassificationTask | GenerativeTask;
   if (options.task === 'generative') {
     task = { type: 'generative', maxTokens: options.maxTokens, stop: options.stop ?? ['\n'] };
@@ -68,5 +72,6 @@ export async function preparePromptTask(options: PromptTaskCliOptions): Promise<
     const seen = [...new Set(Object.values(splits).flat().map((row) => row.label!))].sort();
     task = { type: 'classification', labels: declared ?? seen.map((value) => ({ value, verbalizer: value })), lengthNormalize: options.lengthNormalize };
   }
-  return { spec, splits, template, task };
+  const located = skipped.map((row) => `${row.file}:${row.line}${row.column !== undefined ? `:${row.column}` : ''}: ${row.problem}`);
+  return { spec, splits, template, task, skipped: located };
 }

@@ -42,7 +42,8 @@ async function runQuality(options: QualityCliOptions): Promise<number> {
     console.error(`error: ${prepared}`);
     return 1;
   }
-  const { splits, template, task } = prepared;
+  const { splits, template, task, skipped } = prepared;
+  for (const row of skipped) console.error(`skipped ${row}`);
   if (splits.pool.length === 0 || splits.probe.length === 0) {
     console.error('error: the pool and the probe set need at least one row each');
     return 1;

@@ -68,6 +68,20 @@ describe('example quality through the CLI and the engine', function () {
     }
   });
 
+  it('names a bad row by file and line, or skips and lists it with --skip-bad-rows', async () => {
+    const flawed = path.join(dir, 'flawed.jsonl');
+    const lines = (await readFile(data, 'utf8')).trimEnd().split('\n');
+    lines[4] = JSON.stringify({ id: 4, text: 'Odd one.', label: 'neutral' });
+    await writeFile(flawed, lines.join('\n') + '\n');
+    const args = common(path.join(dir, 'flawed.csv')).map((a) => (a === data ? flawed : a));
+    const failed = await runCli(args);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /flawed\.jsonl:5: .*neutral/);
+    const skipped = await runCli([...args, '--skip-bad-rows']);
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.match(skipped.stderr, /skipped .*flawed\.jsonl:5: .*neutral/);
+  });
+
   it('runs the influence estimator with seeded k-shot prompts', async () => {
     const out = path.join(dir, 'influence.csv');
     const result = await runCli([...common(out), '--estimator', 'influence', '--shots', '2', '--prompts', '12']);
