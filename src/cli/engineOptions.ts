@@ -36,3 +36,22 @@ export function startCliEngine(options: Pick<EngineCliOptions, 'gpu'>): EngineCl
     },
   });
 }
+
+/**
+ * Runs `work` with an engine process that has the command's model loaded; errors become one
+ * `error:` line and exit code 1, and the process is always stopped.
+ */
+export async function withCliEngine(options: EngineCliOptions, work: (client: EngineClient) => Promise<void>): Promise<number> {
+  const client = startCliEngine(options);
+  try {
+    await client.start();
+    await client.loadModel(options.model);
+    await work(client);
+    return 0;
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await client.stop();
+  }
+}

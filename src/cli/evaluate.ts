@@ -3,10 +3,10 @@
 import type { Command } from 'commander';
 import { macroF1 } from '../core/metrics/classificationMetrics.js';
 import { evaluatePrompts } from '../core/quality/promptEvaluation.js';
-import { addEngineOptions, startCliEngine, type EngineCliOptions } from './engineOptions.js';
+import { addEngineOptions, withCliEngine, type EngineCliOptions } from './engineOptions.js';
 import { addDatasetOptions } from './datasetOptions.js';
 import { nonNegativeInteger } from './optionParsers.js';
-import { addPromptTaskOptions, preparePromptTask, type PromptTaskCliOptions } from './promptTask.js';
+import { addPromptTaskOptions, preparePromptTaskOrReport, type PromptTaskCliOptions } from './promptTask.js';
 
 interface EvaluateCliOptions extends EngineCliOptions, PromptTaskCliOptions {
   demos: number[];
@@ -24,19 +24,9 @@ export function registerEvaluateCommand(program: Command): void {
 }
 
 async function runEvaluate(options: EvaluateCliOptions): Promise<number> {
-  let prepared;
-  try {
-    prepared = await preparePromptTask(options);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return 1;
-  }
-  if (typeof prepared === 'string') {
-    console.error(`error: ${prepared}`);
-    return 1;
-  }
-  const { splits, template, task, skipped } = prepared;
-  for (const row of skipped) console.error(`skipped ${row}`);
+  const prepared = await preparePromptTaskOrReport(options);
+  if (!prepared) return 1;
+  const { splits, template, task } = prepared;
   const byIndex = new Map([...splits.pool, ...splits.probe].map((row) => [row.index, row]));
   const demos = options.demos.map((index) => byIndex.get(index));
   const missing = options.demos.filter((_, i) => !demos[i]);
@@ -48,10 +38,7 @@ async function runEvaluate(options: EvaluateCliOptions): Promise<number> {
     console.error('error: the test set is empty (--test)');
     return 1;
   }
-  const client = startCliEngine(options);
-  try {
-    await client.start();
-    await client.loadModel(options.model);
+  return withCliEngine(options, async (client) => {
     const result = await evaluatePrompts(client.promptScorer({ ...options, maxTokens: 0, stop: [] }), template, task, [demos.map((d) => d!)], splits.test);
     const mean = (name: string): number => {
       const values = result.metrics.get(name)![0]!;
@@ -64,11 +51,5 @@ async function runEvaluate(options: EvaluateCliOptions): Promise<number> {
         : `exact match ${mean('em').toFixed(4)}, token F1 ${mean('f1').toFixed(4)}, ROUGE-L ${mean('rouge_l').toFixed(4)}, ` +
           `mean reference log-likelihood per token ${mean('reference_loglik').toFixed(4)}`;
     console.log(`${demos.length}-shot on ${splits.test.length} test rows: ${summary}`);
-    return 0;
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return 1;
-  } finally {
-    await client.stop();
-  }
+  });
 }

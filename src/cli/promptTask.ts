@@ -75,3 +75,19 @@ export async function preparePromptTask(options: PromptTaskCliOptions): Promise<
   const located = skipped.map((row) => `${row.file}:${row.line}${row.column !== undefined ? `:${row.column}` : ''}: ${row.problem}`);
   return { spec, splits, template, task, skipped: located };
 }
+
+/** preparePromptTask, with problems and skipped rows printed to stderr; undefined means exit 1. */
+export async function preparePromptTaskOrReport(options: PromptTaskCliOptions): Promise<PromptTask | undefined> {
+  let prepared: PromptTask | string;
+  try {
+    prepared = await preparePromptTask(options);
+  } catch (error) {
+    prepared = (error as Error).message;
+  }
+  if (typeof prepared === 'string') {
+    console.error(`error: ${prepared}`);
+    return undefined;
+  }
+  for (const row of prepared.skipped) console.error(`skipped ${row}`);
+  return prepared;
+}

@@ -6,10 +6,10 @@ import { Option, type Command } from 'commander';
 import { qualityCsv } from '../core/format/qualityCsv.js';
 import { kShotInfluence, oneShotGain, qualityEstimators, type QualityEstimator } from '../core/quality/exampleQuality.js';
 import { evaluatePrompts } from '../core/quality/promptEvaluation.js';
-import { addEngineOptions, startCliEngine, type EngineCliOptions } from './engineOptions.js';
+import { addEngineOptions, withCliEngine, type EngineCliOptions } from './engineOptions.js';
 import { addDatasetOptions } from './datasetOptions.js';
 import { positiveInteger } from './optionParsers.js';
-import { addPromptTaskOptions, preparePromptTask, type PromptTaskCliOptions } from './promptTask.js';
+import { addPromptTaskOptions, preparePromptTaskOrReport, type PromptTaskCliOptions } from './promptTask.js';
 
 interface QualityCliOptions extends EngineCliOptions, PromptTaskCliOptions {
   estimator: QualityEstimator;
@@ -31,27 +31,14 @@ export function registerQualityCommand(program: Command): void {
 }
 
 async function runQuality(options: QualityCliOptions): Promise<number> {
-  let prepared;
-  try {
-    prepared = await preparePromptTask(options);
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return 1;
-  }
-  if (typeof prepared === 'string') {
-    console.error(`error: ${prepared}`);
-    return 1;
-  }
-  const { splits, template, task, skipped } = prepared;
-  for (const row of skipped) console.error(`skipped ${row}`);
+  const prepared = await preparePromptTaskOrReport(options);
+  if (!prepared) return 1;
+  const { splits, template, task } = prepared;
   if (splits.pool.length === 0 || splits.probe.length === 0) {
     console.error('error: the pool and the probe set need at least one row each');
     return 1;
   }
-  const client = startCliEngine(options);
-  try {
-    await client.start();
-    await client.loadModel(options.model);
+  return withCliEngine(options, async (client) => {
     const scorer = client.promptScorer({ ...options, maxTokens: 0, stop: [] });
     let evaluated = 0;
     let minimum = 0;
@@ -76,11 +63,5 @@ async function runQuality(options: QualityCliOptions): Promise<number> {
       `${splits.pool.length} candidates × ${splits.probe.length} probes (${options.estimator}) → ${options.out}; ` +
         `${evaluated} tokens evaluated, ${(evaluated / Math.max(minimum, 1)).toFixed(3)}× the minimum, ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
-    return 0;
-  } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return 1;
-  } finally {
-    await client.stop();
-  }
+  });
 }

@@ -224,15 +224,7 @@ export class ActivationEngine {
     }
 
     const rule = tensorRuleFor('mlp_out', info.architecture);
-    const context = model.createContext({
-      contextSize: options.contextSize,
-      batchSize: options.batchSize,
-      maxSequences: Math.min(options.maxSequences, 256),
-      // 0 means "decide": node-llama-cpp knows how many cores do math well on this machine.
-      threads: options.threads > 0 ? options.threads : this.llama.cpuMathCores,
-      exact: options.exact,
-      tensorPrefix: rule.tensorPrefix,
-    });
+    const { context, maxSequences } = this.openContext(model, options);
     const cancelListener = cancel?.onCancellationRequested(() => context.cancel());
     let done = 0;
     let tokens = 0;
@@ -242,7 +234,7 @@ export class ActivationEngine {
     const statsPerSpan = info.layers * poolings.length * activationStatistics.length;
     try {
       if (options.rawDir) await mkdir(options.rawDir, { recursive: true });
-      for (const window of planWindows(shared, requests, { contextSize: options.contextSize, maxSequences: Math.min(options.maxSequences, 256) })) {
+      for (const window of planWindows(shared, requests, { contextSize: options.contextSize, maxSequences })) {
         if (cancel?.isCancellationRequested) throw new EngineError('cancelled', `cancelled after ${done} of ${requests.length} examples`);
         const result = await this.runWindow(context, window.plan, done, requests.length);
         windows++;
@@ -276,7 +268,7 @@ export class ActivationEngine {
       settings: {
         contextSize: options.contextSize,
         batchSize: options.batchSize,
-        maxSequences: Math.min(options.maxSequences, 256),
+        maxSequences,
         exact: options.exact,
         kvCacheType: options.exact ? 'f32' : 'f16',
         flashAttention: options.exact ? 'disabled' : 'auto',
@@ -297,15 +289,7 @@ export class ActivationEngine {
   ): Promise<ScoringSummary> {
     const model = this.requireModel();
     const started = performance.now();
-    const maxSequences = Math.min(options.maxSequences, 256);
-    const context = model.createContext({
-      contextSize: options.contextSize,
-      batchSize: options.batchSize,
-      maxSequences,
-      threads: options.threads > 0 ? options.threads : this.llama.cpuMathCores,
-      exact: options.exact,
-      tensorPrefix: tensorRuleFor('mlp_out', this.modelInfo!.architecture).tensorPrefix,
-    });
+    const { context, maxSequences } = this.openContext(model, options);
     const cancelListener = cancel?.onCancellationRequested(() => context.cancel());
     // Per query key, the running log-probability sum of each continuation.
     const sums = new Map<number, Float64Array>();
@@ -355,15 +339,7 @@ export class ActivationEngine {
   ): Promise<{ readonly outputs: ReadonlyMap<number, GeneratedText>; readonly evaluatedTokens: number; readonly elapsedMs: number }> {
     const model = this.requireModel();
     const started = performance.now();
-    const maxSequences = Math.min(options.maxSequences, 256);
-    const context = model.createContext({
-      contextSize: options.contextSize,
-      batchSize: options.batchSize,
-      maxSequences,
-      threads: options.threads > 0 ? options.threads : this.llama.cpuMathCores,
-      exact: options.exact,
-      tensorPrefix: tensorRuleFor('mlp_out', this.modelInfo!.architecture).tensorPrefix,
-    });
+    const { context, maxSequences } = this.openContext(model, options);
     const cancelListener = cancel?.onCancellationRequested(() => context.cancel());
     const decoder = new TextDecoder('utf-8');
     const outputs = new Map<number, GeneratedText>();
@@ -448,6 +424,22 @@ export class ActivationEngine {
       options,
     );
     return new Map([...outputs].map(([key, output]) => [key, output.text]));
+  }
+
+  /** A tap context with these settings; the caller disposes it. */
+  private openContext(model: NativeTapModel, options: ScoringOptions): { context: NativeTapContext; maxSequences: number } {
+    // llama.cpp's limit on sequences in one context.
+    const maxSequences = Math.min(options.maxSequences, 256);
+    const context = model.createContext({
+      contextSize: options.contextSize,
+      batchSize: options.batchSize,
+      maxSequences,
+      // 0 means "decide": node-llama-cpp knows how many cores do math well on this machine.
+      threads: options.threads > 0 ? options.threads : this.llama.cpuMathCores,
+      exact: options.exact,
+      tensorPrefix: tensorRuleFor('mlp_out', this.modelInfo!.architecture).tensorPrefix,
+    });
+    return { context, maxSequences };
   }
 
   private async runWindow(context: NativeTapContext, plan: Parameters<NativeTapContext['runWindow']>[0], done: number, total: number): Promise<WindowResult> {

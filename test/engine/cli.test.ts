@@ -1,34 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../src/engine/packageRoot.js';
+import { bundledCli, runCli } from '../support/runCli.js';
 import { statsCsvColumns } from '../../src/core/format/statsCsv.js';
 import { testModelPath, tinyLlama } from './generatedModels.js';
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
-const sourceCli = ['--import', 'tsx', path.join(packageRoot(), 'src', 'cli', 'main.ts')];
-/** What `npx icl-lab` runs: the esbuild bundles (npm test builds them first). */
-const bundledCli = [path.join(packageRoot(), 'bin', 'icl-lab.js')];
 
-function runCli(args: readonly string[], entry: readonly string[] = sourceCli): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...entry, ...args], { cwd: packageRoot() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Parses a .npy header: dtype and shape. */
 function npyHeader(bytes: Buffer): { descr: string; shape: number[]; dataOffset: number } {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,20 +8,9 @@ import { qualityCsvColumns } from '../../src/core/format/qualityCsv.js';
 import { evaluatePrompts } from '../../src/core/quality/promptEvaluation.js';
 import { generativeTemplate } from '../../src/core/template/defaultTemplates.js';
 import { ActivationEngine } from '../../src/engine/activationEngine.js';
-import { packageRoot } from '../../src/engine/packageRoot.js';
+import { runCli } from '../support/runCli.js';
 import { testModelPath, tinyLlama, tinyQwen2 } from './generatedModels.js';
 
-function runCli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(packageRoot(), 'src', 'cli', 'main.ts'), ...args], { cwd: packageRoot() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('example quality through the CLI and the engine', function () {
   this.timeout(300_000);
