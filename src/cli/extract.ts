@@ -9,57 +9,39 @@ import { loadDataset } from '../core/dataset/loadDataset.js';
 import { statsCsvHeader, statsCsvRows } from '../core/format/statsCsv.js';
 import { inContextDemonstrations, maskStrategies, type MaskStrategy } from '../core/masks.js';
 import { sha256File } from '../core/format/fileDigest.js';
-import { EngineClient } from '../engine/client.js';
-import type { EngineError} from '../engine/protocol.js';
-import { gpuChoices, type ExtractionSummary, type GpuChoice } from '../engine/protocol.js';
+import type { EngineClient } from '../engine/client.js';
+import type { EngineError, ExtractionSummary } from '../engine/protocol.js';
 import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
-import { engineLaunchOptions } from './engineLaunch.js';
-import { nonNegativeInteger, oneOf, positiveInteger } from './optionParsers.js';
+import { addEngineOptions, startCliEngine, type EngineCliOptions } from './engineOptions.js';
+import { nonNegativeInteger, oneOf } from './optionParsers.js';
 import { ProgressLine } from './progressLine.js';
 
-export interface ExtractCliOptions {
-  model: string;
+export interface ExtractCliOptions extends EngineCliOptions {
   data: string;
   field: string;
   mask: MaskStrategy;
   prefix?: string;
   shots: number;
   seed: number;
-  exact: boolean;
-  gpu: GpuChoice;
   out: string;
   raw?: string;
   rawExamples?: number[];
-  contextSize: number;
-  batchSize: number;
-  maxSequences: number;
-  threads: number;
 }
 
-
-
 export function registerExtractCommand(program: Command): void {
-  program
-    .command('extract')
-    .description("capture every MLP block's output for each example and write per-layer statistics")
-    .requiredOption('--model <file>', 'GGUF model file')
+  const command = program.command('extract').description("capture every MLP block's output for each example and write per-layer statistics");
+  addEngineOptions(command)
     .requiredOption('--data <file>', 'data file (.jsonl, .json, .csv or .tsv)')
     .option('--field <name>', 'field holding the example text', 'text')
     .option('--mask <strategy>', `attention mask: ${maskStrategies.join(' | ')}`, oneOf(maskStrategies), 'isolated')
     .option('--prefix <text>', 'shared prefix every example sees (shared-prefix mask)')
     .option('--shots <k>', 'demonstrations before each example (in-context mask)', nonNegativeInteger, 4)
     .option('--seed <s>', 'seed for choosing in-context demonstrations', nonNegativeInteger, 0)
-    .option('--exact', 'numerically exact: F32 KV cache, flash attention off', false)
-    .option('--gpu <backend>', `${gpuChoices.join(' | ')}`, oneOf(gpuChoices), 'auto')
     .requiredOption('--out <file>', 'statistics CSV to write')
     .option('--raw <dir>', 'also write each example\'s MLP outputs as <example>_L<layer>.npy')
     .option('--raw-examples <list>', 'with --raw: only these example indices (comma-separated)', (v) =>
       v.split(',').map((x) => nonNegativeInteger(x.trim())),
     )
-    .option('--context-size <n>', 'tokens per context window', positiveInteger, 4096)
-    .option('--batch-size <n>', 'tokens per llama_decode', positiveInteger, 512)
-    .option('--max-sequences <n>', 'sequences decoded together (at most 256)', positiveInteger, 64)
-    .option('--threads <n>', 'CPU threads (0: llama.cpp decides)', nonNegativeInteger, 0)
     .action(async (options: ExtractCliOptions) => {
       process.exitCode = await runExtract(options);
     });
@@ -86,13 +68,7 @@ export async function runExtract(options: ExtractCliOptions): Promise<number> {
   const demonstrations = options.mask === 'in-context' ? inContextDemonstrations(rows.length, options.shots, options.seed) : [];
 
   // llama.cpp's warnings are mostly about the model file's metadata; errors are worth showing.
-  const client = new EngineClient({
-    ...engineLaunchOptions(),
-    gpu: options.gpu,
-    onLog: (log) => {
-      if (log.level === 'error' || log.level === 'fatal') console.error(`[llama.cpp ${log.level}] ${log.message.trim()}`);
-    },
-  });
+  const client = startCliEngine(options);
   const outDir = path.dirname(path.resolve(options.out));
   await mkdir(outDir, { recursive: true });
   const metadataFile = path.join(outDir, `${path.basename(options.out, path.extname(options.out))}.run.json`);
