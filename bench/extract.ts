@@ -8,9 +8,8 @@
 // the workload and exits: one model in memory at a time, and every peak RSS starts from the same
 // clean process instead of inheriting the heap of the runs before it. Variants rotate order each
 // repeat and the median is reported, so drift (page cache, heat) does not favour either side.
-import { fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,15 +17,29 @@ import { parseArgs } from 'node:util';
 import { getLlama, LlamaLogLevel, type ControlledEvaluateInputItem } from 'node-llama-cpp';
 import { SeededRandom } from '../src/core/random.js';
 import { ActivationEngine } from '../src/engine/activationEngine.js';
-import { generateModel, MODEL_GENERATOR_VERSION, type ModelOptions } from '../src/engine/gguf/modelGenerator.js';
-import { packageRoot } from '../src/engine/packageRoot.js';
 import type { ExtractionExample } from '../src/engine/protocol.js';
+import {
+  benchModel,
+  benchModelOptions,
+  describeBenchModel,
+  describeCpu,
+  median,
+  mib,
+  positiveOption,
+  printTable,
+  RssSampler,
+  runBenchmark,
+  runInChild,
+  sendToParent,
+  sharedDatasetsDir,
+  timedWithContention,
+  type RssReport,
+} from './benchSupport.js';
 
 const CONTEXT_SIZE = 4096;
 const BATCH_SIZE = 512;
 const PACKED_SEQUENCES = 64;
 const WARMUP_TEXTS = 8;
-const RSS_SAMPLE_MS = 50;
 
 const variantNames = ['extract-packed', 'extract-per-text', 'nlc-per-text', 'nlc-per-text+logits'] as const;
 type VariantName = (typeof variantNames)[number];
@@ -54,15 +67,9 @@ const ratioPairs: readonly (readonly [VariantName, VariantName, string])[] = [
   ['extract-per-text', 'nlc-per-text+logits', 'one sequence per decode, node-llama-cpp also runs the LM head'],
 ];
 
-interface RunResult {
+interface RunResult extends RssReport {
   readonly tokens: number;
   readonly ms: number;
-  /** RSS of the fresh child process before it loads anything. */
-  readonly startRssBytes: number;
-  /** Highest RSS sampled every RSS_SAMPLE_MS while the side ran. */
-  readonly peakRssBytes: number;
-  /** The kernel's high-water mark for the child process (catches spikes between samples). */
-  readonly maxRssBytes: number;
   /** CPU cores other processes kept busy during the timed part (Linux only). */
   readonly otherCores?: number;
   /** extract only: time inside llama_decode and in the reduction, from the summary. */
@@ -108,49 +115,22 @@ function parseCommandLine(): Args {
     },
     strict: true,
   });
-  const positive = (name: string, value: string | undefined, fallback: number): number => {
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got '${value}'`);
-    return n;
-  };
   const child = values.child;
   if (child !== undefined && !(variantNames as readonly string[]).includes(child)) throw new Error(`unknown variant '${child}'`);
   return {
-    layers: positive('layers', values.layers, 24),
-    texts: positive('texts', values.texts, 64),
+    layers: positiveOption('layers', values.layers, 24),
+    texts: positiveOption('texts', values.texts, 64),
     // Explicit on both sides: llama.cpp's own default (4) would oversubscribe small machines.
-    threads: positive('threads', values.threads, os.availableParallelism()),
-    repeats: positive('repeats', values.repeats, 3),
+    threads: positiveOption('threads', values.threads, os.availableParallelism()),
+    repeats: positiveOption('repeats', values.repeats, 3),
     json: values.json,
     child: child as VariantName | undefined,
     model: values.model,
   };
 }
 
-/** Qwen2.5-0.5B's shapes; weights are seeded noise, which costs the same to evaluate. */
-function benchModelOptions(layers: number): Omit<ModelOptions, 'out'> {
-  return { arch: 'qwen2', layers, embd: 896, ff: 4864, heads: 14, kvHeads: 2, vocab: 'qwen2', type: 'q8_0', seed: 1 };
-}
-
-async function benchModel(options: Omit<ModelOptions, 'out'>): Promise<{ path: string; generatedMs?: number }> {
-  const dir = path.join(os.tmpdir(), 'icl-lab-bench-models');
-  // The generator version is in the key so a changed generator never reuses an old model.
-  const key = `g${MODEL_GENERATOR_VERSION}-${options.arch}-${options.vocab}-${options.type}-L${options.layers}-E${options.embd}-F${options.ff}-H${options.heads}-K${options.kvHeads}-S${options.seed}`;
-  const file = path.join(dir, `${key}.gguf`);
-  if (existsSync(file)) return { path: file };
-  await mkdir(dir, { recursive: true });
-  console.log(`generating ${file} (once; cached for later runs)…`);
-  const started = performance.now();
-  // Written under a temporary name so a killed run never leaves a half-written model behind.
-  const partial = `${file}.${process.pid}.partial`;
-  await generateModel({ ...options, out: partial });
-  await rename(partial, file);
-  return { path: file, generatedMs: performance.now() - started };
-}
-
 function loadWorkload(count: number): Workload {
-  const sst2 = path.resolve(packageRoot(), '..', 'shared', 'datasets', 'sst2', 'validation.jsonl');
+  const sst2 = path.join(sharedDatasetsDir(), 'sst2', 'validation.jsonl');
   if (existsSync(sst2)) {
     const texts = readFileSync(sst2, 'utf8')
       .split('\n')
@@ -176,53 +156,6 @@ function wordSalad(count: number, seed: number): string[] {
     const words = Array.from({ length: 4 + random.int(37) }, () => SALAD_WORDS[random.int(SALAD_WORDS.length)]!);
     return `${words.join(' ')} .`;
   });
-}
-
-/** Peak resident set size while a side runs; sampled on a timer (the decodes run off-thread). */
-class RssSampler {
-  readonly startBytes = process.memoryUsage.rss();
-  private peak = this.startBytes;
-  private readonly timer = setInterval(() => this.sample(), RSS_SAMPLE_MS);
-
-  private sample(): void {
-    this.peak = Math.max(this.peak, process.memoryUsage.rss());
-  }
-
-  /** Idempotent: a failed side still stops its timer. */
-  stop(): { startRssBytes: number; peakRssBytes: number; maxRssBytes: number } {
-    clearInterval(this.timer);
-    this.sample();
-    return { startRssBytes: this.startBytes, peakRssBytes: this.peak, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
-  }
-}
-
-/**
- * Measures how many cores other processes used while `timed` ran: all busy CPU time (from
- * /proc/stat) minus ours. Contention matters here: llama.cpp's threads wait for each other at
- * every graph node, so one descheduled thread stalls the whole decode.
- */
-async function timedWithContention<T>(timed: () => Promise<T>): Promise<{ value: T; ms: number; otherCores?: number }> {
-  const busyBefore = systemBusySeconds();
-  const ownBefore = process.cpuUsage();
-  const started = performance.now();
-  const value = await timed();
-  const ms = performance.now() - started;
-  const busyAfter = systemBusySeconds();
-  if (busyBefore === undefined || busyAfter === undefined) return { value, ms };
-  const own = process.cpuUsage(ownBefore);
-  const ownSeconds = (own.user + own.system) / 1e6;
-  return { value, ms, otherCores: Math.max(0, (busyAfter - busyBefore - ownSeconds) / (ms / 1000)) };
-}
-
-function systemBusySeconds(): number | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal ...; guest time is already inside user.
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-    return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return undefined;
-  }
 }
 
 async function runExtract(modelPath: string, texts: readonly string[], maxSequences: number, threads: number): Promise<ChildReport> {
@@ -306,25 +239,13 @@ async function childMain(variant: VariantName, args: Args): Promise<void> {
     variant === 'extract-packed' || variant === 'extract-per-text'
       ? await runExtract(args.model, texts, variant === 'extract-packed' ? PACKED_SEQUENCES : 1, args.threads)
       : await runNodeLlamaCpp(args.model, texts, args.threads, variant === 'nlc-per-text+logits');
-  const send = process.send.bind(process);
-  await new Promise<void>((resolve, reject) => send(report, (error: Error | null) => (error ? reject(error) : resolve())));
+  await sendToParent(report);
 }
 
 /** Runs one variant in a fresh process (with the same loader, e.g. tsx) and returns its report. */
-function runInChild(variant: VariantName, modelPath: string, args: Args): Promise<ChildReport> {
+function runVariant(variant: VariantName, modelPath: string, args: Args): Promise<ChildReport> {
   const childArgs = ['--child', variant, '--model', modelPath, '--texts', String(args.texts), '--threads', String(args.threads)];
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), childArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let report: ChildReport | undefined;
-    child.on('message', (message) => {
-      report = message as ChildReport;
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (report && code === 0) resolve(report);
-      else reject(new Error(`${variant}: the benchmark process ended with ${signal ?? `exit code ${code}`} before reporting`));
-    });
-  });
+  return runInChild<ChildReport>(fileURLToPath(import.meta.url), variant, childArgs);
 }
 
 /** Both sides must read exactly the same tokens; the first run sets the reference. */
@@ -345,14 +266,6 @@ class TokenCheck {
   }
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
-
 async function main(): Promise<void> {
   const args = parseCommandLine();
   if (args.child) return childMain(args.child, args);
@@ -368,7 +281,7 @@ async function main(): Promise<void> {
   for (let repeat = 0; repeat < args.repeats; repeat++) {
     const order = variants.map((_, i) => variants[(i + repeat) % variants.length]!);
     for (const variant of order) {
-      const { result, tokens } = await runInChild(variant.name, model.path, args);
+      const { result, tokens } = await runVariant(variant.name, model.path, args);
       tokenCheck.check(variant.name, tokens);
       runs.get(variant.name)!.push(result);
       const others = result.otherCores === undefined ? '' : `  others ${result.otherCores.toFixed(2)} cores`;
@@ -411,13 +324,13 @@ async function main(): Promise<void> {
   }));
   const nlcFlashAttention = byName.get('nlc-per-text')!.flashAttention ?? 'unknown';
 
-  const device = `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} logical cores`;
+  const device = describeCpu();
   const busiest = Math.max(...rows.map((r) => r.otherCores ?? 0));
   console.log('');
   console.log('ICL Activation Lab: extraction vs node-llama-cpp');
   console.log(`device    ${device}; threads ${args.threads}; CUDA used: no (both sides run llama.cpp's CPU backend, getLlama({ gpu: false }))`);
   console.log(`others    other processes used up to ${busiest.toFixed(2)} cores during a timed run (median per variant in the table)${busiest > 0.25 ? ': timings are skewed by contention, rerun on an idle machine' : ''}`);
-  console.log(`model     qwen2 ${options.layers} layers, embd ${options.embd}, ff ${options.ff}, ${options.heads} heads / ${options.kvHeads} KV, Q8_0, seed 1: ${mib(modelBytes)} (${modelBytes} bytes)${model.generatedMs === undefined ? ', cached' : `, generated in ${(model.generatedMs / 1000).toFixed(1)} s`}`);
+  console.log(`model     ${describeBenchModel(options, model, modelBytes)}`);
   console.log(`          ${model.path}`);
   console.log(`workload  ${workload.texts.length} texts, ${rows[0]!.tokens} tokens: ${workload.source}`);
   console.log(`settings  contextSize ${CONTEXT_SIZE}, batchSize ${BATCH_SIZE}, extract exact:false (f16 KV, flash attention auto), node-llama-cpp flashAttention ${nlcFlashAttention}; median of ${args.repeats} timed runs, each in a fresh process after a ${Math.min(WARMUP_TEXTS, workload.texts.length)}-text warm-up`);
@@ -436,10 +349,7 @@ async function main(): Promise<void> {
     mib(r.startRssBytes),
     r.otherCores === undefined ? '-' : r.otherCores.toFixed(2),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(line(header));
-  for (const row of table) console.log(line(row));
+  printTable(header, table);
   console.log('');
   for (const r of ratios) console.log(`ratio=${r.value.toFixed(3)} ${r.a} / ${r.b} (${r.note}; best runs: ${r.bestRunsValue.toFixed(3)})`);
 
@@ -458,12 +368,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    // A child's IPC channel would keep it alive after its work is done.
-    if (process.connected) process.disconnect();
-  });
+runBenchmark(main);
