@@ -97,6 +97,13 @@ export function* planScoringWindows(
     return window;
   };
   for (const group of groups) {
+    // A group that would fit whole in an empty window starts one rather than being split, which
+    // would evaluate its prefix twice.
+    const groupTokens = group.prefix.length + group.queries.reduce((n, q) => n + queryCost(q) + reservePerQuery, 0);
+    const groupSequences = group.queries.reduce((n, q) => n + sequencesOf(q), 0);
+    const fitsEmpty = groupTokens <= limits.contextSize && groupSequences <= limits.maxSequences;
+    const fitsHere = tokens + groupTokens <= limits.contextSize && sequences + groupSequences <= limits.maxSequences;
+    if (pending.length > 0 && fitsEmpty && !fitsHere) yield flush();
     let current: PendingGroup | undefined;
     for (const query of group.queries) {
       const cost = queryCost(query) + reservePerQuery;

@@ -44,3 +44,18 @@ describe('scoring layout', () => {
     assert.throws(() => [...planScoringWindows([group], { contextSize: 5, maxSequences: 8 })], (e: unknown) => e instanceof QueryTooLongError && e.key === 7);
   });
 });
+
+describe('scoring window packing', () => {
+  const group = (first: number): ScoringGroup => ({
+    prefix: Int32Array.from([1, 2, 3]),
+    queries: [0, 1].map((k) => ({ key: first + k, query: Int32Array.from([10, 11]), continuations: [Int32Array.from([50])] })),
+  });
+
+  it('starts a new window for a group that fits whole there rather than splitting it', () => {
+    // Each group costs 3 + 2 × 2 = 7 tokens; two fit in 14, the third would be split across windows.
+    const windows = [...planScoringWindows([group(0), group(2), group(4)], { contextSize: 16, maxSequences: 64 })];
+    assert.deepEqual(windows.map((w) => w.queryKeys), [[0, 1, 2, 3], [4, 5]]);
+    const evaluated = windows.reduce((n, w) => n + w.plan.tokens.length, 0);
+    assert.equal(evaluated, minimumTokens([group(0), group(2), group(4)]));
+  });
+});
