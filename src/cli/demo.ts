@@ -8,6 +8,7 @@ import { demoRows } from '../core/demo/demoDataset.js';
 import { maskStrategies, type MaskStrategy } from '../core/masks.js';
 import { generateModel, type ModelOptions } from '../engine/gguf/modelGenerator.js';
 import { runExtract } from './extract.js';
+import { runQuality } from './quality.js';
 
 /** Qwen2-shaped and small enough for two CPU cores; Q8_0 as real users' models usually are. */
 export const demoModelOptions: Omit<ModelOptions, 'out'> = {
@@ -49,8 +50,20 @@ async function runDemo(out: string, threads: number): Promise<number> {
     if (code !== 0) return code;
     summary.push(await headline(statsFile, mask));
   }
+  // Example quality on the same rows: the ground truth the statistics are studied against.
+  const qualityFile = path.join(out, 'quality.csv');
+  const qualityCode = await runQuality({
+    model: modelFile, data: dataFile, input: ['text'], target: 'label', task: 'classification',
+    labels: [{ value: 'positive', verbalizer: 'positive' }, { value: 'negative', verbalizer: 'negative' }],
+    probe: 8, test: 8, seed: demoSeed, lengthNormalize: false, maxTokens: 16, stop: ['\n'], skipBadRows: false,
+    estimator: 'one-shot', shots: 2, out: qualityFile,
+    gpu: 'auto', exact: false, contextSize: 4096, batchSize: 512, maxSequences: 64, threads,
+  });
+  if (qualityCode !== 0) return qualityCode;
+
   console.log('\nmask           layer with largest mean max_abs   mean max_abs   rows with massive_100 > 0');
   for (const line of summary) console.log(line);
+  console.log(`\n${await qualityHeadline(qualityFile)}`);
   console.log(`\nfiles in ${out}`);
   return 0;
 }
@@ -78,4 +91,14 @@ async function headline(statsFile: string, mask: MaskStrategy): Promise<string> 
   let best = { layer: -1, mean: -Infinity };
   for (const [layer, { sum, n }] of byLayer) if (sum / n > best.mean) best = { layer, mean: sum / n };
   return `${mask.padEnd(15)}${String(best.layer).padEnd(34)}${best.mean.toFixed(2).padEnd(15)}${massiveRows}`;
+}
+
+/** The spread of one-shot gains: how differently the candidates help. */
+async function qualityHeadline(qualityFile: string): Promise<string> {
+  const rows = (await readFile(qualityFile, 'utf8')).trimEnd().split('\n').slice(1).map((line) => line.split(','));
+  const gains = rows.filter((cells) => cells[3] === 'gold_logprob').map((cells) => ({ example: cells[0]!, value: Number(cells[4]) }));
+  gains.sort((a, b) => b.value - a.value);
+  const best = gains[0]!;
+  const worst = gains[gains.length - 1]!;
+  return `one-shot gain in gold-label log-probability over ${gains.length} candidates: best example ${best.example} (${best.value.toFixed(3)}), worst example ${worst.example} (${worst.value.toFixed(3)})`;
 }

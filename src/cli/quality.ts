@@ -11,7 +11,7 @@ import { addDatasetOptions } from './datasetOptions.js';
 import { positiveInteger } from './optionParsers.js';
 import { addPromptTaskOptions, preparePromptTaskOrReport, type PromptTaskCliOptions } from './promptTask.js';
 
-interface QualityCliOptions extends EngineCliOptions, PromptTaskCliOptions {
+export interface QualityCliOptions extends EngineCliOptions, PromptTaskCliOptions {
   estimator: QualityEstimator;
   shots: number;
   prompts?: number;
@@ -30,7 +30,7 @@ export function registerQualityCommand(program: Command): void {
     });
 }
 
-async function runQuality(options: QualityCliOptions): Promise<number> {
+export async function runQuality(options: QualityCliOptions): Promise<number> {
   const prepared = await preparePromptTaskOrReport(options);
   if (!prepared) return 1;
   const { splits, template, task } = prepared;

@@ -95,6 +95,20 @@ describe('the icl-lab CLI', function () {
     assert.equal(lines[1]!.split(',')[2], 'shared-prefix');
   });
 
+  it('demo generates its model and data, extracts under every mask and measures example quality', async () => {
+    const out = path.join(dir, 'demo');
+    const result = await runCli(['demo', '--out', out]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /isolated\s+\d+\s+[\d.]+\s+\d+/);
+    assert.match(result.stdout, /one-shot gain in gold-label log-probability over \d+ candidates/);
+    const files = await readdir(out);
+    for (const name of ['demo-model.gguf', 'demo.jsonl', 'stats-isolated.csv', 'stats-shared-prefix.csv', 'stats-in-context.csv', 'stats-isolated.run.json', 'quality.csv']) {
+      assert.ok(files.includes(name), `${name} is missing from ${files.join(', ')}`);
+    }
+    const quality = (await readFile(path.join(out, 'quality.csv'), 'utf8')).split('\n');
+    assert.equal(quality[0], 'example,id,estimator,metric,value,stderr,n_prompts');
+  });
+
   it('names the file and line of a bad row, and writes nothing', async () => {
     const bad = path.join(dir, 'bad.jsonl');
     await writeFile(bad, '{"text": "fine"}\n{"text": "also fine"}\n{"label": 1}\n');
