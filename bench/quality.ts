@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import { continuationText } from '../src/core/quality/promptEvaluation.js';
 import { classificationTemplate } from '../src/core/template/defaultTemplates.js';
 import { renderPromptPrefix, renderQuerySuffix } from '../src/core/template/promptRenderer.js';
-import { ActivationEngine, type ScoringOptions } from '../src/engine/activationEngine.js';
+import { ActivationEngine } from '../src/engine/activationEngine.js';
+import type { ScoringOptions } from '../src/engine/protocol.js';
 import { minimumTokens, planScoringWindows, type ContinuationQuery, type ScoringGroup } from '../src/engine/scoringPlanner.js';
 import {
   benchModel,

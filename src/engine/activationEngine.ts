@@ -17,7 +17,9 @@ import {
   type ExtractionOptions,
   type ExtractionProgress,
   type ExtractionSummary,
+  type GenerationOptions,
   type GpuChoice,
+  type ScoringOptions,
   type ModelInfo,
 } from './protocol.js';
 
@@ -53,21 +55,12 @@ export interface GenerationGroup {
   readonly queries: readonly { readonly key: number; readonly query: Int32Array }[];
 }
 
-export interface GenerationOptions extends ScoringOptions {
-  /** Most tokens generated per query. */
-  readonly maxTokens: number;
-  /** Generation ends at the first of these strings, which is cut from the text. */
-  readonly stop: readonly string[];
-}
-
 export interface GeneratedText {
   readonly key: number;
   readonly text: string;
   readonly tokens: number;
   readonly stoppedBy: 'stop-string' | 'end-of-generation' | 'token-limit';
 }
-
-export type ScoringOptions = Pick<ExtractionOptions, 'contextSize' | 'batchSize' | 'maxSequences' | 'threads' | 'exact'>;
 
 export interface CancellationSignal {
   readonly isCancellationRequested: boolean;

@@ -4,7 +4,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { PromptScorer } from '../core/quality/promptScorer.js';
-import type { GenerationOptions } from './activationEngine.js';
 import {
   CancellationTokenSource,
   createMessageConnection,
@@ -32,6 +31,7 @@ import {
   type ExtractionProgress,
   type ExtractionSummary,
   type ExtractParams,
+  type GenerationOptions,
   type GpuChoice,
   type LogParams,
   type ModelInfo,

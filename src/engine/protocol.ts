@@ -3,7 +3,6 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { MaskStrategy } from '../core/masks.js';
 import type { TextGenerationGroup, TextScoringGroup } from '../core/quality/promptScorer.js';
-import type { GenerationOptions, ScoringOptions } from './activationEngine.js';
 import type { NativeModelInfo } from './addon.js';
 
 export type GpuChoice = 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu';
@@ -94,6 +93,16 @@ export interface ExtractionOptions {
   readonly rawExamples?: readonly number[] | 'all';
   /** Write `<example>_L<layer>.npy` files (float32 [span tokens, n_embd]) here. */
   readonly rawDir?: string;
+}
+
+/** Engine settings for scoring and generation. */
+export type ScoringOptions = Pick<ExtractionOptions, 'contextSize' | 'batchSize' | 'maxSequences' | 'threads' | 'exact'>;
+
+export interface GenerationOptions extends ScoringOptions {
+  /** Most tokens generated per query. */
+  readonly maxTokens: number;
+  /** Generation ends at the first of these strings, which is cut from the text. */
+  readonly stop: readonly string[];
 }
 
 export interface ExtractParams extends ExtractionOptions {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
-import { ActivationEngine, type ScoringOptions } from '../../src/engine/activationEngine.js';
-import { EngineError } from '../../src/engine/protocol.js';
+import { ActivationEngine } from '../../src/engine/activationEngine.js';
+import { EngineError, type ScoringOptions } from '../../src/engine/protocol.js';
 import type { ScoringGroup } from '../../src/engine/scoringPlanner.js';
 import { testModelPath, tinyLlama } from './generatedModels.js';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { getLlama, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
-import { ActivationEngine, type GenerationGroup, type GenerationOptions } from '../../src/engine/activationEngine.js';
+import { ActivationEngine, type GenerationGroup } from '../../src/engine/activationEngine.js';
+import type { GenerationOptions } from '../../src/engine/protocol.js';
 import { testModelPath, tinyQwen2 } from './generatedModels.js';
 
 const options: GenerationOptions = { contextSize: 512, batchSize: 512, maxSequences: 16, threads: 2, exact: true, maxTokens: 12, stop: [] };
