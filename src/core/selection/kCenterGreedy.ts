@@ -1,0 +1,39 @@
+import { SeededRandom } from '../random.js';
+import { checkContext, remainingPositions, type SelectionContext, type SelectionStrategy } from './selectionStrategy.js';
+import { squaredEuclidean } from './vectorDistance.js';
+
+/**
+ * k-center greedy (Sener & Savarese, 2018): repeatedly take the candidate farthest (Euclidean) from
+ * everything chosen so far, starting from the labelled set, or from one seeded random candidate
+ * when nothing is labelled yet. Score: the distance to the nearest chosen point when chosen
+ * (Infinity for a seeded first point, which had nothing to be far from).
+ */
+export const kCenterGreedy: SelectionStrategy = {
+  name: 'k-center-greedy',
+  needs: ['vector'],
+  select(context: SelectionContext) {
+    const taken = checkContext(this.name, this.needs, context);
+    const { pool, budget } = context;
+    const remaining = remainingPositions(pool.length, taken);
+    // Squared distance from each pool position to its nearest chosen point.
+    const nearest = new Float64Array(pool.length).fill(Infinity);
+    const choose = (centre: number): void => {
+      const v = pool[centre]!.vector!;
+      for (const p of remaining) nearest[p] = Math.min(nearest[p]!, squaredEuclidean(pool[p]!.vector!, v));
+    };
+    for (const p of taken) choose(p);
+    const out: { position: number; score: number }[] = [];
+    while (out.length < budget) {
+      let best: number;
+      if (taken.size === 0 && out.length === 0) best = remaining[new SeededRandom(context.seed).int(remaining.length)]!;
+      else {
+        best = remaining[0]!;
+        for (const p of remaining) if (nearest[p]! > nearest[best]!) best = p;
+      }
+      out.push({ position: best, score: Math.sqrt(nearest[best]!) });
+      remaining.splice(remaining.indexOf(best), 1);
+      choose(best);
+    }
+    return out;
+  },
+};

@@ -1,0 +1,94 @@
+// The shape every in-context example selection strategy shares, and the checks they all make.
+
+/** One pool example a strategy can choose; the optional fields are what some strategies read. */
+export interface Candidate {
+  /** Row index in the data file (the `example` key of the CSVs). */
+  readonly index: number;
+  readonly id: string;
+  /** Pooled MLP output of one layer, `[d_model]`. */
+  readonly vector?: Float64Array;
+  /** One activation statistic of the example (e.g. kurtosis at a layer). */
+  readonly statistic?: number;
+  /** Measured in-context quality of the example (known only to the oracle). */
+  readonly quality?: number;
+  /** Entropy of the model's label distribution with the example as the query. */
+  readonly uncertainty?: number;
+}
+
+export interface SelectionContext {
+  readonly pool: readonly Candidate[];
+  /** How many new positions to choose this round. */
+  readonly budget: number;
+  readonly seed: number;
+  /** Pool positions chosen in earlier rounds: never chosen again, but diversity strategies start from them. */
+  readonly labelled: readonly number[];
+}
+
+/** One chosen pool position; `score` is what the strategy ranked it by when it chose it. */
+export interface Selection {
+  readonly position: number;
+  readonly score: number;
+}
+
+export interface SelectionStrategy {
+  readonly name: string;
+  /** Candidate fields the strategy reads; checked on every candidate before selecting. */
+  readonly needs: readonly CandidateField[];
+  /** `budget` new positions, in selection order, none of them in `labelled`. */
+  select(context: SelectionContext): Selection[];
+}
+
+export type CandidateField = 'vector' | 'statistic' | 'quality' | 'uncertainty';
+
+export class SelectionError extends Error {
+  constructor(
+    readonly strategy: string,
+    readonly problem: string,
+  ) {
+    super(`${strategy}: ${problem}`);
+    this.name = 'SelectionError';
+  }
+}
+
+const describe = (candidate: Candidate, position: number): string => `candidate ${JSON.stringify(candidate.id)} (row ${candidate.index}, pool position ${position})`;
+
+/**
+ * Checks budget, labelled positions and the fields `needs` names, so each strategy can trust its
+ * input; returns the labelled positions as a set.
+ */
+export function checkContext(strategy: string, needs: readonly CandidateField[], context: SelectionContext): Set<number> {
+  const { pool, budget, labelled } = context;
+  if (!Number.isInteger(budget) || budget < 0) throw new SelectionError(strategy, `budget must be a whole number ≥ 0, got ${budget}`);
+  if (!Number.isInteger(context.seed)) throw new SelectionError(strategy, `seed must be a whole number, got ${context.seed}`);
+  const taken = new Set<number>();
+  for (const position of labelled) {
+    if (!Number.isInteger(position) || position < 0 || position >= pool.length) throw new SelectionError(strategy, `labelled position ${position} is outside the pool of ${pool.length}`);
+    taken.add(position);
+  }
+  const remaining = pool.length - taken.size;
+  if (budget > remaining) throw new SelectionError(strategy, `budget ${budget} is larger than the ${remaining} pool candidates not yet labelled`);
+  for (const field of needs) {
+    if (field === 'vector') checkVectors(strategy, pool);
+    else {
+      const position = pool.findIndex((c) => typeof c[field] !== 'number' || !Number.isFinite(c[field]));
+      if (position >= 0) throw new SelectionError(strategy, `needs a finite \`${field}\` on every candidate; ${describe(pool[position]!, position)} has ${pool[position]![field] ?? 'none'}`);
+    }
+  }
+  return taken;
+}
+
+/** Every candidate has a vector, all of the same length. */
+export function checkVectors(strategy: string, pool: readonly Candidate[]): void {
+  const width = pool[0]?.vector?.length;
+  pool.forEach((candidate, position) => {
+    if (!candidate.vector) throw new SelectionError(strategy, `needs \`vector\` on every candidate; ${describe(candidate, position)} has none`);
+    if (candidate.vector.length !== width) throw new SelectionError(strategy, `vectors differ in length: ${describe(candidate, position)} has ${candidate.vector.length}, the first has ${width}`);
+  });
+}
+
+/** Positions of the pool not in `taken`, ascending. */
+export function remainingPositions(size: number, taken: ReadonlySet<number>): number[] {
+  const out: number[] = [];
+  for (let p = 0; p < size; p++) if (!taken.has(p)) out.push(p);
+  return out;
+}
