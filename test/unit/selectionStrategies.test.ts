@@ -54,6 +54,16 @@ describe('selection strategies', () => {
       });
     }
 
+    for (const name of ['k-center-greedy', 'vote-k', 'highest-first', 'oracle']) {
+      it(`${name} chooses in two rounds what it chooses in one round of both budgets`, () => {
+        const strategy = strategyByName(name, { neighbours: 4 });
+        const once = strategy.select(context(pool, 9, [], 3));
+        const first = strategy.select(context(pool, 4, [], 3));
+        const second = strategy.select(context(pool, 5, positions(first), 3));
+        assert.deepEqual([...first, ...second], once);
+      });
+    }
+
     it('random gives different selections for different seeds', () => {
       assert.notDeepEqual(positions(randomSelection.select(context(pool, 8, [], 1))), positions(randomSelection.select(context(pool, 8, [], 2))));
     });
@@ -80,10 +90,11 @@ describe('selection strategies', () => {
       assert.throws(() => oracle.select(context([candidate(0)], 1)), { message: 'oracle: needs a finite `quality` on every candidate; candidate "c0" (row 100, pool position 0) has none' });
     });
 
-    it('rejects vectors of different lengths and labelled positions outside the pool', () => {
+    it('rejects vectors of different lengths, NaN in a vector and labelled positions outside the pool', () => {
       const pool = [candidate(0, { vector: Float64Array.of(1, 2) }), candidate(1, { vector: Float64Array.of(1) })];
       assert.throws(() => kMeansPlusPlus.select(context(pool, 1)), /k-means\+\+: vectors differ in length: candidate "c1"/);
       assert.throws(() => randomSelection.select(context(pool, 1, [2])), { message: 'random: labelled position 2 is outside the pool of 2' });
+      assert.throws(() => createVoteK().select(context([...onLine([0]), candidate(1, { vector: Float64Array.of(Number.NaN) })], 1)), { message: 'vote-k: candidate "c1" (row 101, pool position 1) has NaN in its vector at dimension 0' });
     });
   });
 

@@ -50,7 +50,7 @@ export class SelectionError extends Error {
   }
 }
 
-const describe = (candidate: Candidate, position: number): string => `candidate ${JSON.stringify(candidate.id)} (row ${candidate.index}, pool position ${position})`;
+const describeCandidate = (candidate: Candidate, position: number): string => `candidate ${JSON.stringify(candidate.id)} (row ${candidate.index}, pool position ${position})`;
 
 /**
  * Checks budget, labelled positions and the fields `needs` names, so each strategy can trust its
@@ -71,18 +71,21 @@ export function checkContext(strategy: string, needs: readonly CandidateField[],
     if (field === 'vector') checkVectors(strategy, pool);
     else {
       const position = pool.findIndex((c) => typeof c[field] !== 'number' || !Number.isFinite(c[field]));
-      if (position >= 0) throw new SelectionError(strategy, `needs a finite \`${field}\` on every candidate; ${describe(pool[position]!, position)} has ${pool[position]![field] ?? 'none'}`);
+      if (position >= 0) throw new SelectionError(strategy, `needs a finite \`${field}\` on every candidate; ${describeCandidate(pool[position]!, position)} has ${pool[position]![field] ?? 'none'}`);
     }
   }
   return taken;
 }
 
-/** Every candidate has a vector, all of the same length. */
+/** Every candidate has a vector of finite numbers, all of the same length. */
 export function checkVectors(strategy: string, pool: readonly Candidate[]): void {
   const width = pool[0]?.vector?.length;
   pool.forEach((candidate, position) => {
-    if (!candidate.vector) throw new SelectionError(strategy, `needs \`vector\` on every candidate; ${describe(candidate, position)} has none`);
-    if (candidate.vector.length !== width) throw new SelectionError(strategy, `vectors differ in length: ${describe(candidate, position)} has ${candidate.vector.length}, the first has ${width}`);
+    if (!candidate.vector) throw new SelectionError(strategy, `needs \`vector\` on every candidate; ${describeCandidate(candidate, position)} has none`);
+    if (candidate.vector.length !== width) throw new SelectionError(strategy, `vectors differ in length: ${describeCandidate(candidate, position)} has ${candidate.vector.length}, the first has ${width}`);
+    // One NaN would make every distance to it NaN and every comparison with it false.
+    const bad = candidate.vector.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new SelectionError(strategy, `${describeCandidate(candidate, position)} has ${candidate.vector[bad]} in its vector at dimension ${bad}`);
   });
 }
 

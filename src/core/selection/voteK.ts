@@ -1,5 +1,5 @@
 import { SelectionError, checkContext, remainingPositions, type SelectionContext, type SelectionStrategy } from './selectionStrategy.js';
-import { cosineSimilarity } from './vectorDistance.js';
+import { dotProduct } from './vectorDistance.js';
 
 export interface VoteKOptions {
   /** k of the k-NN graph (the paper uses 150 for thousands of candidates). */
@@ -34,12 +34,19 @@ export function createVoteK(options: VoteKOptions = {}): SelectionStrategy {
       const taken = checkContext(name, this.needs, context);
       const { pool, budget } = context;
       const voters = votersOf(pool.map((c) => c.vector!), Math.min(k, pool.length - 1));
-      // c(v) from the description above, started from the labelled set.
+      // c(v) from the description above, started from the labelled set, and each voter's vote:
+      // ρ^(−c(v)) while v is unchosen, 0 once chosen.
       const chosenNeighbours = new Int32Array(pool.length);
+      const vote = new Float64Array(pool.length).fill(1);
       const choose = (u: number): void => {
-        for (const v of voters[u]!) chosenNeighbours[v]! += 1;
+        vote[u] = 0;
+        taken.add(u);
+        for (const v of voters[u]!) {
+          chosenNeighbours[v]! += 1;
+          if (!taken.has(v)) vote[v] = rho ** -chosenNeighbours[v]!;
+        }
       };
-      for (const l of taken) choose(l);
+      for (const l of [...taken]) choose(l);
       const remaining = remainingPositions(pool.length, taken);
       const out: { position: number; score: number }[] = [];
       while (out.length < budget) {
@@ -47,14 +54,13 @@ export function createVoteK(options: VoteKOptions = {}): SelectionStrategy {
         let bestScore = -Infinity;
         for (const u of remaining) {
           let score = 0;
-          for (const v of voters[u]!) if (!taken.has(v)) score += rho ** -chosenNeighbours[v]!;
+          for (const v of voters[u]!) score += vote[v]!;
           if (score > bestScore) {
             best = u;
             bestScore = score;
           }
         }
         out.push({ position: best, score: bestScore });
-        taken.add(best);
         remaining.splice(remaining.indexOf(best), 1);
         choose(best);
       }
@@ -66,16 +72,28 @@ export function createVoteK(options: VoteKOptions = {}): SelectionStrategy {
 /** The default vote-k: k = 10, ρ = 10. */
 export const voteK = createVoteK();
 
-/** voters[u] = the positions v whose k nearest others include u, ascending. */
+/** voters[u] = the positions v whose k nearest others include u, ascending. O(n² · d) time, O(n · k) memory. */
 export function votersOf(vectors: readonly Float64Array[], k: number): number[][] {
+  // Unit vectors once, so each similarity is one dot product (all-zero vectors stay zero: similarity 0).
+  const units = vectors.map((v) => {
+    const norm = Math.hypot(...v);
+    return norm === 0 ? v : v.map((x) => x / norm);
+  });
   const voters: number[][] = vectors.map(() => []);
-  vectors.forEach((v, vi) => {
-    const neighbours = vectors
-      .map((u, ui) => ({ ui, similarity: ui === vi ? -Infinity : cosineSimilarity(v, u) }))
-      .filter(({ ui }) => ui !== vi)
-      .sort((a, b) => b.similarity - a.similarity || a.ui - b.ui)
-      .slice(0, k);
-    for (const { ui } of neighbours) voters[ui]!.push(vi);
+  units.forEach((v, vi) => {
+    // v's k nearest so far, most similar first; a later equal similarity never displaces an
+    // earlier one, so ties go to the lower position.
+    const nearest: { ui: number; similarity: number }[] = [];
+    units.forEach((u, ui) => {
+      if (ui === vi) return;
+      const similarity = dotProduct(v, u);
+      if (nearest.length === k && similarity <= nearest[k - 1]!.similarity) return;
+      let at = nearest.length;
+      while (at > 0 && nearest[at - 1]!.similarity < similarity) at--;
+      nearest.splice(at, 0, { ui, similarity });
+      if (nearest.length > k) nearest.pop();
+    });
+    for (const { ui } of nearest) voters[ui]!.push(vi);
   });
   return voters;
 }
