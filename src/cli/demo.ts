@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { demoRows } from '../core/demo/demoDataset.js';
 import { maskStrategies, type MaskStrategy } from '../core/masks.js';
 import { generateModel, type ModelOptions } from '../engine/gguf/modelGenerator.js';
+import { runCorrelate } from './correlate.js';
 import { runExtract } from './extract.js';
 import { runQuality } from './quality.js';
 
@@ -63,7 +64,18 @@ async function runDemo(out: string, threads: number): Promise<number> {
 
   console.log('\nmask           layer with largest mean max_abs   mean max_abs   rows with massive_100 > 0');
   for (const line of summary) console.log(line);
-  console.log(`\n${await qualityHeadline(qualityFile)}`);
+  console.log(`\n${await qualityHeadline(qualityFile)}\n`);
+  // The headline of the study: how well any activation statistic ranks the candidates by quality.
+  const correlationsFile = path.join(out, 'correlations.csv');
+  const correlateCode = await runCorrelate({
+    stats: maskStrategies.map((mask) => path.join(out, `stats-${mask}.csv`)),
+    quality: qualityFile,
+    out: correlationsFile,
+    bootstrap: 200,
+    seed: demoSeed,
+  });
+  if (correlateCode !== 0) return correlateCode;
+
   console.log(`\nfiles in ${out}`);
   return 0;
 }

@@ -1,6 +1,7 @@
 // `icl-lab`: the headless CLI. Each command file parses its options and calls core or engine code.
 import { Command } from 'commander';
 import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
+import { registerCorrelateCommand } from './correlate.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerExtractCommand } from './extract.js';
@@ -17,6 +18,7 @@ registerExtractCommand(program);
 registerDemoCommand(program);
 registerQualityCommand(program);
 registerEvaluateCommand(program);
+registerCorrelateCommand(program);
 registerValidateCommand(program);
 
 await program.parseAsync(process.argv);

@@ -95,14 +95,15 @@ describe('the icl-lab CLI', function () {
     assert.equal(lines[1]!.split(',')[2], 'shared-prefix');
   });
 
-  it('demo generates its model and data, extracts under every mask and measures example quality', async () => {
+  it('demo generates its model and data, extracts under every mask, measures example quality and correlates them', async () => {
     const out = path.join(dir, 'demo');
     const result = await runCli(['demo', '--out', out]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /isolated\s+\d+\s+[\d.]+\s+\d+/);
     assert.match(result.stdout, /one-shot gain in gold-label log-probability over \d+ candidates/);
     const files = await readdir(out);
-    for (const name of ['demo-model.gguf', 'demo.jsonl', 'stats-isolated.csv', 'stats-shared-prefix.csv', 'stats-in-context.csv', 'stats-isolated.run.json', 'quality.csv']) {
+    assert.match(result.stdout, /largest \|ρ\| = [\d.]+ \(ρ = -?[\d.]+, 95% CI .*\) at mask [\w-]+, layer \d+, \w+ \([\w-]+\) vs one-shot \w+/);
+    for (const name of ['demo-model.gguf', 'demo.jsonl', 'stats-isolated.csv', 'stats-shared-prefix.csv', 'stats-in-context.csv', 'stats-isolated.run.json', 'quality.csv', 'correlations.csv']) {
       assert.ok(files.includes(name), `${name} is missing from ${files.join(', ')}`);
     }
     const quality = (await readFile(path.join(out, 'quality.csv'), 'utf8')).split('\n');
