@@ -10,7 +10,7 @@ import { encodeNpyFloat32 } from '../core/format/npy.js';
 import { loadAddon, type NativeTapContext, type NativeTapModel, type WindowResult } from './addon.js';
 import type { TextGenerationGroup, TextScores, TextScoringGroup } from '../core/quality/promptScorer.js';
 import { minimumTokens, planScoringWindows, QueryTooLongError, type ScoringGroup } from './scoringPlanner.js';
-import { planWindows, type SpanRequest } from './windowPlanner.js';
+import { planWindows, SpanTooLongError, type SpanRequest } from './windowPlanner.js';
 import {
   EngineError,
   type ExtractionExample,
@@ -217,19 +217,17 @@ export class ActivationEngine {
     }
 
     const rule = tensorRuleFor('mlp_out', info.architecture);
-    const { context, maxSequences } = this.openContext(model, options);
-    const cancelListener = cancel?.onCancellationRequested(() => context.cancel());
     let done = 0;
     let tokens = 0;
     let windows = 0;
     let decodeMs = 0;
     let reduceMs = 0;
     const statsPerSpan = info.layers * poolings.length * activationStatistics.length;
-    try {
+    const maxSequences = await this.withContext(model, options, cancel, async (context, maxSequences) => {
       if (options.rawDir) await mkdir(options.rawDir, { recursive: true });
       for (const window of planWindows(shared, requests, { contextSize: options.contextSize, maxSequences })) {
         if (cancel?.isCancellationRequested) throw new EngineError('cancelled', `cancelled after ${done} of ${requests.length} examples`);
-        const result = await this.runWindow(context, window.plan, done, requests.length);
+        const result = await this.runWindow(context, window.plan, `${done} of ${requests.length} examples`);
         windows++;
         decodeMs += result.decodeMs;
         reduceMs += result.reduceMs;
@@ -247,10 +245,8 @@ export class ActivationEngine {
         }
         onProgress({ done, total: requests.length, tokens, elapsedMs: performance.now() - started });
       }
-    } finally {
-      cancelListener?.dispose();
-      context.dispose();
-    }
+      return maxSequences;
+    });
     return {
       examples: done,
       tokens,
@@ -282,8 +278,6 @@ export class ActivationEngine {
   ): Promise<ScoringSummary> {
     const model = this.requireModel();
     const started = performance.now();
-    const { context, maxSequences } = this.openContext(model, options);
-    const cancelListener = cancel?.onCancellationRequested(() => context.cancel());
     // Per query key, the running log-probability sum of each continuation.
     const sums = new Map<number, Float64Array>();
     for (const group of groups) for (const query of group.queries) sums.set(query.key, new Float64Array(query.continuations.length));
@@ -291,10 +285,10 @@ export class ActivationEngine {
     let done = 0;
     let evaluated = 0;
     let windows = 0;
-    try {
+    await this.withContext(model, options, cancel, async (context, maxSequences) => {
       for (const window of planScoringWindows(groups, { contextSize: options.contextSize, maxSequences })) {
         if (cancel?.isCancellationRequested) throw new EngineError('cancelled', `cancelled after ${done} of ${total} queries`);
-        const result = await this.runWindow(context, window.plan, done, total);
+        const result = await this.runWindow(context, window.plan, `${done} of ${total} queries`);
         window.targets.forEach((target, r) => {
           sums.get(target.key)![target.continuation]! += result.logprobs[r]!;
         });
@@ -303,13 +297,7 @@ export class ActivationEngine {
         done += window.queryKeys.length;
         onProgress?.({ done, total, tokens: evaluated, elapsedMs: performance.now() - started });
       }
-    } catch (error) {
-      if (error instanceof QueryTooLongError) throw new EngineError('text-too-long', error.message, { examples: [error.key] });
-      throw error;
-    } finally {
-      cancelListener?.dispose();
-      context.dispose();
-    }
+    });
     const scores = new Map<number, ContinuationScore[]>();
     for (const group of groups) {
       for (const query of group.queries) {
@@ -332,17 +320,15 @@ export class ActivationEngine {
   ): Promise<{ readonly outputs: ReadonlyMap<number, GeneratedText>; readonly evaluatedTokens: number; readonly elapsedMs: number }> {
     const model = this.requireModel();
     const started = performance.now();
-    const { context, maxSequences } = this.openContext(model, options);
-    const cancelListener = cancel?.onCancellationRequested(() => context.cancel());
     const decoder = new TextDecoder('utf-8');
     const outputs = new Map<number, GeneratedText>();
     const scoringGroups: ScoringGroup[] = groups.map((g) => ({ prefix: g.prefix, queries: g.queries.map((q) => ({ ...q, continuations: [] })) }));
     const total = groups.reduce((n, g) => n + g.queries.length, 0);
     let evaluated = 0;
-    try {
+    await this.withContext(model, options, cancel, async (context, maxSequences) => {
       for (const window of planScoringWindows(scoringGroups, { contextSize: options.contextSize, maxSequences }, options.maxTokens)) {
         if (cancel?.isCancellationRequested) throw new EngineError('cancelled', `cancelled after ${outputs.size} of ${total} queries`);
-        const prefill = await this.runWindow(context, { ...window.plan, argmaxTokens: Int32Array.from(window.queryEnds, (e) => e.lastToken) }, outputs.size, total);
+        const prefill = await this.runWindow(context, { ...window.plan, argmaxTokens: Int32Array.from(window.queryEnds, (e) => e.lastToken) }, `${outputs.size} of ${total} queries`);
         evaluated += window.plan.tokens.length;
         const states = window.queryEnds.map((end, i) => ({ end, position: end.nextPosition, next: prefill.argmax[i]!, tokens: [] as number[] }));
         let active = states;
@@ -381,21 +367,14 @@ export class ActivationEngine {
               argmaxTokens: Int32Array.from(active, (_, i) => i),
               continueSequences: true,
             },
-            outputs.size,
-            total,
+            `${outputs.size} of ${total} queries`,
           );
           evaluated += active.length;
           active.forEach((state, i) => (state.next = step.argmax[i]!));
         }
         onProgress?.({ done: outputs.size, total, tokens: evaluated, elapsedMs: performance.now() - started });
       }
-    } catch (error) {
-      if (error instanceof QueryTooLongError) throw new EngineError('text-too-long', error.message, { examples: [error.key] });
-      throw error;
-    } finally {
-      cancelListener?.dispose();
-      context.dispose();
-    }
+    });
     return { outputs, evaluatedTokens: evaluated, elapsedMs: performance.now() - started };
   }
 
@@ -419,8 +398,17 @@ export class ActivationEngine {
     return new Map([...outputs].map(([key, output]) => [key, output.text]));
   }
 
-  /** A tap context with these settings; the caller disposes it. */
-  private openContext(model: NativeTapModel, options: ScoringOptions): { context: NativeTapContext; maxSequences: number } {
+  /**
+   * Runs `work` on a fresh tap context with these settings: a cancel interrupts the running decode,
+   * a query or text that cannot fit becomes a text-too-long error naming it, and the context is
+   * always freed.
+   */
+  private async withContext<T>(
+    model: NativeTapModel,
+    options: ScoringOptions,
+    cancel: CancellationSignal | undefined,
+    work: (context: NativeTapContext, maxSequences: number) => Promise<T>,
+  ): Promise<T> {
     // llama.cpp's limit on sequences in one context.
     const maxSequences = Math.min(options.maxSequences, 256);
     const context = model.createContext({
@@ -432,15 +420,26 @@ export class ActivationEngine {
       exact: options.exact,
       tensorPrefix: tensorRuleFor('mlp_out', this.modelInfo!.architecture).tensorPrefix,
     });
-    return { context, maxSequences };
+    const cancelListener = cancel?.onCancellationRequested(() => context.cancel());
+    try {
+      return await work(context, maxSequences);
+    } catch (error) {
+      if (error instanceof QueryTooLongError) throw new EngineError('text-too-long', error.message, { examples: [error.key] });
+      if (error instanceof SpanTooLongError) throw new EngineError('text-too-long', error.message, { examples: [error.example] });
+      throw error;
+    } finally {
+      cancelListener?.dispose();
+      context.dispose();
+    }
   }
 
-  private async runWindow(context: NativeTapContext, plan: Parameters<NativeTapContext['runWindow']>[0], done: number, total: number): Promise<WindowResult> {
+  /** One window; `progress` says how far the run got, for the message of a cancel. */
+  private async runWindow(context: NativeTapContext, plan: Parameters<NativeTapContext['runWindow']>[0], progress: string): Promise<WindowResult> {
     try {
       return await context.runWindow(plan);
     } catch (error) {
       const message = (error as Error).message;
-      if (message === 'cancelled') throw new EngineError('cancelled', `cancelled after ${done} of ${total} examples`);
+      if (message === 'cancelled') throw new EngineError('cancelled', `cancelled after ${progress}`);
       throw new EngineError('decode-failed', message);
     }
   }
