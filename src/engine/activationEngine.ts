@@ -10,6 +10,7 @@ import { encodeNpyFloat32 } from '../core/format/npy.js';
 import { loadAddon, type NativeTapContext, type NativeTapModel, type WindowResult } from './addon.js';
 import type { TextGenerationGroup, TextScores, TextScoringGroup } from '../core/quality/promptScorer.js';
 import { minimumTokens, planScoringWindows, QueryTooLongError, type ScoringGroup } from './scoringPlanner.js';
+import { WindowPlanBuilder } from './windowPlanBuilder.js';
 import { planWindows, SpanTooLongError, type SpanRequest } from './windowPlanner.js';
 import {
   EngineError,
@@ -353,14 +354,12 @@ export class ActivationEngine {
           active = stepping;
           if (active.length === 0) break;
           // One token per still-running sequence, appended to what the KV cache holds.
+          const builder = new WindowPlanBuilder();
+          for (const state of active) builder.put(state.next, state.position++, [state.end.sequence]);
           const step = await this.runWindow(
             context,
             {
-              tokens: Int32Array.from(active, (s) => s.next),
-              positions: Int32Array.from(active, (s) => s.position++),
-              seqOffsets: Int32Array.from({ length: active.length + 1 }, (_, i) => i),
-              seqIds: Int32Array.from(active, (s) => s.end.sequence),
-              spanOf: new Int32Array(active.length).fill(-1),
+              ...builder.build(),
               spanLengths: new Int32Array(0),
               keepRaw: new Uint8Array(0),
               logitsTokens: new Int32Array(0),

@@ -4,6 +4,7 @@
 // needed are evaluated: a continuation's last token never is, so single-token labels cost nothing
 // beyond their query.
 import type { WindowPlan } from './addon.js';
+import { WindowPlanBuilder } from './windowPlanBuilder.js';
 
 export interface ContinuationQuery {
   /** The caller's key for this query; results come back under it. */
@@ -130,34 +131,24 @@ export function* planScoringWindows(
 }
 
 function layoutScoringWindow(groups: readonly PendingGroup[]): ScoringWindow {
-  const tokens: number[] = [];
-  const positions: number[] = [];
-  const seqOffsets: number[] = [];
-  const seqIds: number[] = [];
+  const builder = new WindowPlanBuilder();
   const logprobTokens: number[] = [];
   const logprobTargets: number[] = [];
   const targets: LogprobTarget[] = [];
   const queryKeys: number[] = [];
   const queryEnds: QueryEnd[] = [];
-  const put = (token: number, position: number, sequences: readonly number[]): number => {
-    seqOffsets.push(seqIds.length);
-    seqIds.push(...sequences);
-    tokens.push(token);
-    positions.push(position);
-    return tokens.length - 1;
-  };
 
   let nextSequence = 0;
   for (const group of groups) {
     const querySequences = group.queries.map((q) => Array.from({ length: sequencesOf(q) }, () => nextSequence++));
     const groupSequences = querySequences.flat();
-    group.prefix.forEach((token, i) => put(token, i, groupSequences));
+    group.prefix.forEach((token, i) => builder.put(token, i, groupSequences));
     group.queries.forEach((query, q) => {
       queryKeys.push(query.key);
       const sequences = querySequences[q]!;
       let position = group.prefix.length;
       let last = -1;
-      for (const token of query.query) last = put(token, position++, sequences);
+      for (const token of query.query) last = builder.put(token, position++, sequences);
       queryEnds.push({ key: query.key, lastToken: last, sequence: sequences[0]!, nextPosition: position });
       let branch = 0;
       query.continuations.forEach((continuation, c) => {
@@ -169,7 +160,7 @@ function layoutScoringWindow(groups: readonly PendingGroup[]): ScoringWindow {
         const sequence = [sequences[branch++]!];
         let branchPosition = position;
         for (let j = 1; j < continuation.length; j++) {
-          const previous = put(continuation[j - 1]!, branchPosition++, sequence);
+          const previous = builder.put(continuation[j - 1]!, branchPosition++, sequence);
           logprobTokens.push(previous);
           logprobTargets.push(continuation[j]!);
           targets.push({ key: query.key, continuation: c });
@@ -177,14 +168,9 @@ function layoutScoringWindow(groups: readonly PendingGroup[]): ScoringWindow {
       });
     });
   }
-  seqOffsets.push(seqIds.length);
   return {
     plan: {
-      tokens: Int32Array.from(tokens),
-      positions: Int32Array.from(positions),
-      seqOffsets: Int32Array.from(seqOffsets),
-      seqIds: Int32Array.from(seqIds),
-      spanOf: new Int32Array(tokens.length).fill(-1),
+      ...builder.build(),
       spanLengths: new Int32Array(0),
       keepRaw: new Uint8Array(0),
       logitsTokens: new Int32Array(0),

@@ -1,6 +1,7 @@
 // Packs tokenized examples into windows the context can hold, and lays each window out as the
 // flat arrays the native tap decodes (see WindowPlan in addon.ts).
 import type { WindowPlan } from './addon.js';
+import { WindowPlanBuilder } from './windowPlanBuilder.js';
 
 /** One example to read: its own tokens (the span) and what its sequence sees before them. */
 export interface SpanRequest {
@@ -66,43 +67,17 @@ export function* planWindows(
 }
 
 export function layoutWindow(shared: Int32Array, requests: readonly SpanRequest[]): PlannedWindow {
-  const total = shared.length + requests.reduce((n, r) => n + r.leading.length + r.span.length, 0);
-  const tokens = new Int32Array(total);
-  const positions = new Int32Array(total);
-  const spanOf = new Int32Array(total).fill(-1);
-  const seqOffsets = new Int32Array(total + 1);
-  const seqIds = new Int32Array(shared.length * requests.length + (total - shared.length));
-
-  let t = 0;
-  let s = 0;
-  for (let i = 0; i < shared.length; i++, t++) {
-    tokens[t] = shared[i]!;
-    positions[t] = i;
-    seqOffsets[t] = s;
-    for (let q = 0; q < requests.length; q++) seqIds[s++] = q;
-  }
+  const builder = new WindowPlanBuilder();
+  const everySequence = requests.map((_, q) => q);
+  shared.forEach((token, position) => builder.put(token, position, everySequence));
   requests.forEach((request, q) => {
-    let pos = shared.length;
-    const put = (token: number, span: number): void => {
-      tokens[t] = token;
-      positions[t] = pos++;
-      spanOf[t] = span;
-      seqOffsets[t] = s;
-      seqIds[s++] = q;
-      t++;
-    };
-    for (const token of request.leading) put(token, -1);
-    for (const token of request.span) put(token, q);
+    let position = shared.length;
+    for (const token of request.leading) builder.put(token, position++, [q]);
+    for (const token of request.span) builder.put(token, position++, [q], q);
   });
-  seqOffsets[total] = s;
-
   return {
     plan: {
-      tokens,
-      positions,
-      seqOffsets,
-      seqIds,
-      spanOf,
+      ...builder.build(),
       spanLengths: Int32Array.from(requests, (r) => r.span.length),
       keepRaw: Uint8Array.from(requests, (r) => (r.keepRaw ? 1 : 0)),
       logitsTokens: new Int32Array(0),
