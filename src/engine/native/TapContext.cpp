@@ -125,23 +125,20 @@ private:
         std::vector<TokenRoute> routes(n);
         std::vector<int32_t> filled(nSpans, 0);
         std::vector<size_t> spanEnd(nSpans, 0);
+        // Per window token, the requests answered from its logits row (indices into each list).
         std::vector<uint8_t> wantsLogits(n, 0);
-        std::vector<std::vector<size_t>> logitsRowsOf(n);    // logitsTokens positions, per token
-        std::vector<std::vector<size_t>> logprobsOf(n);      // logprob request indices, per token
-        for (size_t r = 0; r < plan_.logitsTokens.size(); r++) {
-            wantsLogits[size_t(plan_.logitsTokens[r])] = 1;
-            logitsRowsOf[size_t(plan_.logitsTokens[r])].push_back(r);
-        }
-        for (size_t r = 0; r < plan_.logprobTokens.size(); r++) {
-            wantsLogits[size_t(plan_.logprobTokens[r])] = 1;
-            logprobsOf[size_t(plan_.logprobTokens[r])].push_back(r);
-        }
+        auto requestsByToken = [&](const std::vector<int32_t> & requestTokens) {
+            std::vector<std::vector<size_t>> byToken(n);
+            for (size_t r = 0; r < requestTokens.size(); r++) {
+                wantsLogits[size_t(requestTokens[r])] = 1;
+                byToken[size_t(requestTokens[r])].push_back(r);
+            }
+            return byToken;
+        };
+        const auto logitsRowsOf = requestsByToken(plan_.logitsTokens);
+        const auto logprobsOf = requestsByToken(plan_.logprobTokens);
+        const auto argmaxOf = requestsByToken(plan_.argmaxTokens);
         logprobs_.assign(plan_.logprobTokens.size(), 0.0);
-        std::vector<std::vector<size_t>> argmaxOf(n);
-        for (size_t r = 0; r < plan_.argmaxTokens.size(); r++) {
-            wantsLogits[size_t(plan_.argmaxTokens[r])] = 1;
-            argmaxOf[size_t(plan_.argmaxTokens[r])].push_back(r);
-        }
         argmax_.assign(plan_.argmaxTokens.size(), -1);
         for (size_t i = 0; i < n; i++) {
             const int32_t s = plan_.spanOf[i];
