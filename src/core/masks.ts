@@ -7,10 +7,6 @@ import { SeededRandom } from './random.js';
 export const maskStrategies = ['isolated', 'shared-prefix', 'in-context'] as const;
 export type MaskStrategy = (typeof maskStrategies)[number];
 
-export function isMaskStrategy(value: string): value is MaskStrategy {
-  return (maskStrategies as readonly string[]).includes(value);
-}
-
 /**
  * For the in-context mask: `shots` demonstrations for each of `count` examples, drawn without
  * replacement from the other examples, seeded per example so adding rows never changes earlier

@@ -30,17 +30,9 @@ const mlpOutByArchitecture: Readonly<Record<string, TensorRule>> = {
   gemma3: { tensorPrefix: 'ffn_post_norm', occurrence: 'first' },
 };
 
-/** Architectures whose graph we have checked by test against a reference forward pass. */
-export const verifiedArchitectures: readonly string[] = ['llama', 'qwen2'];
-
 export function tensorRuleFor(site: SiteKind, architecture: string): TensorRule {
   switch (site) {
     case 'mlp_out':
       return mlpOutByArchitecture[architecture] ?? mlpOutDefault;
   }
-}
-
-/** `blocks.3.mlp_out` */
-export function siteName(site: SiteKind, layer: number): string {
-  return `blocks.${layer}.${site}`;
 }

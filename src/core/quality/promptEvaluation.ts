@@ -16,9 +16,6 @@ export interface PromptMetrics {
   readonly minimumTokens: number;
 }
 
-export const classificationMetricNames = ['gold_logprob', 'accuracy'] as const;
-export const generativeMetricNames = ['reference_loglik', 'em', 'f1', 'rouge_l'] as const;
-
 export interface ClassificationTask {
   readonly type: 'classification';
   readonly labels: readonly ClassLabel[];

@@ -26,21 +26,3 @@ export type ActivationStatistic = (typeof activationStatistics)[number];
  */
 export const poolings = ['all', 'token-mean', 'last'] as const;
 export type Pooling = (typeof poolings)[number];
-
-/** Statistics of one example: [layer][pooling][statistic], flattened layer-major. */
-export interface ExampleStatistics {
-  readonly example: number;
-  readonly layers: number;
-  readonly values: Float64Array;
-}
-
-export function statisticValue(
-  stats: ExampleStatistics,
-  layer: number,
-  pooling: Pooling,
-  statistic: ActivationStatistic,
-): number {
-  const p = poolings.indexOf(pooling);
-  const s = activationStatistics.indexOf(statistic);
-  return stats.values[(layer * poolings.length + p) * activationStatistics.length + s]!;
-}
