@@ -31,6 +31,8 @@ export interface ExtractedExample {
   readonly stats: Float64Array;
   /** [layer][span token][n_embd] when raw activations were kept. */
   readonly raw?: Float32Array;
+  /** [pooled layer][n_embd]: the token-mean MLP output of each of options.pooledLayers. */
+  readonly pooled?: Float64Array;
 }
 
 export interface ContinuationScore {
@@ -224,6 +226,11 @@ export class ActivationEngine {
     let decodeMs = 0;
     let reduceMs = 0;
     const statsPerSpan = info.layers * poolings.length * activationStatistics.length;
+    const rawSet = options.rawExamples === 'all' ? undefined : new Set(options.rawExamples ?? []);
+    const wantsRaw = (example: number): boolean => rawSet === undefined || rawSet.has(example);
+    for (const layer of options.pooledLayers ?? []) {
+      if (!Number.isInteger(layer) || layer < 0 || layer >= info.layers) throw new EngineError('bad-request', `pooled layer ${layer} is outside the model's ${info.layers} layers`);
+    }
     const maxSequences = await this.withContext(model, options, cancel, async (context, maxSequences) => {
       if (options.rawDir) await mkdir(options.rawDir, { recursive: true });
       for (const window of planWindows(shared, requests, { contextSize: options.contextSize, maxSequences })) {
@@ -234,13 +241,17 @@ export class ActivationEngine {
         reduceMs += result.reduceMs;
         tokens += window.plan.tokens.length;
         for (const [i, request] of window.requests.entries()) {
-          const raw = result.raw[i] ?? undefined;
+          const kept = result.raw[i] ?? undefined;
+          // Raw outputs kept only for pooling are dropped once pooled.
+          const raw = kept && wantsRaw(request.example) ? kept : undefined;
           if (raw && options.rawDir) await writeRawActivations(options.rawDir, request.example, raw, info.layers, request.span.length, info.embeddingLength);
+          const pooled = kept && options.pooledLayers?.length ? tokenMeans(kept, options.pooledLayers, request.span.length, info.embeddingLength) : undefined;
           onExample({
             example: request.example,
             spanTokens: request.span.length,
             stats: result.stats.slice(i * statsPerSpan, (i + 1) * statsPerSpan),
             ...(raw ? { raw } : {}),
+            ...(pooled ? { pooled } : {}),
           });
           done++;
         }
@@ -455,6 +466,7 @@ export class ActivationEngine {
 
   private buildRequests(model: NativeTapModel, examples: readonly ExtractionExample[], options: ExtractionOptions): SpanRequest[] {
     const rawSet = options.rawExamples === 'all' ? undefined : new Set(options.rawExamples ?? []);
+    const pooling = (options.pooledLayers?.length ?? 0) > 0;
     const separator = options.separator ?? '\n\n';
     return examples.map((e) => {
       if (e.text.length === 0) throw new EngineError('bad-request', `example ${e.example}: empty text`, { examples: [e.example] });
@@ -464,7 +476,7 @@ export class ActivationEngine {
         example: e.example,
         leading,
         span: model.tokenize(e.text, false, false),
-        keepRaw: rawSet === undefined || rawSet.has(e.example),
+        keepRaw: pooling || rawSet === undefined || rawSet.has(e.example),
       };
     });
   }
@@ -493,6 +505,19 @@ async function writeRawActivations(dir: string, example: number, raw: Float32Arr
     const values = raw.subarray(layer * perLayer, (layer + 1) * perLayer);
     await writeFile(path.join(dir, `${example}_L${layer}.npy`), encodeNpyFloat32(values, [tokens, width]));
   }
+}
+
+/** Mean over span tokens of each requested layer's MLP output: [layers.length][width]. */
+function tokenMeans(raw: Float32Array, layers: readonly number[], tokens: number, width: number): Float64Array {
+  const out = new Float64Array(layers.length * width);
+  layers.forEach((layer, l) => {
+    const base = layer * tokens * width;
+    for (let t = 0; t < tokens; t++) {
+      for (let d = 0; d < width; d++) out[l * width + d]! += raw[base + t * width + d]!;
+    }
+    for (let d = 0; d < width; d++) out[l * width + d]! /= tokens;
+  });
+  return out;
 }
 
 /** Index of the earliest stop string in text, or -1. */

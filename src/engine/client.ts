@@ -55,6 +55,8 @@ export interface ExtractedStatistics {
   readonly spanTokens: number;
   /** [layer][pooling][statistic] */
   readonly stats: Float64Array;
+  /** [pooled layer][n_embd] when the request named pooledLayers. */
+  readonly pooled?: Float64Array;
 }
 
 export interface Cancellable {
@@ -106,7 +108,12 @@ export class EngineClient {
     this.connection = connection;
     connection.onNotification(logNotification, (log) => this.options.onLog?.(log));
     connection.onNotification(exampleResultNotification, (result) =>
-      this.exampleListener?.({ example: result.example, spanTokens: result.spanTokens, stats: decodeFloat64(result.stats) }),
+      this.exampleListener?.({
+        example: result.example,
+        spanTokens: result.spanTokens,
+        stats: decodeFloat64(result.stats),
+        ...(result.pooled ? { pooled: decodeFloat64(result.pooled) } : {}),
+      }),
     );
     connection.onNotification(progressNotification, (progress) => this.progressListener?.(progress));
     connection.onError(() => undefined);

@@ -93,6 +93,8 @@ export interface ExtractionOptions {
   readonly rawExamples?: readonly number[] | 'all';
   /** Write `<example>_L<layer>.npy` files (float32 [span tokens, n_embd]) here. */
   readonly rawDir?: string;
+  /** Layers whose token-mean MLP output each example's result carries as `pooled` (the vectors diversity strategies and KATE compare). */
+  readonly pooledLayers?: readonly number[];
 }
 
 /** Engine settings for scoring and generation. */
@@ -140,6 +142,8 @@ export interface ExampleResultParams {
   readonly spanTokens: number;
   /** Float64Array [layer][pooling][statistic], little-endian, base64 (JSON has no NaN or Infinity). */
   readonly stats: string;
+  /** With pooledLayers: Float64Array [pooled layer][n_embd], base64. */
+  readonly pooled?: string;
 }
 
 export interface LogParams {

@@ -89,6 +89,7 @@ connection.onRequest(
           example: result.example,
           spanTokens: result.spanTokens,
           stats: encodeFloat64(result.stats),
+          ...(result.pooled ? { pooled: encodeFloat64(result.pooled) } : {}),
         }),
       (progress) => void connection.sendNotification(progressNotification, progress),
       token,
