@@ -7,7 +7,7 @@ import type { Template } from '../template/template.js';
 import { renderPromptPrefix, renderQuerySuffix, type Demonstration } from '../template/promptRenderer.js';
 import type { PromptScorer } from './promptScorer.js';
 
-/** metric[prompt][probe], one array per metric name. */
+/** metric[prompt][probe], one array per metric name (a prompt's own probes for evaluatePromptItems). */
 export interface PromptMetrics {
   readonly metrics: ReadonlyMap<string, readonly Float64Array[]>;
   /** predictions[prompt][probe]: the predicted label's value, or the generated answer. */
@@ -47,28 +47,52 @@ export function demonstrationOf(row: DatasetRow, task: ClassificationTask | Gene
   return { inputs: row.inputs, answer: row.references?.[0] ?? '' };
 }
 
-export async function evaluatePrompts(
+/** One prompt and the probes it is scored on (KATE gives each test query its own prompt). */
+export interface PromptItem {
+  readonly demonstrations: readonly DatasetRow[];
+  readonly probes: readonly DatasetRow[];
+}
+
+/** Every prompt on every probe: metric[prompt][probe]. */
+export function evaluatePrompts(
   scorer: PromptScorer,
   template: Template,
   task: ClassificationTask | GenerativeTask,
   prompts: readonly (readonly DatasetRow[])[],
   probes: readonly DatasetRow[],
 ): Promise<PromptMetrics> {
-  const prefixes = prompts.map((demos) => renderPromptPrefix(template, demos.map((d) => demonstrationOf(d, task))).text);
-  const suffixes = probes.map((probe) => renderQuerySuffix(template, { inputs: probe.inputs }).text);
-  const key = (prompt: number, probe: number): number => prompt * probes.length + probe;
-  const perPrompt = (): Float64Array[] => prompts.map(() => new Float64Array(probes.length));
+  return evaluatePromptItems(scorer, template, task, prompts.map((demonstrations) => ({ demonstrations, probes })));
+}
+
+/** Each item's prompt on its own probes: metric[item][probe of that item]. */
+export async function evaluatePromptItems(
+  scorer: PromptScorer,
+  template: Template,
+  task: ClassificationTask | GenerativeTask,
+  items: readonly PromptItem[],
+): Promise<PromptMetrics> {
+  const prefixes = items.map((item) => renderPromptPrefix(template, item.demonstrations.map((d) => demonstrationOf(d, task))).text);
+  const suffixes = items.map((item) => item.probes.map((probe) => renderQuerySuffix(template, { inputs: probe.inputs }).text));
+  // Query keys number every (item, probe) pair in order.
+  const offsets: number[] = [];
+  let pairs = 0;
+  for (const item of items) {
+    offsets.push(pairs);
+    pairs += item.probes.length;
+  }
+  const key = (item: number, probe: number): number => offsets[item]! + probe;
+  const perItem = (): Float64Array[] => items.map((item) => new Float64Array(item.probes.length));
 
   if (task.type === 'classification') {
     const continuations = task.labels.map((l) => continuationText(template.answerPrefix, l.verbalizer));
     const scored = await scorer.scoreTexts(
-      prefixes.map((prefix, p) => ({ prefix, queries: suffixes.map((query, q) => ({ key: key(p, q), query, continuations })) })),
+      prefixes.map((prefix, p) => ({ prefix, queries: suffixes[p]!.map((query, q) => ({ key: key(p, q), query, continuations })) })),
     );
-    const gold = perPrompt();
-    const correct = perPrompt();
-    const predictions = prompts.map(() => probes.map(() => ''));
-    prompts.forEach((_, p) => {
-      probes.forEach((probe, q) => {
+    const gold = perItem();
+    const correct = perItem();
+    const predictions = items.map((item) => item.probes.map(() => ''));
+    items.forEach((item, p) => {
+      item.probes.forEach((probe, q) => {
         const scores = scored.scores.get(key(p, q))!;
         const comparable = scores.map((s) => (task.lengthNormalize ? s.logprob / s.tokens : s.logprob));
         const goldIndex = task.labels.findIndex((l) => l.value === probe.label);
@@ -84,25 +108,24 @@ export async function evaluatePrompts(
     return { metrics: new Map([['gold_logprob', gold], ['accuracy', correct]]), predictions, evaluatedTokens: scored.evaluatedTokens, minimumTokens: scored.minimumTokens };
   }
 
-  const references = probes.map((probe) => probe.references?.[0] ?? '');
   const scored = await scorer.scoreTexts(
     prefixes.map((prefix, p) => ({
       prefix,
-      queries: suffixes.map((query, q) => ({ key: key(p, q), query, continuations: [continuationText(template.answerPrefix, references[q]!)] })),
+      queries: suffixes[p]!.map((query, q) => ({ key: key(p, q), query, continuations: [continuationText(template.answerPrefix, items[p]!.probes[q]!.references?.[0] ?? '')] })),
     })),
   );
   const generated = await scorer.generateTexts(
-    prefixes.map((prefix, p) => ({ prefix, queries: suffixes.map((query, q) => ({ key: key(p, q), query })) })),
+    prefixes.map((prefix, p) => ({ prefix, queries: suffixes[p]!.map((query, q) => ({ key: key(p, q), query })) })),
     task.maxTokens,
     task.stop,
   );
-  const loglik = perPrompt();
-  const em = perPrompt();
-  const f1 = perPrompt();
-  const rouge = perPrompt();
-  const predictions = prompts.map((_, p) => probes.map((_, q) => generated.get(key(p, q)) ?? ''));
-  prompts.forEach((_, p) => {
-    probes.forEach((probe, q) => {
+  const loglik = perItem();
+  const em = perItem();
+  const f1 = perItem();
+  const rouge = perItem();
+  const predictions = items.map((item, p) => item.probes.map((_, q) => generated.get(key(p, q)) ?? ''));
+  items.forEach((item, p) => {
+    item.probes.forEach((probe, q) => {
       const score = scored.scores.get(key(p, q))![0]!;
       const answer = predictions[p]![q]!.trim();
       loglik[p]![q] = score.logprob / score.tokens;
