@@ -7,20 +7,22 @@ export class ProgressLine {
 
   constructor(
     private readonly label: string,
+    private readonly unit = 'examples',
     private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {}
 
-  update(done: number, total: number, tokens: number): void {
+  update(done: number, total: number, tokens?: number): void {
     const now = performance.now();
     const interactive = this.stream.isTTY === true;
     if (done < total && now - this.lastPrint < (interactive ? 200 : 5000)) return;
     this.lastPrint = now;
     const seconds = (now - this.started) / 1000;
-    const rate = done / Math.max(seconds, 1e-9);
-    const eta = done > 0 ? (total - done) / rate : NaN;
-    const line =
-      `${this.label} ${done}/${total} examples  ${(tokens / Math.max(seconds, 1e-9)).toFixed(1)} tok/s  ` +
-      `${rate.toFixed(2)} ex/s  ETA ${formatDuration(eta)}`;
+    // Rates over the first moments (or over work found already done) mean nothing.
+    const rate = seconds >= 0.5 ? done / seconds : NaN;
+    const eta = done > 0 && Number.isFinite(rate) ? (total - done) / rate : NaN;
+    const perSecond = (count: number): string => (seconds >= 0.5 ? (count / seconds).toFixed(1) : '--');
+    const tokenRate = tokens === undefined ? '' : `${perSecond(tokens)} tok/s  `;
+    const line = `${this.label} ${done}/${total} ${this.unit}  ${tokenRate}${perSecond(done)} ${this.unit}/s  ETA ${formatDuration(eta)}`;
     this.stream.write(interactive ? `\r${line}\x1b[K` : `${line}\n`);
   }
 

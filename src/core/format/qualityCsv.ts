@@ -5,7 +5,7 @@ import { formatNumber } from './statsCsv.js';
 export const qualityCsvColumns = ['example', 'id', 'estimator', 'metric', 'value', 'stderr', 'n_prompts'] as const;
 
 /** RFC 4180 quoting for the one free-text column. */
-function csvCell(text: string): string {
+export function csvCell(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

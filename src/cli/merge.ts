@@ -1,0 +1,76 @@
+// `icl-lab merge SHARD_DIR... --out DIR`: joins the folders of `icl-lab run --shard I/N` into one
+// run folder. Units are the same chunks an unsharded run computes, so after `icl-lab run CONFIG
+// --out DIR --resume` finishes the remaining phases, the folder equals an unsharded run's.
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { readRunRecord, writeAtomic, type RunRecord } from '../core/experiment/runExperiment.js';
+import { changedKeys } from './run.js';
+
+export function registerMergeCommand(program: Command): void {
+  program
+    .command('merge')
+    .description('join the run folders of every shard (icl-lab run --shard I/N) into one run folder')
+    .argument('<shards...>', 'the shard run folders, one per shard')
+    .requiredOption('--out <dir>', 'run folder to create')
+    .action(async (shards: string[], options: { out: string }) => {
+      process.exitCode = await runMerge(shards, path.resolve(options.out));
+    });
+}
+
+export async function runMerge(shardDirs: readonly string[], out: string): Promise<number> {
+  try {
+    const records: RunRecord[] = [];
+    for (const dir of shardDirs) {
+      const record = await readRunRecord(dir);
+      if (!record) throw new Error(`${dir}: no run.json; is it a run folder?`);
+      if (record.shard === undefined) throw new Error(`${dir}: not a shard folder (it was not run with --shard)`);
+      if (record.status !== 'shard-complete') throw new Error(`${dir}: shard ${record.shard} is ${record.status}; finish it with \`icl-lab run CONFIG --out ${dir} --shard ${record.shard} --resume\``);
+      records.push(record);
+    }
+    const first = records[0]!;
+    const count = Number(first.shard!.split('/')[1]);
+    const seen = new Map<number, string>();
+    for (const [i, record] of records.entries()) {
+      const [index, n] = record.shard!.split('/').map(Number) as [number, number];
+      if (n !== count) throw new Error(`${shardDirs[i]} is shard ${record.shard}, ${shardDirs[0]} is shard ${first.shard}: they split the work differently`);
+      if (seen.has(index)) throw new Error(`${shardDirs[i]} and ${seen.get(index)} are both shard ${record.shard}`);
+      seen.set(index, shardDirs[i]!);
+      const changed = changedKeys(first.config, record.config);
+      if (changed.length > 0) throw new Error(`${shardDirs[i]} was run with a different config than ${shardDirs[0]} (${changed.join(', ')})`);
+      if (record.model.sha256 !== first.model.sha256) throw new Error(`${shardDirs[i]} used a different model file than ${shardDirs[0]}`);
+    }
+    const missing = Array.from({ length: count }, (_, k) => k + 1).filter((index) => !seen.has(index));
+    if (missing.length > 0) throw new Error(`shard${missing.length > 1 ? 's' : ''} ${missing.map((m) => `${m}/${count}`).join(', ')} missing: give every shard's folder`);
+    if (existsSync(path.join(out, 'run.json'))) throw new Error(`${out} already holds a run; merge into a new folder`);
+
+    let units = 0;
+    for (const sub of ['checkpoints', 'raw']) {
+      await mkdir(path.join(out, sub), { recursive: true });
+      for (const dir of shardDirs) {
+        const from = path.join(dir, sub);
+        if (!existsSync(from)) continue;
+        for (const name of (await readdir(from)).filter((n) => !n.endsWith('.partial')).sort()) {
+          const target = path.join(out, sub, name);
+          // Units every shard computes alike (none today) must agree byte for byte.
+          if (existsSync(target)) {
+            if (!(await readFile(target)).equals(await readFile(path.join(from, name)))) throw new Error(`${path.join(from, name)} differs from the same file of another shard`);
+            continue;
+          }
+          await copyFile(path.join(from, name), target);
+          if (sub === 'checkpoints') units++;
+        }
+      }
+    }
+    const merged: RunRecord = { ...first, status: 'merged', phases: {} };
+    delete merged.shard;
+    await writeAtomic(path.join(out, 'run.json'), JSON.stringify(merged, null, 2) + '\n');
+    console.log(`${count} shards, ${units} units → ${out}`);
+    console.log(`finish the run (correlations, selection, evaluation, report) with: icl-lab run CONFIG --out ${out} --resume`);
+    return 0;
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  }
+}

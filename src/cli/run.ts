@@ -1,0 +1,227 @@
+// `icl-lab run CONFIG --out DIR`: the whole study from a run configuration, resumable and
+// shardable (see core/experiment/runExperiment.ts for the phases and the folder's files).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { CheckpointStore } from '../core/experiment/checkpointStore.js';
+import type { ExperimentModel, ModelExtraction } from '../core/experiment/experimentModel.js';
+import { describeCorrelation } from '../core/experiment/correlations.js';
+import { loadRunConfig, runConfigToJson, type RunConfig } from '../core/experiment/runConfig.js';
+import { prepareRun, readRunRecord, RunCancelledError, runExperiment, type RunPhase, type RunRecord } from '../core/experiment/runExperiment.js';
+import { parseShard, type Shard } from '../core/experiment/workUnits.js';
+import { sha256File } from '../core/format/fileDigest.js';
+import { renderReport } from '../core/report/renderReport.js';
+import type { EngineClient } from '../engine/client.js';
+import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
+import { startCliEngine } from './engineOptions.js';
+import { ProgressLine } from './progressLine.js';
+
+export interface RunCliOptions {
+  out?: string;
+  resume: boolean;
+  shard?: Shard;
+  report: boolean;
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run the whole study from a run configuration (JSON or YAML) into a run folder')
+    .argument('<config>', 'run configuration (.json, .yaml or .yml)')
+    .option('--out <dir>', 'run folder (default: the config\'s `output`)')
+    .option('--resume', 'continue the run in --out after a crash or cancel, reusing every finished unit', false)
+    .option('--shard <I/N>', 'only shard I of N of the extract and quality work (join shard folders with `icl-lab merge`)', parseShard)
+    .option('--no-report', 'skip report.html and figures/')
+    .action(async (configFile: string, options: RunCliOptions) => {
+      process.exitCode = await runRunCommand(configFile, options);
+    });
+}
+
+export async function runRunCommand(configFile: string, options: RunCliOptions): Promise<number> {
+  let config: RunConfig;
+  try {
+    config = await loadRunConfig(configFile);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  }
+  const out = options.out ?? config.output;
+  if (!out) {
+    console.error(`error: ${configFile}: give the run folder with --out DIR or the config's \`output\` key`);
+    return 1;
+  }
+  const dir = path.resolve(out);
+  const previous = await readRunRecord(dir).catch(() => undefined);
+  if (previous && !options.resume) {
+    console.error(`error: ${dir} already holds a run (${previous.status}); pass --resume to continue it, or choose another --out`);
+    return 1;
+  }
+  if (!previous && options.resume && !existsSync(path.join(dir, 'checkpoints'))) {
+    console.error(`error: --resume: ${dir} holds no run to resume`);
+    return 1;
+  }
+  if (previous) {
+    const changed = changedKeys(previous.config, runConfigToJson(config));
+    if (changed.length > 0) {
+      console.error(`error: ${configFile} differs from the run in ${dir} in ${changed.map((k) => `\`${k}\``).join(', ')}; resuming would mix two computations (use another --out)`);
+      return 1;
+    }
+    if (previous.shard !== undefined && options.shard === undefined) {
+      console.error(`error: ${dir} is shard ${previous.shard}; join the shard folders with \`icl-lab merge\` first`);
+      return 1;
+    }
+  }
+
+  let prepared;
+  try {
+    prepared = await prepareRun(config);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  }
+
+  const client = startCliEngine({ gpu: config.engine.gpu });
+  const controller = new AbortController();
+  let model: EngineExperimentModel | undefined;
+  const onSigint = (): void => {
+    if (controller.signal.aborted) return;
+    console.error('\ncancelling: the work in flight stops, finished units are kept (resume with --resume)');
+    controller.abort();
+    model?.cancel();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  let progress: { phase: RunPhase; line: ProgressLine } | undefined;
+  try {
+    await client.start();
+    const [loaded, sha256] = await Promise.all([client.loadModel(config.model), sha256File(config.model)]);
+    if (previous && previous.model.sha256 !== sha256) {
+      console.error(`error: ${config.model} is not the model file the run in ${dir} used (sha256 ${previous.model.sha256.slice(0, 12)}…, now ${sha256.slice(0, 12)}…)`);
+      return 1;
+    }
+    model = new EngineExperimentModel(client, config, { ...loaded, sha256 });
+    if (previous) {
+      const finished = (await new CheckpointStore(dir).units()).length;
+      console.error(`resuming ${dir}: ${finished} finished units are reused`);
+    }
+    const record = await runExperiment(config, prepared, model, {
+      dir,
+      ...(options.shard ? { shard: options.shard } : {}),
+      signal: controller.signal,
+      versions: { iclLab: engineVersion, nodeLlamaCpp: nodeLlamaCppVersion, llamaCpp: llamaCppRelease, node: process.version },
+      ...(options.report ? { report: (folder: string) => renderReport(folder) } : {}),
+      onProgress: (p) => {
+        if (progress?.phase !== p.phase) {
+          progress?.line.finish();
+          progress = { phase: p.phase, line: new ProgressLine(p.phase, p.unit) };
+        }
+        progress.line.update(p.done, p.total);
+      },
+      log: (line) => {
+        progress?.line.finish();
+        progress = undefined;
+        console.error(line);
+      },
+    });
+    progress?.line.finish();
+    printSummary(record, dir);
+    return 0;
+  } catch (error) {
+    progress?.line.finish();
+    if (error instanceof RunCancelledError) {
+      console.error(`cancelled: ${error.message}`);
+      return 130;
+    }
+    console.error(`error: ${(error as Error).message}`);
+    console.error(`finished units are kept in ${path.join(dir, 'checkpoints')}; continue with \`icl-lab run ${configFile} --out ${out} --resume\``);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    await client.stop();
+  }
+}
+
+function printSummary(record: RunRecord, dir: string): void {
+  if (record.status === 'shard-complete') {
+    console.log(`shard ${record.shard} complete → ${dir}; join every shard with \`icl-lab merge SHARD_DIR... --out DIR\``);
+    return;
+  }
+  console.log('\nphase        wall time');
+  for (const [name, phase] of Object.entries(record.phases)) console.log(`${name.padEnd(13)}${(phase.wallMs / 1000).toFixed(1)} s${phase.reused > 0 ? ` (${phase.reused} units reused)` : ''}`);
+  console.log('\nmask           largest |ρ|   ρ        q        layer  statistic          pooling     quality');
+  for (const row of record.headline?.byMask ?? []) {
+    console.log(
+      `${row.mask.padEnd(15)}${Math.abs(row.rho).toFixed(3).padEnd(14)}${row.rho.toFixed(3).padEnd(9)}${row.qValue.toPrecision(3).padEnd(9)}` +
+        `${String(row.layer).padEnd(7)}${row.statistic.padEnd(19)}${row.pooling.padEnd(12)}${row.estimator} ${row.metric}`,
+    );
+  }
+  if (record.headline?.overall) console.log(`\n${describeCorrelation(record.headline.overall)}`);
+  console.log(`\nrun folder: ${dir}`);
+}
+
+/**
+ * Top-level keys whose values differ between two JSON configs. Where the files are and how many
+ * CPU threads run them change no number, so they may differ.
+ */
+export function changedKeys(a: unknown, b: unknown): string[] {
+  const withoutThreads = (config: unknown): Record<string, unknown> => {
+    const copy = { ...((config ?? {}) as Record<string, unknown>) };
+    if (copy['engine'] && typeof copy['engine'] === 'object') copy['engine'] = { ...(copy['engine'] as object), threads: undefined };
+    return copy;
+  };
+  const left = withoutThreads(a);
+  const right = withoutThreads(b);
+  const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].filter((k) => k !== 'configFile' && k !== 'output');
+  return keys.filter((k) => JSON.stringify(left[k]) !== JSON.stringify(right[k])).sort();
+}
+
+/** The engine process as a run's model: the config's engine settings on every request. */
+class EngineExperimentModel implements ExperimentModel {
+  private inFlight: { cancel(): void } | undefined;
+  private readonly scorer;
+
+  constructor(
+    private readonly client: EngineClient,
+    private readonly config: RunConfig,
+    readonly facts: ExperimentModel['facts'],
+  ) {
+    const { contextSize, batchSize, maxSequences, threads, exact } = config.engine;
+    this.scorer = client.promptScorer({ contextSize, batchSize, maxSequences, threads, exact, maxTokens: 0, stop: [] });
+  }
+
+  async extract(request: ModelExtraction, onResult: Parameters<ExperimentModel['extract']>[1], onProgress?: Parameters<ExperimentModel['extract']>[2]): Promise<void> {
+    const { contextSize, batchSize, maxSequences, threads, exact } = this.config.engine;
+    const run = this.client.extract(
+      {
+        examples: request.examples,
+        mask: request.mask,
+        ...(request.prefix !== undefined ? { prefix: request.prefix } : {}),
+        ...(request.separator !== undefined ? { separator: request.separator } : {}),
+        ...(request.rawExamples ? { rawExamples: request.rawExamples } : {}),
+        ...(request.rawDir ? { rawDir: request.rawDir } : {}),
+        ...(request.pooledLayers ? { pooledLayers: request.pooledLayers } : {}),
+        contextSize,
+        batchSize,
+        maxSequences,
+        threads,
+        exact,
+      },
+      onResult,
+      (p) => onProgress?.(p.done, p.total, p.tokens),
+    );
+    this.inFlight = run;
+    try {
+      await run.done;
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  scoreTexts: ExperimentModel['scoreTexts'] = (groups) => this.scorer.scoreTexts(groups);
+  generateTexts: ExperimentModel['generateTexts'] = (groups, maxTokens, stop) => this.scorer.generateTexts(groups, maxTokens, stop);
+
+  cancel(): void {
+    this.inFlight?.cancel();
+  }
+}

@@ -1,0 +1,46 @@
+// What a run needs from a loaded model, whatever runs it: the engine process through EngineClient
+// (CLI, extension) or anything else that can extract and score. Keeps the orchestration in core.
+import type { MaskStrategy } from '../masks.js';
+import type { PromptScorer } from '../quality/promptScorer.js';
+
+/** Facts about the model file recorded in run.json. */
+export interface ModelFacts {
+  readonly path: string;
+  readonly architecture: string;
+  readonly layers: number;
+  readonly embeddingLength: number;
+  readonly quantization: string;
+  readonly fileBytes: number;
+  readonly sha256: string;
+  readonly [more: string]: unknown;
+}
+
+export interface ModelExtraction {
+  readonly examples: readonly { readonly example: number; readonly text: string; readonly demonstrations?: readonly string[] }[];
+  readonly mask: MaskStrategy;
+  /** shared-prefix mask: the text every example sees. */
+  readonly prefix?: string;
+  /** Placed between the demonstrations and the example (in-context mask). */
+  readonly separator?: string;
+  /** Examples whose raw MLP outputs are written to rawDir as `<example>_L<layer>.npy`. */
+  readonly rawExamples?: readonly number[];
+  readonly rawDir?: string;
+  /** Layers whose token-mean MLP output each result carries. */
+  readonly pooledLayers?: readonly number[];
+}
+
+export interface ModelExtractionResult {
+  readonly example: number;
+  /** [layer][pooling][statistic], as stats.csv rows are written. */
+  readonly stats: Float64Array;
+  /** [pooled layer][width]. */
+  readonly pooled?: Float64Array;
+}
+
+export interface ExperimentModel extends PromptScorer {
+  readonly facts: ModelFacts;
+  /** Results may arrive in any order; the promise settles when every example is done. */
+  extract(request: ModelExtraction, onResult: (result: ModelExtractionResult) => void, onProgress?: (done: number, total: number, tokens: number) => void): Promise<void>;
+  /** Stops the work in flight; its promise rejects. */
+  cancel(): void;
+}

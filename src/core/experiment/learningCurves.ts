@@ -1,0 +1,93 @@
+// Evaluation results: each strategy's k-shot performance on the test set per seed and budget
+// (curves.csv), their mean and spread over seeds, and how well a strategy's own acquisition scores
+// predicted the performance of the prompts it built.
+import { formatNumber } from '../format/statsCsv.js';
+import { spearman } from '../stats/spearman.js';
+import type { SelectionRow } from './acquisition.js';
+
+/** One row of curves.csv: the mean of `metric` over the test set for one prompt. */
+export interface CurveRow {
+  readonly strategy: string;
+  readonly seed: number;
+  readonly budget: number;
+  readonly metric: string;
+  readonly value: number;
+}
+
+export const curvesCsvColumns = ['strategy', 'seed', 'budget', 'metric', 'value'] as const;
+
+export function curvesCsv(rows: readonly CurveRow[]): string {
+  return [curvesCsvColumns.join(','), ...rows.map((r) => [r.strategy, r.seed, r.budget, r.metric, formatNumber(r.value)].join(','))].join('\n') + '\n';
+}
+
+export interface CurvePoint {
+  readonly strategy: string;
+  readonly budget: number;
+  readonly metric: string;
+  readonly mean: number;
+  /** Sample standard deviation over seeds (0 for one seed). */
+  readonly sd: number;
+  readonly min: number;
+  readonly max: number;
+  readonly seeds: number;
+}
+
+/** Mean and spread over seeds, per strategy × budget × metric, in first-appearance order. */
+export function summarizeCurves(rows: readonly CurveRow[]): CurvePoint[] {
+  const groups = new Map<string, CurveRow[]>();
+  for (const row of rows) {
+    const key = `${row.strategy}\u0000${row.budget}\u0000${row.metric}`;
+    const list = groups.get(key);
+    if (list) list.push(row);
+    else groups.set(key, [row]);
+  }
+  return [...groups.values()].map((list) => {
+    const values = list.map((r) => r.value);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const sd = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+    return { strategy: list[0]!.strategy, budget: list[0]!.budget, metric: list[0]!.metric, mean, sd, min: Math.min(...values), max: Math.max(...values), seeds: values.length };
+  });
+}
+
+/** One row of acquisition_correlations.csv. */
+export interface AcquisitionCorrelation {
+  readonly strategy: string;
+  readonly metric: string;
+  readonly rho: number;
+  readonly pValue: number;
+  readonly n: number;
+}
+
+export const acquisitionCorrelationsCsvColumns = ['strategy', 'metric', 'rho', 'p_value', 'n'] as const;
+
+/**
+ * Per strategy: Spearman between the mean acquisition score of each prompt's examples and that
+ * prompt's test performance, over every seed × budget the strategy built a prompt for.
+ */
+export function acquisitionCorrelations(selections: readonly SelectionRow[], curves: readonly CurveRow[], metric: string): AcquisitionCorrelation[] {
+  const scores = new Map<string, number[]>();
+  for (const s of selections) {
+    const key = `${s.strategy}\u0000${s.seed}\u0000${s.budget}`;
+    const list = scores.get(key);
+    if (list) list.push(s.score);
+    else scores.set(key, [s.score]);
+  }
+  const byStrategy = new Map<string, { x: number[]; y: number[] }>();
+  for (const c of curves) {
+    if (c.metric !== metric) continue;
+    const picked = scores.get(`${c.strategy}\u0000${c.seed}\u0000${c.budget}`);
+    if (!picked) continue;
+    const entry = byStrategy.get(c.strategy) ?? { x: [], y: [] };
+    entry.x.push(picked.reduce((a, b) => a + b, 0) / picked.length);
+    entry.y.push(c.value);
+    byStrategy.set(c.strategy, entry);
+  }
+  return [...byStrategy].map(([strategy, { x, y }]) => {
+    const { rho, p, n } = spearman(x, y);
+    return { strategy, metric, rho, pValue: p, n };
+  });
+}
+
+export function acquisitionCorrelationsCsv(rows: readonly AcquisitionCorrelation[]): string {
+  return [acquisitionCorrelationsCsvColumns.join(','), ...rows.map((r) => [r.strategy, r.metric, formatNumber(r.rho), formatNumber(r.pValue), r.n].join(','))].join('\n') + '\n';
+}

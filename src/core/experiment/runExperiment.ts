@@ -1,0 +1,566 @@
+// `icl-lab run`: the whole study on one model and dataset, phase by phase, every unit of work
+// checkpointed in the run folder so a crash, a cancel or a sharded run loses nothing and a resumed
+// run gives the same bytes.
+//   extract   — MLP statistics of every pool example under every mask (stats.csv), pooled vectors
+//               for the diversity strategies and KATE, raw outputs of a few examples (histograms)
+//   quality   — each pool example's quality on the probe set (quality.csv)
+//   correlate — statistic × quality Spearman over the grid (correlations.csv)
+//   select    — every strategy × seed × budget, round by round (selections.csv)
+//   evaluate  — k-shot performance of each selection on the test set (curves.csv,
+//               acquisition_correlations.csv)
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { DatasetRow, DatasetSpec } from '../dataset/datasetSpec.js';
+import { loadSplits, type DatasetSplits } from '../dataset/splits.js';
+import { qualityCsv } from '../format/qualityCsv.js';
+import { statsCsvHeader, statsCsvRows } from '../format/statsCsv.js';
+import { inContextDemonstrations, type MaskStrategy } from '../masks.js';
+import { influencePrompts, kShotInfluence, oneShotGain, type QualityRow } from '../quality/exampleQuality.js';
+import { continuationText, demonstrationOf, evaluatePromptItems, type ClassificationTask, type GenerativeTask, type PromptItem, type PromptMetrics } from '../quality/promptEvaluation.js';
+import { kateNeighbours } from '../selection/kate.js';
+import type { Candidate } from '../selection/selectionStrategy.js';
+import { strategyByName } from '../selection/strategyRegistry.js';
+import { labelEntropy } from '../selection/uncertainty.js';
+import { classificationTemplate, generativeTemplate } from '../template/defaultTemplates.js';
+import { renderPromptPrefix, renderQuerySuffix } from '../template/promptRenderer.js';
+import type { Template } from '../template/template.js';
+import { checkTemplateFields } from '../template/templateFields.js';
+import { parseTemplate } from '../template/templateParser.js';
+import { acquire, selectionsCsv, type SelectionRow } from './acquisition.js';
+import { CheckpointStore } from './checkpointStore.js';
+import { correlate, correlationsCsv, readQualityCsv, readStatsCsv, strongestCorrelation, type CorrelationRow } from './correlations.js';
+import type { ExperimentModel, ModelFacts } from './experimentModel.js';
+import { acquisitionCorrelations, acquisitionCorrelationsCsv, curvesCsv, type CurveRow } from './learningCurves.js';
+import { checkLayersAgainstModel, resolveLayer, runConfigToJson, type RunConfig } from './runConfig.js';
+import { chunk, describeShard, ownsUnit, type Shard } from './workUnits.js';
+
+export const runPhases = ['extract', 'quality', 'correlate', 'select', 'evaluate'] as const;
+export type RunPhase = (typeof runPhases)[number];
+
+/** Phases a shard runs: the model-heavy ones whose units can be split across machines. */
+export const shardablePhases: readonly RunPhase[] = ['extract', 'quality'];
+
+/** Examples per extraction unit, prompts per quality and evaluation unit: fixed, so resumed and sharded runs decode the same windows. */
+export const unitSizes = { extract: 16, quality: 8, evaluate: 4, kate: 16 } as const;
+
+export interface RunProgress {
+  readonly phase: RunPhase;
+  readonly done: number;
+  readonly total: number;
+  /** What `done` counts: examples, prompts, … */
+  readonly unit: string;
+}
+
+export interface RunOptions {
+  readonly dir: string;
+  /** Only this shard's extract and quality units; the run stops after the quality phase. */
+  readonly shard?: Shard;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: RunProgress) => void;
+  readonly log?: (line: string) => void;
+  /** Recorded in run.json: package and library versions. */
+  readonly versions?: Readonly<Record<string, string>>;
+  /** Renders report.html and figures/ from the finished folder (kept out of core's dependencies). */
+  readonly report?: (dir: string) => Promise<unknown>;
+}
+
+export interface PhaseRecord {
+  status: 'running' | 'complete' | 'skipped' | 'failed' | 'cancelled';
+  wallMs: number;
+  /** Units computed by this process, and units found finished in the folder. */
+  computed: number;
+  reused: number;
+}
+
+export interface RunRecord {
+  format: 'icl-lab-run/1';
+  status: 'running' | 'complete' | 'shard-complete' | 'merged' | 'failed' | 'cancelled';
+  error?: string;
+  startedAt: string;
+  finishedAt?: string;
+  shard?: string;
+  seed: number;
+  config: unknown;
+  model: ModelFacts;
+  data: { file: string; pool: number; probe: number; test: number };
+  versions: Readonly<Record<string, string>>;
+  phases: Partial<Record<RunPhase | 'report', PhaseRecord>>;
+  headline?: { byMask: CorrelationRow[]; overall?: CorrelationRow };
+}
+
+export class RunCancelledError extends Error {
+  constructor(phase: string) {
+    super(`cancelled during ${phase}; finished work is kept: resume with --resume`);
+    this.name = 'RunCancelledError';
+  }
+}
+
+/** The data, the template and the task, read and checked before any model work. */
+export interface PreparedRun {
+  readonly splits: DatasetSplits;
+  readonly template: Template;
+  readonly task: ClassificationTask | GenerativeTask;
+  readonly spec: DatasetSpec;
+}
+
+export async function prepareRun(config: RunConfig): Promise<PreparedRun> {
+  const spec: DatasetSpec = {
+    file: config.data.file,
+    ...(config.data.format ? { format: config.data.format } : {}),
+    inputs: config.data.inputs,
+    ...(config.data.id ? { id: config.data.id } : {}),
+    task:
+      config.data.task === 'classification'
+        ? { type: 'classification', target: config.data.target, ...(config.data.labels ? { labels: config.data.labels } : {}) }
+        : { type: 'generative', target: config.data.target },
+  };
+  const template = config.template
+    ? parseTemplate(await readFile(config.template, 'utf8'), config.template)
+    : config.data.task === 'generative'
+      ? generativeTemplate
+      : classificationTemplate;
+  checkTemplateFields(template, spec.inputs);
+  const { splits } = await loadSplits({ from: 'one-file', data: spec, sizes: config.split, seed: config.seed });
+  let task: ClassificationTask | GenerativeTask;
+  if (config.data.task === 'generative') {
+    task = { type: 'generative', maxTokens: 32, stop: ['\n'] };
+  } else {
+    const seen = [...new Set(Object.values(splits).flat().map((row) => row.label!))].sort();
+    task = { type: 'classification', labels: config.data.labels ?? seen.map((value) => ({ value, verbalizer: value })), lengthNormalize: false };
+  }
+  const budgetsTooLarge = config.selection.budgets.filter((b) => b > splits.pool.length);
+  if (budgetsTooLarge.length > 0) throw new Error(`${config.configFile}: selection.budgets: ${budgetsTooLarge.join(', ')} exceed${budgetsTooLarge.length === 1 ? 's' : ''} the pool of ${splits.pool.length} examples`);
+  if (config.selection.strategies.includes('uncertainty') && task.type !== 'classification') {
+    throw new Error(`${config.configFile}: selection.strategies: uncertainty needs a classification task (it is the entropy of the label distribution)`);
+  }
+  return { splits, template, task, spec };
+}
+
+/** What the extraction reads for an example: its input fields, one per line. */
+export function exampleText(row: DatasetRow, inputs: readonly string[]): string {
+  return inputs.map((field) => row.inputs[field] ?? '').join('\n');
+}
+
+const vectorStrategies = new Set(['k-center-greedy', 'k-means++', 'vote-k', 'kate']);
+
+/**
+ * Runs (or resumes) the study in `options.dir`. Units already in the folder's checkpoints are
+ * read, not recomputed. Throws RunCancelledError when options.signal aborts.
+ */
+export async function runExperiment(config: RunConfig, prepared: PreparedRun, model: ExperimentModel, options: RunOptions): Promise<RunRecord> {
+  const { dir } = options;
+  const log = options.log ?? (() => undefined);
+  const store = new CheckpointStore(dir);
+  const { splits, template, task } = prepared;
+  const pool = splits.pool;
+  const layerCount = model.facts.layers;
+  const layerProblems = checkLayersAgainstModel(config, layerCount);
+  if (layerProblems.length > 0) throw new Error(`${config.configFile}: ${layerProblems.join('; ')}`);
+  const vectorLayer = resolveLayer(config.selection.vectorLayer, layerCount);
+  const needsVectors = config.selection.strategies.some((s) => vectorStrategies.has(s));
+  const needsKate = config.selection.strategies.includes('kate');
+
+  await mkdir(dir, { recursive: true });
+  const record: RunRecord = {
+    format: 'icl-lab-run/1',
+    status: 'running',
+    startedAt: new Date().toISOString(),
+    ...(options.shard ? { shard: describeShard(options.shard) } : {}),
+    seed: config.seed,
+    config: runConfigToJson(config),
+    model: model.facts,
+    data: { file: config.data.file, pool: pool.length, probe: splits.probe.length, test: splits.test.length },
+    versions: options.versions ?? {},
+    phases: {},
+  };
+  const saveRecord = (): Promise<void> => writeAtomic(path.join(dir, 'run.json'), JSON.stringify(record, null, 2) + '\n');
+  await saveRecord();
+
+  const checkCancelled = (phase: string): void => {
+    if (options.signal?.aborted) throw new RunCancelledError(phase);
+  };
+  // Shardable units are numbered across the extract and quality phases, in one fixed order.
+  let shardableUnit = 0;
+  let current: RunPhase = 'extract';
+
+  async function phase(name: RunPhase, work: (counts: { computed: number; reused: number }) => Promise<void>): Promise<void> {
+    current = name;
+    const started = performance.now();
+    const counts = { computed: 0, reused: 0 };
+    record.phases[name] = { status: 'running', wallMs: 0, ...counts };
+    await saveRecord();
+    await work(counts);
+    record.phases[name] = { status: 'complete', wallMs: Math.round(performance.now() - started), ...counts };
+    await saveRecord();
+    log(`${name}: ${counts.computed} units computed, ${counts.reused} reused (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  }
+
+  try {
+    // ---- extract -------------------------------------------------------------------------------
+    const masksToRun: MaskStrategy[] = [...config.masks];
+    if (needsVectors && !masksToRun.includes('isolated')) masksToRun.push('isolated');
+    const poolChunks = chunk(pool.map((_, position) => position), unitSizes.extract);
+    const testChunks = needsKate ? chunk(splits.test.map((_, position) => position), unitSizes.extract) : [];
+    const histogramExamples = new Set(pool.slice(0, config.histogramExamples).map((row) => row.index));
+    const rawDir = path.join(dir, 'raw');
+    const inContext = inContextDemonstrations(pool.length, Math.min(config.inContextShots, pool.length - 1), config.seed);
+    interface ExtractUnit {
+      stats: string;
+      vectors?: number[][];
+    }
+    await phase('extract', async (counts) => {
+      const total = masksToRun.length * poolChunks.length + testChunks.length;
+      let done = 0;
+      const units: { name: string; mask: MaskStrategy; rows: readonly DatasetRow[]; positions: readonly number[]; statsWanted: boolean; set: 'pool' | 'test' }[] = [];
+      for (const mask of masksToRun) {
+        poolChunks.forEach((positions, c) =>
+          units.push({ name: `extract-${mask}-${c}.json`, mask, rows: pool, positions, statsWanted: config.masks.includes(mask), set: 'pool' }),
+        );
+      }
+      testChunks.forEach((positions, c) => units.push({ name: `extract-test-${c}.json`, mask: 'isolated', rows: splits.test, positions, statsWanted: false, set: 'test' }));
+      for (const unit of units) {
+        const number = shardableUnit++;
+        if (!ownsUnit(options.shard, number)) continue;
+        checkCancelled('extract');
+        if (store.has(unit.name)) {
+          counts.reused++;
+        } else {
+          const wantsVectors = needsVectors && unit.mask === 'isolated';
+          const byExample = new Map<number, { stats: Float64Array; pooled?: Float64Array }>();
+          const examples = unit.positions.map((position) => {
+            const row = unit.rows[position]!;
+            if (unit.mask !== 'in-context') return { example: row.index, text: exampleText(row, config.data.inputs) };
+            const demos = inContext[position]!.map((p) => demonstrationOf(pool[p]!, task));
+            return { example: row.index, text: exampleText(row, config.data.inputs), demonstrations: [renderPromptPrefix(template, demos).text] };
+          });
+          const raw = unit.set === 'pool' && unit.mask === 'isolated' ? examples.map((e) => e.example).filter((e) => histogramExamples.has(e)) : [];
+          try {
+            await model.extract(
+              {
+                examples,
+                mask: unit.mask,
+                separator: '',
+                ...(unit.mask === 'shared-prefix' ? { prefix: config.instruction } : {}),
+                ...(raw.length > 0 ? { rawExamples: raw, rawDir } : {}),
+                ...(wantsVectors ? { pooledLayers: [vectorLayer] } : {}),
+              },
+              (result) => byExample.set(result.example, result),
+              (exampleDone) => options.onProgress?.({ phase: 'extract', done: done * unitSizes.extract + exampleDone, total: total * unitSizes.extract, unit: 'examples' }),
+            );
+          } catch (error) {
+            throw locateExamples(error, unit.rows, config.data.file);
+          }
+          const value: ExtractUnit = {
+            stats: unit.statsWanted ? examples.map((e) => statsCsvRows(e.example, unit.mask, byExample.get(e.example)!.stats)).join('') : '',
+            ...(wantsVectors ? { vectors: examples.map((e) => Array.from(byExample.get(e.example)!.pooled!)) } : {}),
+          };
+          await store.writeJson(unit.name, value);
+          counts.computed++;
+        }
+        done++;
+        options.onProgress?.({ phase: 'extract', done: done * unitSizes.extract, total: total * unitSizes.extract, unit: 'examples' });
+      }
+      if (options.shard) return;
+      let csv = statsCsvHeader();
+      for (const mask of config.masks) {
+        for (const [c] of poolChunks.entries()) csv += (await store.readJson<ExtractUnit>(`extract-${mask}-${c}.json`)).stats;
+      }
+      await writeAtomic(path.join(dir, 'stats.csv'), csv);
+    });
+
+    // ---- quality -------------------------------------------------------------------------------
+    const qualityPrompts: DatasetRow[][] =
+      config.quality.estimator === 'one-shot'
+        ? [[], ...pool.map((row) => [row])]
+        : influencePrompts(pool.length, { shots: config.quality.shots, prompts: qualityPromptCount(config, pool.length), seed: config.seed }).map((positions) => positions.map((p) => pool[p]!));
+    const qualityChunks = chunk(qualityPrompts, unitSizes.quality);
+    await phase('quality', async (counts) => {
+      let done = 0;
+      for (const [c, prompts] of qualityChunks.entries()) {
+        const number = shardableUnit++;
+        if (!ownsUnit(options.shard, number)) continue;
+        checkCancelled('quality');
+        const name = `quality-${c}.json`;
+        if (store.has(name)) counts.reused++;
+        else {
+          const result = await evaluatePromptItems(model, template, task, prompts.map((demonstrations) => ({ demonstrations, probes: splits.probe })));
+          await store.writeJson(name, metricsUnit(result));
+          counts.computed++;
+        }
+        done += prompts.length;
+        options.onProgress?.({ phase: 'quality', done, total: qualityPrompts.length, unit: 'prompts' });
+      }
+    });
+    if (options.shard) {
+      record.status = 'shard-complete';
+      record.finishedAt = new Date().toISOString();
+      await saveRecord();
+      return record;
+    }
+    let qualityRows: QualityRow[] = [];
+    {
+      const assembled = await assembleMetrics(qualityChunks.map((_, c) => `quality-${c}.json`));
+      const evaluate = async (prompts: readonly (readonly DatasetRow[])[]): Promise<PromptMetrics> => {
+        if (prompts.length !== qualityPrompts.length) throw new Error(`internal: the estimator asked for ${prompts.length} prompts, the quality units hold ${qualityPrompts.length}`);
+        return assembled;
+      };
+      qualityRows =
+        config.quality.estimator === 'one-shot'
+          ? await oneShotGain(pool, evaluate)
+          : await kShotInfluence(pool, evaluate, { shots: config.quality.shots, prompts: qualityPromptCount(config, pool.length), seed: config.seed });
+      await writeAtomic(path.join(dir, 'quality.csv'), qualityCsv(qualityRows));
+    }
+
+    // ---- correlate -----------------------------------------------------------------------------
+    const statsByCell = await readStatsCsv([path.join(dir, 'stats.csv')]);
+    await phase('correlate', async (counts) => {
+      const layers = config.layers === 'all' ? undefined : new Set(config.layers.map(String));
+      const wanted = new Map(
+        [...statsByCell].filter(([key]) => {
+          const [, layer, pooling, statistic] = key.split('|') as [string, string, string, string];
+          return (layers === undefined || layers.has(layer)) && config.poolings.includes(pooling as never) && config.statistics.includes(statistic);
+        }),
+      );
+      const rows = correlate(wanted, await readQualityCsv(path.join(dir, 'quality.csv')), { bootstrapResamples: config.correlation.bootstrap, seed: config.seed });
+      await writeAtomic(path.join(dir, 'correlations.csv'), correlationsCsv(rows));
+      const byMask = config.masks.map((mask) => strongestCorrelation(rows.filter((r) => r.mask === mask))).filter((r): r is CorrelationRow => r !== undefined);
+      const overall = strongestCorrelation(rows);
+      record.headline = { byMask, ...(overall ? { overall } : {}) };
+      counts.computed++;
+    });
+
+    // ---- select --------------------------------------------------------------------------------
+    const poolVectors: Float64Array[] = [];
+    const testVectors: Float64Array[] = [];
+    if (needsVectors) {
+      for (const [c] of poolChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(`extract-isolated-${c}.json`)).vectors!) poolVectors.push(Float64Array.from(v));
+      for (const [c] of testChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(`extract-test-${c}.json`)).vectors!) testVectors.push(Float64Array.from(v));
+    }
+    const chosen = config.selection.statistic;
+    const statisticKey = `${chosen.mask}|${resolveLayer(chosen.layer, layerCount)}|${chosen.pooling}|${chosen.statistic}`;
+    const statisticByExample = statsByCell.get(statisticKey);
+    const qualityByExample = new Map(qualityRows.filter((r) => r.metric === config.quality.metric).map((r) => [r.example, r.value]));
+    const baseCandidates: Candidate[] = pool.map((row, position) => ({
+      index: row.index,
+      id: row.id,
+      ...(needsVectors ? { vector: poolVectors[position]! } : {}),
+      ...(statisticByExample ? { statistic: statisticByExample.get(row.index)! } : {}),
+      ...(qualityByExample.has(row.index) ? { quality: qualityByExample.get(row.index)! } : {}),
+    }));
+
+    /** Label entropy of every unlabelled pool example as the query after the labelled demonstrations. */
+    const uncertainties = async (labelled: readonly number[], unitName: string): Promise<number[]> => {
+      if (store.has(unitName)) return store.readJson<number[]>(unitName);
+      if (task.type !== 'classification') throw new Error('uncertainty needs a classification task');
+      const taken = new Set(labelled);
+      const prefix = renderPromptPrefix(template, labelled.map((p) => demonstrationOf(pool[p]!, task))).text;
+      const continuations = task.labels.map((l) => continuationText(template.answerPrefix, l.verbalizer));
+      const queries = pool.flatMap((row, position) => (taken.has(position) ? [] : [{ key: position, query: renderQuerySuffix(template, { inputs: row.inputs }).text, continuations }]));
+      const scored = await model.scoreTexts([{ prefix, queries }]);
+      // Labelled examples are never chosen again; 0 keeps every candidate's field finite.
+      const entropy = pool.map((_, position) => (taken.has(position) ? 0 : labelEntropy(scored.scores.get(position)!.map((s) => s.logprob))));
+      await store.writeJson(unitName, entropy);
+      return entropy;
+    };
+
+    const selections: SelectionRow[] = [];
+    await phase('select', async (counts) => {
+      const strategies = config.selection.strategies.filter((s) => s !== 'kate');
+      const counted = new Set<string>();
+      const total = strategies.length * config.selection.seeds.length * config.selection.budgets.length;
+      let done = 0;
+      for (const name of strategies) {
+        const strategy = strategyByName(name, config.selection.voteK);
+        if ((name === 'highest-first' || name === 'lowest-first') && !statisticByExample) {
+          throw new Error(`${config.configFile}: selection.statistic: stats.csv has no ${statisticKey.replaceAll('|', ' / ')} column to select by`);
+        }
+        for (const seed of config.selection.seeds) {
+          for (const budget of config.selection.budgets) {
+            checkCancelled('select');
+            const picked = await acquire({
+              strategy,
+              budget,
+              rounds: config.selection.rounds,
+              seed,
+              poolForRound: async (labelled, round) => {
+                if (name !== 'uncertainty') return baseCandidates;
+                // Round 1 sees no demonstrations, whatever the seed: one unit serves every run.
+                const unit = round === 1 ? 'uncertainty-zero-shot.json' : `uncertainty-${seed}-${budget}-${round}.json`;
+                if (!counted.has(unit)) {
+                  counted.add(unit);
+                  if (store.has(unit)) counts.reused++;
+                  else counts.computed++;
+                }
+                const entropy = await uncertainties(labelled, unit);
+                return baseCandidates.map((c, position) => ({ ...c, uncertainty: entropy[position]! }));
+              },
+            });
+            for (const p of picked) selections.push({ strategy: name, seed, budget, round: p.round, example: pool[p.position]!.index, id: pool[p.position]!.id, score: p.score });
+            options.onProgress?.({ phase: 'select', done: ++done, total, unit: 'selections' });
+          }
+        }
+      }
+      await writeAtomic(path.join(dir, 'selections.csv'), selectionsCsv(selections));
+    });
+
+    // ---- evaluate ------------------------------------------------------------------------------
+    await phase('evaluate', async (counts) => {
+      const positionOf = new Map(pool.map((row, position) => [row.index, position]));
+      const promptKey = (examples: readonly number[]): string => examples.join(' ');
+      // The same prompt (an oracle's, a seed-free ranking's) is evaluated once.
+      const prompts: number[][] = [];
+      const promptIndex = new Map<string, number>();
+      const built: { strategy: string; seed: number; budget: number; prompt: number }[] = [];
+      const bySelection = new Map<string, number[]>();
+      for (const s of selections) {
+        const key = `${s.strategy}\u0000${s.seed}\u0000${s.budget}`;
+        const list = bySelection.get(key) ?? [];
+        list.push(s.example);
+        bySelection.set(key, list);
+      }
+      for (const [key, examples] of bySelection) {
+        const [strategy, seed, budget] = key.split('\u0000') as [string, string, string];
+        const k = promptKey(examples);
+        if (!promptIndex.has(k)) {
+          promptIndex.set(k, prompts.length);
+          prompts.push(examples);
+        }
+        built.push({ strategy, seed: Number(seed), budget: Number(budget), prompt: promptIndex.get(k)! });
+      }
+      const promptChunks = chunk(prompts, unitSizes.evaluate);
+      const kateUnits = needsKate ? config.selection.budgets.flatMap((budget) => chunk(splits.test.map((_, q) => q), unitSizes.kate).map((queries, c) => ({ budget, queries, c }))) : [];
+      const total = prompts.length + kateUnits.length;
+      let done = 0;
+      for (const [c, examples] of promptChunks.entries()) {
+        checkCancelled('evaluate');
+        const name = `evaluate-${c}.json`;
+        if (store.has(name)) counts.reused++;
+        else {
+          const items: PromptItem[] = examples.map((list) => ({ demonstrations: list.map((e) => pool[positionOf.get(e)!]!), probes: splits.test }));
+          await store.writeJson(name, metricsUnit(await evaluatePromptItems(model, template, task, items)));
+          counts.computed++;
+        }
+        done += examples.length;
+        options.onProgress?.({ phase: 'evaluate', done, total, unit: 'prompts' });
+      }
+      const promptMetrics = await assembleMetrics(promptChunks.map((_, c) => `evaluate-${c}.json`));
+      const curves: CurveRow[] = [];
+      const metricNames = [...promptMetrics.metrics.keys()];
+      for (const b of built) {
+        for (const metric of metricNames) curves.push({ strategy: b.strategy, seed: b.seed, budget: b.budget, metric, value: mean(promptMetrics.metrics.get(metric)![b.prompt]!) });
+      }
+      // KATE: each test query gets its own prompt, the pool's nearest examples with the nearest last.
+      for (const unit of kateUnits) {
+        checkCancelled('evaluate');
+        const name = `evaluate-kate-${unit.budget}-${unit.c}.json`;
+        if (store.has(name)) counts.reused++;
+        else {
+          const items: PromptItem[] = unit.queries.map((q) => ({
+            demonstrations: kateNeighbours(testVectors[q]!, baseCandidates, unit.budget).reverse().map((s) => pool[s.position]!),
+            probes: [splits.test[q]!],
+          }));
+          await store.writeJson(name, metricsUnit(await evaluatePromptItems(model, template, task, items)));
+          counts.computed++;
+        }
+        options.onProgress?.({ phase: 'evaluate', done: ++done, total, unit: 'prompts' });
+      }
+      for (const budget of needsKate ? config.selection.budgets : []) {
+        const units = kateUnits.filter((u) => u.budget === budget).map((u) => `evaluate-kate-${budget}-${u.c}.json`);
+        const perQuery = await assembleMetrics(units);
+        for (const metric of metricNames) {
+          const value = mean(Float64Array.from(perQuery.metrics.get(metric)!, (values) => values[0]!));
+          // KATE has no seed: one value, listed under every seed so each strategy has the same rows.
+          for (const seed of config.selection.seeds) curves.push({ strategy: 'kate', seed, budget, metric, value });
+        }
+      }
+      await writeAtomic(path.join(dir, 'curves.csv'), curvesCsv(curves));
+      await writeAtomic(path.join(dir, 'acquisition_correlations.csv'), acquisitionCorrelationsCsv(acquisitionCorrelations(selections, curves, config.evaluation.metric)));
+    });
+
+    if (options.report) {
+      const started = performance.now();
+      await options.report(dir);
+      record.phases.report = { status: 'complete', wallMs: Math.round(performance.now() - started), computed: 1, reused: 0 };
+    }
+    record.status = 'complete';
+    record.finishedAt = new Date().toISOString();
+    await saveRecord();
+    return record;
+  } catch (error) {
+    const cancelled = error instanceof RunCancelledError || options.signal?.aborted === true;
+    record.status = cancelled ? 'cancelled' : 'failed';
+    record.error = (error as Error).message;
+    record.finishedAt = new Date().toISOString();
+    const phaseRecord = record.phases[current];
+    if (phaseRecord?.status === 'running') phaseRecord.status = cancelled ? 'cancelled' : 'failed';
+    await saveRecord();
+    throw cancelled && !(error instanceof RunCancelledError) ? new RunCancelledError(current) : error;
+  }
+
+  async function assembleMetrics(units: readonly string[]): Promise<PromptMetrics> {
+    const metrics = new Map<string, Float64Array[]>();
+    let evaluatedTokens = 0;
+    let minimumTokens = 0;
+    for (const name of units) {
+      if (!store.has(name)) throw new Error(`${store.file(name)} is missing: run every shard (or --resume without --shard) before this phase`);
+      const unit = await store.readJson<MetricsUnit>(name);
+      for (const [metric, perPrompt] of Object.entries(unit.metrics)) {
+        const list = metrics.get(metric) ?? [];
+        for (const values of perPrompt) list.push(Float64Array.from(values));
+        metrics.set(metric, list);
+      }
+      evaluatedTokens += unit.evaluatedTokens;
+      minimumTokens += unit.minimumTokens;
+    }
+    return { metrics, predictions: [], evaluatedTokens, minimumTokens };
+  }
+}
+
+/** A quality or evaluation unit: metric[prompt][probe] of its prompts. */
+interface MetricsUnit {
+  metrics: Record<string, number[][]>;
+  evaluatedTokens: number;
+  minimumTokens: number;
+}
+
+function metricsUnit(result: PromptMetrics): MetricsUnit {
+  return {
+    metrics: Object.fromEntries([...result.metrics].map(([name, perPrompt]) => [name, perPrompt.map((values) => Array.from(values))])),
+    evaluatedTokens: result.evaluatedTokens,
+    minimumTokens: result.minimumTokens,
+  };
+}
+
+function qualityPromptCount(config: RunConfig, poolSize: number): number {
+  return config.quality.prompts ?? Math.max(2, Math.ceil((4 * poolSize) / config.quality.shots));
+}
+
+function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return sum / values.length;
+}
+
+/** An engine error that names examples by row index gets their file:line. */
+function locateExamples(error: unknown, rows: readonly DatasetRow[], file: string): unknown {
+  const examples = (error as { data?: { examples?: readonly number[] } }).data?.examples;
+  if (!examples?.length) return error;
+  const lines = examples.slice(0, 5).map((e) => `${file}:${rows.find((r) => r.index === e)?.line ?? '?'}`);
+  const located = new Error(`${(error as Error).message} (${lines.join(', ')})`);
+  Object.assign(located, { code: (error as { code?: string }).code, data: (error as { data?: unknown }).data });
+  return located;
+}
+
+export async function writeAtomic(file: string, text: string): Promise<void> {
+  const partial = `${file}.${process.pid}.partial`;
+  await writeFile(partial, text);
+  await rename(partial, file);
+}
+
+/** The run.json of a folder, or undefined when it holds none. */
+export async function readRunRecord(dir: string): Promise<RunRecord | undefined> {
+  const file = path.join(dir, 'run.json');
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(await readFile(file, 'utf8')) as RunRecord;
+}
