@@ -7,6 +7,7 @@ import { registerEvaluateCommand } from './evaluate.js';
 import { registerExtractCommand } from './extract.js';
 import { registerMakeModelCommand } from './makeModel.js';
 import { registerQualityCommand } from './quality.js';
+import { registerReportCommand } from './report.js';
 import { registerValidateCommand } from './validate.js';
 
 const program = new Command('icl-lab')
@@ -20,5 +21,6 @@ registerQualityCommand(program);
 registerEvaluateCommand(program);
 registerCorrelateCommand(program);
 registerValidateCommand(program);
+registerReportCommand(program);
 
 await program.parseAsync(process.argv);

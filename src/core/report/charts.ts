@@ -1,0 +1,382 @@
+// Vega-Lite specs for the report's figures, as pure functions of parsed data: no I/O and no Node
+// APIs, so the VS Code webviews can render the same specs (override `config` for a theme).
+//   activationHistogramSpec — |MLP output| histogram of one layer, massive activations marked
+//   correlationHeatmapSpec  — Spearman ρ over layer × statistic for one mask / estimator / metric / pooling
+//   qualityScatterSpec      — one grid cell: statistic value vs example quality
+//   learningCurvesSpec      — selection strategies' mean over seeds vs budget, min–max band
+import type { TopLevelSpec } from 'vega-lite';
+import type { CorrelationRow } from '../experiment/correlations.js';
+import { activationStatistics } from '../stats/activationStatistics.js';
+import type { HistogramRow, LayerSummary, MassiveRow } from './activationHistograms.js';
+
+/** White background, generic fonts: renders the same in Node (no canvas) and in a browser. */
+export const chartConfig = {
+  background: '#ffffff',
+  font: 'sans-serif',
+  view: { stroke: '#dddddd' },
+  title: { anchor: 'start', fontSize: 13, subtitleFontSize: 11, subtitleColor: '#555555' },
+  axis: { labelFontSize: 10, titleFontSize: 11 },
+  legend: { labelFontSize: 10, titleFontSize: 11 },
+} as const;
+
+/** The correlated statistics in stats.csv order (top_dim names a dimension and is never correlated). */
+const statisticOrder = activationStatistics.filter((s) => s !== 'top_dim') as string[];
+
+function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+/** A number for a label: fixed decimals, a real minus sign, 'n/a' when not finite. */
+export function formatFixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits).replace('-', '−') : 'n/a';
+}
+
+/** A number for a label: significant digits, 'n/a' when not finite. */
+export function formatPrecision(value: number, digits: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  if (value === 0) return '0';
+  return (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5 ? value.toExponential(digits - 1) : value.toPrecision(digits)).replace('-', '−');
+}
+
+// --- (a) activation histogram ---------------------------------------------------------------------
+
+export interface HistogramChartOptions {
+  readonly mask: string;
+  readonly layer: number;
+  /** From activationHistograms(): examples, median |a| and the uncapped massive count. */
+  readonly summary?: LayerSummary;
+}
+
+/** Histogram of |a| for one mask and layer (log x, log y), massive activations as red rules labelled `dim N`. */
+export function activationHistogramSpec(rows: readonly HistogramRow[], massive: readonly MassiveRow[], options: HistogramChartOptions): TopLevelSpec {
+  const { mask, layer, summary } = options;
+  const bins = rows
+    .filter((r) => r.mask === mask && r.layer === layer && r.count > 0)
+    .map((r) => ({ bin_low: r.binLow, bin_high: r.binHigh, count: r.count }));
+  const marks = massive
+    .filter((m) => m.mask === mask && m.layer === layer)
+    .map((m) => ({ abs: Math.abs(m.value), value: m.value, dim: m.dim, example: m.example, token: m.token }));
+  // One label per dimension, at its largest |a|, stacked down from the top so labels do not overlap.
+  const byDim = new Map<number, { abs: number; n: number }>();
+  for (const m of marks) {
+    const seen = byDim.get(m.dim);
+    byDim.set(m.dim, { abs: Math.max(seen?.abs ?? 0, m.abs), n: (seen?.n ?? 0) + 1 });
+  }
+  const labels = [...byDim].sort((a, b) => a[1].abs - b[1].abs).map(([dim, { abs, n }], i) => ({ abs, dim, label: n > 1 ? `dim ${dim} (×${n})` : `dim ${dim}`, offset: 10 + 12 * i }));
+  const xMax = Math.max(1e4, ...marks.map((m) => m.abs * 2));
+  const total = bins.reduce((s, b) => s + b.count, 0);
+  const massiveText = summary
+    ? `${summary.massiveCount} massive activation${summary.massiveCount === 1 ? '' : 's'} (|a| > 100 and > 1000 × median |a| = ${formatPrecision(summary.medianAbs, 3)})`
+    : `${marks.length} massive activation${marks.length === 1 ? '' : 's'} listed (|a| > 100 and > 1000 × median |a|)`;
+  const examplesText = summary ? `${summary.examples} example${summary.examples === 1 ? '' : 's'}, ` : '';
+  const x = { field: 'bin_low', type: 'quantitative', title: '|activation| (log scale)', scale: { type: 'log', domain: [1e-4, xMax] }, axis: { format: '~e' } } as const;
+  const layers: object[] = [
+    {
+      data: { values: bins },
+      mark: { type: 'rect', color: '#4c78a8' },
+      encoding: {
+        x,
+        x2: { field: 'bin_high' },
+        y: { field: 'count', type: 'quantitative', title: 'count (log scale)', scale: { type: 'log', domainMin: 0.5 } },
+        y2: { value: 'height' },
+        tooltip: [
+          { field: 'bin_low', type: 'quantitative', title: '|a| from', format: '.3~e' },
+          { field: 'bin_high', type: 'quantitative', title: '|a| to', format: '.3~e' },
+          { field: 'count', type: 'quantitative', title: 'count' },
+        ],
+      },
+    },
+  ];
+  if (marks.length > 0) {
+    layers.push(
+      {
+        data: { values: marks },
+        mark: { type: 'rule', color: '#d62728', strokeWidth: 1.5 },
+        encoding: {
+          x: { field: 'abs', type: 'quantitative' },
+          tooltip: [
+            { field: 'dim', type: 'quantitative', title: 'dimension' },
+            { field: 'value', type: 'quantitative', title: 'value', format: '.4~g' },
+            { field: 'example', type: 'quantitative', title: 'example' },
+            { field: 'token', type: 'quantitative', title: 'token' },
+          ],
+        },
+      },
+      {
+        data: { values: labels },
+        mark: { type: 'text', color: '#d62728', align: 'right', dx: -3, fontSize: 10 },
+        encoding: { x: { field: 'abs', type: 'quantitative' }, y: { field: 'offset', type: 'quantitative', scale: null }, text: { field: 'label' } },
+      },
+    );
+  }
+  return {
+    title: {
+      text: `Layer ${layer}: |MLP output| (${mask} mask)`,
+      subtitle: [`${examplesText}${total} values, 0.1-decade bins`, 'below 1e-4 (and zeros) in the first bin, above 1e4 in the last', massiveText],
+    },
+    width: 420,
+    height: 220,
+    layer: layers,
+    config: chartConfig,
+  } as TopLevelSpec;
+}
+
+// --- (b) correlation heatmap ----------------------------------------------------------------------
+
+export interface HeatmapOptions {
+  readonly mask: string;
+  readonly estimator: string;
+  readonly metric: string;
+  readonly pooling: string;
+  /** Cells with q ≥ alpha (or no q) are drawn faded; default 0.05. */
+  readonly alpha?: number;
+  /** Opacity of those cells; default 0.3. */
+  readonly mutedOpacity?: number;
+}
+
+export interface HeatmapCell {
+  readonly layer: number;
+  readonly statistic: string;
+  readonly rho: number | null;
+  readonly label: string;
+  readonly q: number | null;
+  readonly significant: boolean;
+  readonly dark: boolean;
+  readonly ci: string;
+  readonly n: number;
+}
+
+/** The heatmap's cells: one per layer × statistic of the chosen mask / estimator / metric / pooling. */
+export function heatmapCells(rows: readonly CorrelationRow[], options: HeatmapOptions): HeatmapCell[] {
+  const alpha = options.alpha ?? 0.05;
+  return rows
+    .filter((r) => r.mask === options.mask && r.estimator === options.estimator && r.metric === options.metric && r.pooling === options.pooling)
+    .map((r) => ({
+      layer: r.layer,
+      statistic: r.statistic,
+      rho: finiteOrNull(r.rho),
+      label: formatFixed(r.rho, 2),
+      q: finiteOrNull(r.qValue),
+      significant: Number.isFinite(r.qValue) && r.qValue < alpha,
+      dark: Number.isFinite(r.rho) && Math.abs(r.rho) > 0.6,
+      ci: `${formatFixed(r.ciLow, 2)} to ${formatFixed(r.ciHigh, 2)}`,
+      n: r.n,
+    }));
+}
+
+/** Spearman ρ over layer × statistic, diverging colours fixed to [−1, 1], ρ printed, q ≥ alpha faded. */
+export function correlationHeatmapSpec(rows: readonly CorrelationRow[], options: HeatmapOptions): TopLevelSpec {
+  const cells = heatmapCells(rows, options);
+  const alpha = options.alpha ?? 0.05;
+  const muted = options.mutedOpacity ?? 0.3;
+  const seen = new Set(cells.map((c) => c.statistic));
+  const order = [...statisticOrder.filter((s) => seen.has(s)), ...[...seen].filter((s) => !statisticOrder.includes(s)).sort()];
+  const x = { field: 'layer', type: 'ordinal', title: 'layer', sort: 'ascending', axis: { labelAngle: 0 } } as const;
+  const y = { field: 'statistic', type: 'nominal', title: 'statistic', sort: order } as const;
+  const opacity = { condition: { test: 'datum.significant', value: 1 }, value: muted };
+  return {
+    title: {
+      text: `Spearman ρ by layer × statistic, ${options.mask} mask`,
+      subtitle: [`vs ${options.estimator} ${options.metric}, ${options.pooling} pooling`, `faded: q ≥ ${alpha} (Benjamini–Hochberg); grey: no ρ`],
+    },
+    data: { values: cells },
+    encoding: { x, y },
+    layer: [
+      {
+        mark: { type: 'rect', stroke: '#ffffff', strokeWidth: 1 },
+        encoding: {
+          color: {
+            condition: { test: 'datum.rho === null', value: '#bbbbbb' },
+            field: 'rho',
+            type: 'quantitative',
+            title: 'Spearman ρ',
+            scale: { scheme: 'redblue', domain: [-1, 1], reverse: true },
+          },
+          opacity,
+          tooltip: [
+            { field: 'layer', type: 'ordinal', title: 'layer' },
+            { field: 'statistic', type: 'nominal', title: 'statistic' },
+            { field: 'label', type: 'nominal', title: 'Spearman ρ' },
+            { field: 'ci', type: 'nominal', title: '95% CI' },
+            { field: 'q', type: 'quantitative', title: 'q', format: '.3~g' },
+            { field: 'n', type: 'quantitative', title: 'n' },
+          ],
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: 9 },
+        encoding: {
+          text: { field: 'label' },
+          color: { condition: { test: 'datum.dark && datum.significant', value: '#ffffff' }, value: '#000000' },
+          opacity: { condition: { test: 'datum.significant', value: 1 }, value: Math.max(muted, 0.55) },
+        },
+      },
+    ],
+    width: { step: 30 },
+    height: { step: 20 },
+    config: { ...chartConfig, mark: { invalid: 'show' } },
+  } as TopLevelSpec;
+}
+
+// --- (c) statistic vs quality scatter ---------------------------------------------------------------
+
+export interface ScatterPoint {
+  readonly example: number;
+  readonly id: string;
+  /** The activation statistic's value. */
+  readonly statistic: number;
+  /** The example's quality value. */
+  readonly quality: number;
+}
+
+export interface ScatterOptions {
+  readonly mask: string;
+  readonly layer: number;
+  readonly statistic: string;
+  readonly pooling: string;
+  readonly estimator: string;
+  readonly metric: string;
+  /** The cell's correlation, for the subtitle. */
+  readonly correlation?: Pick<CorrelationRow, 'rho' | 'qValue' | 'ciLow' | 'ciHigh' | 'n'>;
+}
+
+/** One grid cell: each example's statistic value (x) against its quality (y), example id in the tooltip. */
+export function qualityScatterSpec(points: readonly ScatterPoint[], options: ScatterOptions): TopLevelSpec {
+  const values = points.filter((p) => Number.isFinite(p.statistic) && Number.isFinite(p.quality)).map((p) => ({ ...p }));
+  const c = options.correlation;
+  const subtitle = c
+    ? `Spearman ρ = ${formatFixed(c.rho, 3)} (95% CI ${formatFixed(c.ciLow, 2)} to ${formatFixed(c.ciHigh, 2)}), q = ${formatPrecision(c.qValue, 2)}, n = ${c.n}`
+    : `${values.length} examples`;
+  return {
+    title: {
+      text: `${options.statistic} (${options.pooling}) vs ${options.metric}`,
+      subtitle: [`layer ${options.layer}, ${options.mask} mask, quality by ${options.estimator}`, subtitle],
+    },
+    data: { values },
+    mark: { type: 'point', filled: true, size: 40, opacity: 0.7, color: '#4c78a8' },
+    encoding: {
+      x: { field: 'statistic', type: 'quantitative', title: `${options.statistic} (${options.pooling} pooling, layer ${options.layer})`, scale: { zero: false } },
+      y: { field: 'quality', type: 'quantitative', title: `${options.metric} (${options.estimator})`, scale: { zero: false } },
+      tooltip: [
+        { field: 'example', type: 'quantitative', title: 'example' },
+        { field: 'id', type: 'nominal', title: 'id' },
+        { field: 'statistic', type: 'quantitative', title: options.statistic, format: '.4~g' },
+        { field: 'quality', type: 'quantitative', title: options.metric, format: '.4~g' },
+      ],
+    },
+    width: 360,
+    height: 260,
+    config: chartConfig,
+  } as TopLevelSpec;
+}
+
+// --- (d) learning curves ------------------------------------------------------------------------------
+
+export interface CurveRow {
+  readonly strategy: string;
+  readonly seed: number;
+  readonly budget: number;
+  readonly metric: string;
+  readonly value: number;
+}
+
+export interface CurvePoint {
+  readonly strategy: string;
+  readonly budget: number;
+  readonly mean: number;
+  readonly sd: number;
+  readonly min: number;
+  readonly max: number;
+  readonly seeds: number;
+}
+
+/** Per strategy and budget: mean, sd (population), min and max over seeds of one metric (finite values only). */
+export function summarizeCurves(rows: readonly CurveRow[], metric: string): CurvePoint[] {
+  const groups = new Map<string, { strategy: string; budget: number; values: number[] }>();
+  for (const r of rows) {
+    if (r.metric !== metric || !Number.isFinite(r.value) || !Number.isFinite(r.budget)) continue;
+    const key = `${r.strategy}\u0000${r.budget}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { strategy: r.strategy, budget: r.budget, values: [] }));
+    g.values.push(r.value);
+  }
+  return [...groups.values()]
+    .map(({ strategy, budget, values }) => {
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+      return { strategy, budget, mean, sd, min: Math.min(...values), max: Math.max(...values), seeds: values.length };
+    })
+    .sort((a, b) => a.strategy.localeCompare(b.strategy) || a.budget - b.budget);
+}
+
+const strategyPalette = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d', '#eeca3b'];
+
+export interface LearningCurveOptions {
+  readonly metric: string;
+  /** The band: min–max over seeds (default) or mean ± 1 sd. */
+  readonly band?: 'min-max' | 'sd';
+}
+
+/** Mean over seeds vs budget per strategy (log2 x when every budget is positive), band over seeds, random dashed grey. */
+export function learningCurvesSpec(rows: readonly CurveRow[], options: LearningCurveOptions): TopLevelSpec {
+  const band = options.band ?? 'min-max';
+  const points = summarizeCurves(rows, options.metric).map((p) => ({
+    ...p,
+    low: band === 'sd' ? p.mean - p.sd : p.min,
+    high: band === 'sd' ? p.mean + p.sd : p.max,
+    random: p.strategy === 'random',
+  }));
+  const strategies = [...new Set(points.map((p) => p.strategy))];
+  const others = strategies.filter((s) => s !== 'random');
+  const domain = strategies.includes('random') ? ['random', ...others] : others;
+  const range = domain.map((s) => (s === 'random' ? '#555555' : strategyPalette[others.indexOf(s) % strategyPalette.length]!));
+  const budgets = [...new Set(points.map((p) => p.budget))].sort((a, b) => a - b);
+  const logX = budgets.length > 0 && budgets[0]! > 0;
+  const maxSeeds = Math.max(0, ...points.map((p) => p.seeds));
+  const x = {
+    field: 'budget',
+    type: 'quantitative',
+    title: 'budget (examples)',
+    scale: logX ? { type: 'log', base: 2 } : { zero: false },
+    axis: { values: budgets, format: 'd' },
+  };
+  const color = { field: 'strategy', type: 'nominal', title: 'strategy', scale: { domain, range } };
+  return {
+    title: {
+      text: `Learning curves: ${options.metric}`,
+      subtitle: [`mean over ${maxSeeds} seed${maxSeeds === 1 ? '' : 's'}, band: ${band === 'sd' ? 'mean ± 1 sd' : 'min–max'} over seeds`, 'random: dashed grey'],
+    },
+    data: { values: points },
+    encoding: { x, color },
+    layer: [
+      {
+        mark: { type: 'area', opacity: 0.15 },
+        encoding: { y: { field: 'low', type: 'quantitative', title: options.metric, scale: { zero: false } }, y2: { field: 'high' } },
+      },
+      {
+        mark: { type: 'line', strokeWidth: 2 },
+        encoding: {
+          y: { field: 'mean', type: 'quantitative', title: options.metric },
+          strokeDash: { condition: { test: 'datum.random', value: [6, 4] }, value: [1, 0] },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 30 },
+        encoding: {
+          y: { field: 'mean', type: 'quantitative', title: options.metric },
+          tooltip: [
+            { field: 'strategy', type: 'nominal', title: 'strategy' },
+            { field: 'budget', type: 'quantitative', title: 'budget' },
+            { field: 'mean', type: 'quantitative', title: `mean ${options.metric}`, format: '.4~g' },
+            { field: 'min', type: 'quantitative', title: 'min', format: '.4~g' },
+            { field: 'max', type: 'quantitative', title: 'max', format: '.4~g' },
+            { field: 'seeds', type: 'quantitative', title: 'seeds' },
+          ],
+        },
+      },
+    ],
+    width: 420,
+    height: 260,
+    config: chartConfig,
+  } as TopLevelSpec;
+}

@@ -1,0 +1,615 @@
+// A run folder as a self-contained HTML report: model and dataset facts, phase times, the headline
+// correlation per mask, the top correlations, and figures (heatmaps, strongest cells' scatter plots,
+// learning curves, activation histograms) rendered to SVG in Node with vega — no canvas, no network.
+// The figures are also written as figures/*.svg. Every text taken from the folder is HTML-escaped:
+// dataset ids, masks and file names are untrusted. A missing input leaves a note in its section.
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import * as vega from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
+import { compile } from 'vega-lite';
+import type { CorrelationRow } from '../experiment/correlations.js';
+import { correlationsCsvColumns, strongestCorrelation } from '../experiment/correlations.js';
+import { qualityCsvColumns } from '../format/qualityCsv.js';
+import { maskStrategies } from '../masks.js';
+import type { HistogramRow, LayerSummary, MassiveRow } from './activationHistograms.js';
+import {
+  activationHistograms,
+  findRawActivationDirs,
+  readHistogramsCsv,
+  readMassiveCsv,
+} from './activationHistograms.js';
+import type { CurveRow, ScatterPoint } from './charts.js';
+import {
+  activationHistogramSpec,
+  correlationHeatmapSpec,
+  formatFixed,
+  formatPrecision,
+  learningCurvesSpec,
+  qualityScatterSpec,
+} from './charts.js';
+
+export interface ReportOptions {
+  /** The HTML file; default `<dir>/report.html`. */
+  readonly out?: string;
+  /** Where the SVG figures go; default `<dir>/figures`. */
+  readonly figuresDir?: string;
+  /** Heatmap selection; defaults: run.json's quality estimator/metric, else the strongest cell's; its pooling. */
+  readonly estimator?: string;
+  readonly metric?: string;
+  readonly pooling?: string;
+  /** q-value threshold for the heatmaps' faded cells (default 0.05). */
+  readonly alpha?: number;
+  /** Scatter plots for this many strongest |ρ| cells (default 3). */
+  readonly scatterCells?: number;
+  /** Rows of the top-correlations table (default 10). */
+  readonly topCorrelations?: number;
+}
+
+export interface ReportResult {
+  readonly html: string;
+  /** Every file written: the figures, then the HTML. */
+  readonly files: string[];
+  /** What is missing from the report, one line each. */
+  readonly notes: string[];
+}
+
+/** The run folder's files, by role. */
+export const runFiles = {
+  run: 'run.json',
+  stats: 'stats.csv',
+  quality: 'quality.csv',
+  correlations: 'correlations.csv',
+  curves: 'curves.csv',
+  histograms: 'histograms.csv',
+  massive: 'massive.csv',
+  raw: 'raw',
+} as const;
+
+// --- readers ------------------------------------------------------------------------------------------
+
+function numberCell(text: string | undefined): number {
+  if (text === undefined || text.trim() === '' || text === 'nan') return NaN;
+  if (text === 'inf') return Infinity;
+  if (text === '-inf') return -Infinity;
+  return Number(text);
+}
+
+/** A CSV file's rows as objects; an error naming the file when it does not parse or lacks a column. */
+export async function readCsvTable(file: string, columns: readonly string[]): Promise<Record<string, string>[]> {
+  const text = await readFile(file, 'utf8');
+  try {
+    return parse(text, {
+      skip_empty_lines: true,
+      columns: (header: string[]) => {
+        const missing = columns.filter((c) => !header.includes(c));
+        if (missing.length > 0) throw new Error(`missing column(s) ${missing.join(', ')}`);
+        return header;
+      },
+    }) as Record<string, string>[];
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`);
+  }
+}
+
+export async function readCorrelationsCsv(file: string): Promise<CorrelationRow[]> {
+  return (await readCsvTable(file, correlationsCsvColumns)).map((r) => ({
+    mask: r['mask']!,
+    layer: Number(r['layer']),
+    statistic: r['statistic']!,
+    pooling: r['pooling']!,
+    estimator: r['estimator']!,
+    metric: r['metric']!,
+    rho: numberCell(r['rho']),
+    pValue: numberCell(r['p_value']),
+    qValue: numberCell(r['q_value']),
+    ciLow: numberCell(r['ci_low']),
+    ciHigh: numberCell(r['ci_high']),
+    n: Number(r['n']),
+  }));
+}
+
+export const curvesCsvColumns = ['strategy', 'seed', 'budget', 'metric', 'value'] as const;
+
+export async function readCurvesCsv(file: string): Promise<CurveRow[]> {
+  return (await readCsvTable(file, curvesCsvColumns)).map((r) => ({
+    strategy: r['strategy']!,
+    seed: Number(r['seed']),
+    budget: Number(r['budget']),
+    metric: r['metric']!,
+    value: numberCell(r['value']),
+  }));
+}
+
+export interface QualityCsvRow {
+  readonly example: number;
+  readonly id: string;
+  readonly estimator: string;
+  readonly metric: string;
+  readonly value: number;
+}
+
+export async function readQualityRows(file: string): Promise<QualityCsvRow[]> {
+  return (await readCsvTable(file, qualityCsvColumns)).map((r) => ({
+    example: Number(r['example']),
+    id: r['id']!,
+    estimator: r['estimator']!,
+    metric: r['metric']!,
+    value: numberCell(r['value']),
+  }));
+}
+
+/** run.json as parsed JSON, or an error naming the file. */
+export async function readRunJson(file: string): Promise<unknown> {
+  const text = await readFile(file, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${file}: invalid JSON (${(error as Error).message})`);
+  }
+}
+
+/** obj.a.b.c, or undefined when any step is missing or not an object. */
+function field(obj: unknown, ...keys: string[]): unknown {
+  let at = obj;
+  for (const key of keys) {
+    if (at === null || typeof at !== 'object' || Array.isArray(at)) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
+
+function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+// --- SVG rendering ----------------------------------------------------------------------------------
+
+/** A Vega-Lite spec as an SVG string, rendered headless (no canvas: text widths are estimated). */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const quiet = vega.logger(vega.Error);
+  const view = new vega.View(vega.parse(compile(spec, { logger: quiet }).spec), { renderer: 'none', logger: quiet });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Prefixes an SVG's ids (and references to them) so several SVGs can share one HTML page. */
+export function scopeSvgIds(svg: string, prefix: string): string {
+  let out = svg
+    .replace(/\bid="([^"]*)"/g, `id="${prefix}$1"`)
+    .replace(/url\(#/g, `url(#${prefix}`)
+    .replace(/\bhref="#/g, `href="#${prefix}`);
+  if (!/\sxlink:/.test(out.replace(/\sxmlns:xlink="[^"]*"/, ''))) out = out.replace(/\sxmlns:xlink="[^"]*"/, '');
+  return out;
+}
+
+// --- HTML helpers -------------------------------------------------------------------------------------
+
+export function escapeHtml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const esc = escapeHtml;
+
+function table(headers: readonly string[], rows: readonly (readonly string[])[], numericFrom = Infinity): string {
+  const head = headers.map((h, i) => `<th${i >= numericFrom ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function facts(rows: readonly (readonly [string, string | undefined])[]): string {
+  const present = rows.filter((r): r is readonly [string, string] => r[1] !== undefined && r[1] !== '');
+  if (present.length === 0) return '';
+  return `<table class="facts"><tbody>\n${present.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n')}\n</tbody></table>`;
+}
+
+function note(message: string): string {
+  return `<p class="missing">${esc(message)}</p>`;
+}
+
+function formatBytes(value: unknown): string | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  if (!Number.isFinite(n)) return undefined;
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB (${n} bytes)`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB (${n} bytes)`;
+  return `${n} bytes`;
+}
+
+function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return 'n/a';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms - minutes * 60_000) / 1000)} s`;
+}
+
+/** A file-name-safe form of an untrusted name. */
+function slug(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 80);
+  return s === '' ? '_' : s;
+}
+
+/** Masks in the study's order, then any others by name. */
+function orderMasks(masks: Iterable<string>): string[] {
+  const set = new Set(masks);
+  const known = (maskStrategies as readonly string[]).filter((m) => set.has(m));
+  return [...known, ...[...set].filter((m) => !known.includes(m)).sort()];
+}
+
+function byAbsRho(a: CorrelationRow, b: CorrelationRow): number {
+  return Math.abs(b.rho) - Math.abs(a.rho) || a.qValue - b.qValue || a.mask.localeCompare(b.mask) || a.layer - b.layer;
+}
+
+function describePlace(r: CorrelationRow): string {
+  return `layer ${r.layer}, ${r.statistic} (${r.pooling}) vs ${r.estimator} ${r.metric}`;
+}
+
+const correlationHeaders = ['mask', 'layer', 'statistic', 'pooling', 'estimator', 'metric', 'ρ', '95% CI', 'p', 'q', 'n'];
+
+function correlationCells(r: CorrelationRow): string[] {
+  return [
+    r.mask, String(r.layer), r.statistic, r.pooling, r.estimator, r.metric, formatFixed(r.rho, 3),
+    `${formatFixed(r.ciLow, 2)} to ${formatFixed(r.ciHigh, 2)}`, formatPrecision(r.pValue, 2), formatPrecision(r.qValue, 2), String(r.n),
+  ];
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const css = `
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.25rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2rem; }
+h3 { font-size: 1.05rem; }
+.meta { color: #666; font-size: 0.9rem; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.88rem; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
+thead th { background: #f4f4f4; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.facts th { background: #f8f8f8; font-weight: 600; white-space: nowrap; }
+td { overflow-wrap: anywhere; }
+.headline { font-size: 1.05rem; background: #f6f8fa; border-left: 4px solid #4c78a8; padding: 0.5rem 0.8rem; margin: 0.5rem 0; }
+.missing { color: #8a6d3b; background: #fcf8e3; border: 1px solid #faebcc; padding: 0.4rem 0.7rem; }
+figure { margin: 1rem 0; } figcaption { color: #555; font-size: 0.85rem; }
+figure svg { max-width: 100%; height: auto; }
+.figures { display: flex; flex-wrap: wrap; gap: 1rem; } .figures figure { margin: 0; }
+`;
+
+// --- the report -----------------------------------------------------------------------------------------
+
+interface Figure {
+  readonly file: string;
+  readonly caption: string;
+  readonly svg: string;
+}
+
+/** Reads a run folder and writes figures/*.svg and report.html (see the file comment). */
+export async function renderReport(dir: string, options: ReportOptions = {}): Promise<ReportResult> {
+  const runDir = path.resolve(dir);
+  let dirStat;
+  try {
+    dirStat = await stat(runDir);
+  } catch {
+    throw new Error(`${dir}: no such run folder`);
+  }
+  if (!dirStat.isDirectory()) throw new Error(`${dir}: not a folder`);
+  const out = path.resolve(options.out ?? path.join(runDir, 'report.html'));
+  const figuresDir = path.resolve(options.figuresDir ?? path.join(runDir, 'figures'));
+  const alpha = options.alpha ?? 0.05;
+  const at = (name: string) => path.join(runDir, name);
+  const has = Object.fromEntries(
+    await Promise.all(Object.entries(runFiles).map(async ([role, name]) => [role, await exists(at(name))] as const)),
+  ) as Record<keyof typeof runFiles, boolean>;
+  const rawDirs = await findRawActivationDirs(runDir);
+  if (!Object.values(has).some(Boolean)) {
+    throw new Error(`${dir}: not a run folder (none of ${Object.values(runFiles).join(', ')} found)`);
+  }
+
+  const run = has.run ? await readRunJson(at(runFiles.run)) : undefined;
+  const correlations = has.correlations ? await readCorrelationsCsv(at(runFiles.correlations)) : undefined;
+  const curves = has.curves ? await readCurvesCsv(at(runFiles.curves)) : undefined;
+  const quality = has.quality ? await readQualityRows(at(runFiles.quality)) : undefined;
+  const stats = has.stats ? await readCsvTable(at(runFiles.stats), ['example', 'layer', 'mask', 'pooling']) : undefined;
+
+  const files: string[] = [];
+  const notes: string[] = [];
+  const figures: Figure[] = [];
+  const usedNames = new Set<string>();
+  const addFigure = async (name: string, spec: TopLevelSpec, caption: string): Promise<Figure> => {
+    let file = `${name}.svg`;
+    for (let i = 2; usedNames.has(file); i++) file = `${name}-${i}.svg`;
+    usedNames.add(file);
+    const svg = await renderSvg(spec);
+    await mkdir(figuresDir, { recursive: true });
+    const target = path.join(figuresDir, file);
+    await writeFile(target, svg);
+    files.push(target);
+    const figure = { file, caption, svg };
+    figures.push(figure);
+    return figure;
+  };
+  const figureHtml = (f: Figure) =>
+    `<figure>${scopeSvgIds(f.svg, `f${figures.indexOf(f)}-`)}<figcaption>${esc(f.caption)} (figures/${esc(f.file)})</figcaption></figure>`;
+  const missing = (message: string) => {
+    notes.push(message);
+    return note(message);
+  };
+
+  // Model and data facts.
+  const configQualityEstimator = text(field(run, 'config', 'quality', 'estimator'));
+  const configQualityMetric = text(field(run, 'config', 'quality', 'metric'));
+  let factsHtml: string;
+  if (run === undefined) {
+    factsHtml = missing(`No ${runFiles.run}: model and dataset facts are unknown.`);
+  } else {
+    const modelPath = text(field(run, 'config', 'model'));
+    const dataConfig = field(run, 'config', 'data');
+    const dataFacts: [string, string | undefined][] = [['dataset file', text(field(dataConfig, 'file'))]];
+    if (dataConfig && typeof dataConfig === 'object' && !Array.isArray(dataConfig)) {
+      for (const [key, value] of Object.entries(dataConfig as Record<string, unknown>)) {
+        if (key !== 'file') dataFacts.push([`data ${key}`, text(value) ?? (value !== undefined && value !== null ? JSON.stringify(value) : undefined)]);
+      }
+    }
+    const examples = new Set([...(quality ?? []).map((q) => q.example), ...(stats ?? []).map((s) => Number(s['example']))]);
+    factsHtml =
+      '<h3>Model</h3>' +
+      (facts([
+        ['model file', modelPath],
+        ['architecture', text(field(run, 'model', 'architecture'))],
+        ['layers', text(field(run, 'model', 'layers'))],
+        ['embedding length', text(field(run, 'model', 'embeddingLength'))],
+        ['quantization', text(field(run, 'model', 'quantization'))],
+        ['file size', formatBytes(field(run, 'model', 'fileBytes'))],
+        ['sha256', text(field(run, 'model', 'sha256'))],
+      ]) || note('run.json names no model facts.')) +
+      '<h3>Data and measures</h3>' +
+      (facts([
+        ...dataFacts,
+        ['examples with statistics or quality', examples.size > 0 ? String(examples.size) : undefined],
+        ['quality estimator', configQualityEstimator],
+        ['quality metric', configQualityMetric],
+        ['evaluation metric', text(field(run, 'config', 'evaluation', 'metric'))],
+      ]) || note('run.json names no dataset facts.'));
+  }
+
+  // Phases.
+  let phasesHtml: string;
+  const phases = field(run, 'phases');
+  if (phases && typeof phases === 'object' && !Array.isArray(phases) && Object.keys(phases).length > 0) {
+    let total = 0;
+    const rows = Object.entries(phases as Record<string, unknown>).map(([name, phase]) => {
+      const wall = Number(field(phase, 'wallMs'));
+      if (Number.isFinite(wall)) total += wall;
+      return [name, text(field(phase, 'status')) ?? 'unknown', Number.isFinite(wall) ? formatDuration(wall) : 'n/a'];
+    });
+    rows.push(['total', '', formatDuration(total)]);
+    phasesHtml = table(['phase', 'status', 'wall time'], rows, 2);
+  } else {
+    phasesHtml = missing(run === undefined ? `No ${runFiles.run}: phase times are unknown.` : 'run.json records no phases yet.');
+  }
+
+  // Headline, top correlations, heatmaps, scatter plots.
+  let headlineHtml: string;
+  let topHtml: string;
+  let heatmapHtml: string;
+  let scatterHtml: string;
+  const finite = (correlations ?? []).filter((r) => Number.isFinite(r.rho)).sort(byAbsRho);
+  if (correlations === undefined || finite.length === 0) {
+    const why = correlations === undefined ? `No ${runFiles.correlations} yet` : `${runFiles.correlations} has no finite ρ`;
+    headlineHtml = missing(`${why}: no headline correlation.`);
+    topHtml = note(`${why}.`);
+    heatmapHtml = note(`${why}: no heatmaps.`);
+    scatterHtml = note(`${why}: no scatter plots.`);
+  } else {
+    const masks = orderMasks(correlations.map((r) => r.mask));
+    const headlines = masks.map((mask) => strongestCorrelation(correlations.filter((r) => r.mask === mask)));
+    headlineHtml =
+      headlines
+        .filter((r): r is CorrelationRow => r !== undefined)
+        .map(
+          (r) =>
+            `<p class="headline"><strong>${esc(r.mask)}</strong>: largest |ρ| = ${esc(formatFixed(Math.abs(r.rho), 3))} ` +
+            `(ρ = ${esc(formatFixed(r.rho, 3))}, 95% CI ${esc(formatFixed(r.ciLow, 2))} to ${esc(formatFixed(r.ciHigh, 2))}, ` +
+            `q = ${esc(formatPrecision(r.qValue, 2))}, n = ${esc(String(r.n))}) at ${esc(describePlace(r))}</p>`,
+        )
+        .join('\n') + table(correlationHeaders, headlines.filter((r): r is CorrelationRow => r !== undefined).map(correlationCells), 6);
+    const top = finite.slice(0, options.topCorrelations ?? 10);
+    topHtml = `<p>Largest |ρ| over the whole grid (${esc(String(correlations.length))} cells; q: Benjamini–Hochberg over the grid).</p>` + table(correlationHeaders, top.map(correlationCells), 6);
+
+    // Heatmap selection.
+    const hasPair = (e?: string, m?: string) => e !== undefined && m !== undefined && correlations.some((r) => r.estimator === e && r.metric === m);
+    const best = finite[0]!;
+    const [estimator, metric] = hasPair(options.estimator, options.metric)
+      ? [options.estimator!, options.metric!]
+      : hasPair(configQualityEstimator, configQualityMetric)
+        ? [configQualityEstimator!, configQualityMetric!]
+        : [best.estimator, best.metric];
+    const pooling = options.pooling ?? finite.find((r) => r.estimator === estimator && r.metric === metric)?.pooling ?? best.pooling;
+    const heatmaps: string[] = [];
+    for (const mask of masks) {
+      if (!correlations.some((r) => r.mask === mask && r.estimator === estimator && r.metric === metric && r.pooling === pooling)) continue;
+      const figure = await addFigure(
+        `heatmap-${slug(mask)}`,
+        correlationHeatmapSpec(correlations, { mask, estimator, metric, pooling, alpha }),
+        `Spearman ρ over layer × statistic, ${mask} mask, ${pooling} pooling, vs ${estimator} ${metric}; faded: q ≥ ${alpha}`,
+      );
+      heatmaps.push(figureHtml(figure));
+    }
+    heatmapHtml =
+      `<p>Estimator ${esc(estimator)}, metric ${esc(metric)}, pooling ${esc(pooling)} (other combinations are in correlations.csv).</p>` +
+      (heatmaps.length > 0 ? `<div class="figures">${heatmaps.join('\n')}</div>` : note('No mask has cells for this combination.'));
+
+    // Scatter plots of the strongest cells.
+    if (stats === undefined || quality === undefined) {
+      scatterHtml = missing(`No ${stats === undefined ? runFiles.stats : runFiles.quality}: no scatter plots of the strongest cells.`);
+    } else {
+      const ids = new Map<number, string>();
+      for (const q of quality) if (!ids.has(q.example)) ids.set(q.example, q.id);
+      const scatters: string[] = [];
+      const cells = finite.slice(0, options.scatterCells ?? 3);
+      for (const [i, cell] of cells.entries()) {
+        if (stats.length > 0 && !(cell.statistic in stats[0]!)) {
+          scatters.push(note(`${runFiles.stats} has no column ${cell.statistic}.`));
+          continue;
+        }
+        const qualityByExample = new Map<number, number>();
+        for (const q of quality) if (q.estimator === cell.estimator && q.metric === cell.metric) qualityByExample.set(q.example, q.value);
+        const points: ScatterPoint[] = [];
+        for (const row of stats) {
+          if (row['mask'] !== cell.mask || Number(row['layer']) !== cell.layer || row['pooling'] !== cell.pooling) continue;
+          const example = Number(row['example']);
+          const q = qualityByExample.get(example);
+          if (q !== undefined) points.push({ example, id: ids.get(example) ?? String(example), statistic: numberCell(row[cell.statistic]), quality: q });
+        }
+        const figure = await addFigure(
+          `scatter-${i + 1}-${slug(cell.mask)}-L${cell.layer}-${slug(cell.statistic)}-${slug(cell.pooling)}`,
+          qualityScatterSpec(points, { ...cell, correlation: cell }),
+          `#${i + 1} strongest cell: ${cell.mask} mask, ${describePlace(cell)}, ρ = ${formatFixed(cell.rho, 3)}`,
+        );
+        scatters.push(figureHtml(figure));
+      }
+      scatterHtml = `<div class="figures">${scatters.join('\n')}</div>`;
+    }
+  }
+
+  // Learning curves.
+  let curvesHtml: string;
+  if (curves === undefined) {
+    curvesHtml = missing(`No ${runFiles.curves} yet: learning curves appear once the evaluation phase has written it.`);
+  } else {
+    const metrics = [...new Set(curves.map((c) => c.metric))];
+    const parts: string[] = [];
+    for (const metric of metrics) {
+      const figure = await addFigure(`curves-${slug(metric)}`, learningCurvesSpec(curves, { metric }), `Learning curves, ${metric}: mean over seeds, band min–max`);
+      parts.push(figureHtml(figure));
+    }
+    curvesHtml = parts.length > 0 ? `<div class="figures">${parts.join('\n')}</div>` : note(`${runFiles.curves} has no rows.`);
+  }
+
+  // Activation histograms.
+  let histograms: HistogramRow[] | undefined;
+  let massive: MassiveRow[] = [];
+  let summaries: LayerSummary[] = [];
+  let histogramSource = '';
+  if (has.histograms) {
+    histograms = await readHistogramsCsv(at(runFiles.histograms));
+    massive = has.massive ? await readMassiveCsv(at(runFiles.massive)) : [];
+    histogramSource = `from ${runFiles.histograms}${has.massive ? ` and ${runFiles.massive}` : ''}`;
+  } else if (rawDirs.length > 0) {
+    histograms = [];
+    for (const { mask, dir: rawDir } of rawDirs) {
+      const result = await activationHistograms(rawDir, mask);
+      histograms.push(...result.histograms);
+      massive.push(...result.massive);
+      summaries.push(...result.layers);
+    }
+    histogramSource = `computed from ${runFiles.raw}/`;
+  }
+  let activationsHtml: string;
+  if (histograms === undefined || histograms.length === 0) {
+    activationsHtml = missing(`No ${runFiles.histograms} and no raw activations (${runFiles.raw}/<example>_L<layer>.npy): no activation histograms.`);
+    summaries = [];
+  } else {
+    const parts: string[] = [`<p>Histograms of |MLP output| ${esc(histogramSource)}. Massive activations (Sun et al., 2024): |a| &gt; 100 and &gt; 1000 × the layer's median |a|.</p>`];
+    for (const mask of orderMasks(histograms.map((h) => h.mask))) {
+      const layers = [...new Set(histograms.filter((h) => h.mask === mask).map((h) => h.layer))].sort((a, b) => a - b);
+      const figs: string[] = [];
+      for (const layer of layers) {
+        const summary = summaries.find((s) => s.mask === mask && s.layer === layer);
+        const figure = await addFigure(
+          `histogram-${slug(mask)}-L${layer}`,
+          activationHistogramSpec(histograms, massive, { mask, layer, ...(summary ? { summary } : {}) }),
+          `Layer ${layer}, ${mask} mask: |MLP output| histogram, massive activations in red`,
+        );
+        figs.push(figureHtml(figure));
+      }
+      const listed = massive.filter((m) => m.mask === mask);
+      const massiveTable =
+        listed.length > 0
+          ? `<details><summary>${esc(String(listed.length))} massive activations listed for the ${esc(mask)} mask</summary>` +
+            table(['layer', 'example', 'token', 'dim', 'value'], listed.map((m) => [String(m.layer), String(m.example), String(m.token), String(m.dim), formatPrecision(m.value, 4)]), 0) +
+            '</details>'
+          : `<p>No massive activations in the ${esc(mask)} mask's raw activations.</p>`;
+      parts.push(`<h3>${esc(mask)} mask</h3>${massiveTable}<div class="figures">${figs.join('\n')}</div>`);
+    }
+    activationsHtml = parts.join('\n');
+  }
+
+  // Examples by quality: ids are shown, so they are the untrusted text most likely to bite.
+  let examplesHtml: string;
+  if (quality === undefined || quality.length === 0) {
+    examplesHtml = missing(`No ${runFiles.quality}: no example qualities.`);
+  } else {
+    const pairs = [...new Set(quality.map((q) => `${q.estimator}\u0000${q.metric}`))];
+    const wanted = `${configQualityEstimator}\u0000${configQualityMetric}`;
+    const [estimator, metric] = (pairs.includes(wanted) ? wanted : pairs[0]!).split('\u0000') as [string, string];
+    const ranked = quality.filter((q) => q.estimator === estimator && q.metric === metric && Number.isFinite(q.value)).sort((a, b) => b.value - a.value);
+    const show = (rows: QualityCsvRow[]) => table(['example', 'id', metric], rows.map((q) => [String(q.example), q.id, formatPrecision(q.value, 4)]), 2);
+    examplesHtml =
+      `<p>${esc(String(ranked.length))} examples by ${esc(estimator)} ${esc(metric)}.</p>` +
+      (ranked.length <= 10
+        ? show(ranked)
+        : `<div class="figures"><div><h3>Highest</h3>${show(ranked.slice(0, 5))}</div><div><h3>Lowest</h3>${show(ranked.slice(-5).reverse())}</div></div>`);
+  }
+
+  const inputs = Object.entries(runFiles).map(([role, name]) => [name, has[role as keyof typeof runFiles] ? 'present' : 'missing']);
+  const title = `ICL Activation Lab report: ${path.basename(runDir)}`;
+  const html = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${css}</style>
+</head>
+<body>
+<h1>${esc(title)}</h1>
+<p class="meta">Run folder ${esc(runDir)} · generated ${esc(new Date().toISOString())}</p>
+<section id="facts"><h2>Model and data</h2>
+${factsHtml}
+</section>
+<section id="phases"><h2>Phases</h2>
+${phasesHtml}
+</section>
+<section id="headline"><h2>Headline</h2>
+${headlineHtml}
+</section>
+<section id="top"><h2>Top correlations</h2>
+${topHtml}
+</section>
+<section id="heatmaps"><h2>Correlation heatmaps</h2>
+${heatmapHtml}
+</section>
+<section id="scatter"><h2>Strongest cells</h2>
+${scatterHtml}
+</section>
+<section id="curves"><h2>Learning curves</h2>
+${curvesHtml}
+</section>
+<section id="activations"><h2>Activation histograms</h2>
+${activationsHtml}
+</section>
+<section id="examples"><h2>Examples by quality</h2>
+${examplesHtml}
+</section>
+<section id="inputs"><h2>Inputs</h2>
+${table(['file', 'state'], inputs)}
+</section>
+</body>
+</html>
+`;
+  await mkdir(path.dirname(out), { recursive: true });
+  await writeFile(out, html);
+  files.push(out);
+  return { html, files, notes };
+}

@@ -1,0 +1,349 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { CorrelationRow } from '../../src/core/experiment/correlations.js';
+import { correlatedStatistics, correlationsCsv } from '../../src/core/experiment/correlations.js';
+import { encodeNpyFloat32 } from '../../src/core/format/npy.js';
+import { qualityCsv } from '../../src/core/format/qualityCsv.js';
+import { statsCsvHeader, statsCsvRows } from '../../src/core/format/statsCsv.js';
+import type { MaskStrategy } from '../../src/core/masks.js';
+import { SeededRandom } from '../../src/core/random.js';
+import {
+  activationHistograms,
+  decodeNpyFloat32,
+  histogramsCsv,
+  massiveCsv,
+  readHistogramsCsv,
+  readMassiveCsv,
+} from '../../src/core/report/activationHistograms.js';
+import type { CurveRow } from '../../src/core/report/charts.js';
+import { correlationHeatmapSpec, learningCurvesSpec } from '../../src/core/report/charts.js';
+import { readCorrelationsCsv, renderReport, renderSvg } from '../../src/core/report/renderReport.js';
+import { activationStatistics, poolings } from '../../src/core/stats/activationStatistics.js';
+import { bundledCli, runCli } from '../support/runCli.js';
+
+const hostileId = '<img src=x onerror=alert(1)>';
+const escapedHostileId = '&lt;img src=x onerror=alert(1)&gt;';
+const masks: MaskStrategy[] = ['isolated', 'in-context'];
+const layers = 3;
+const dims = 16;
+const ids = ['alpha', 'beta, "quoted"', hostileId, 'delta', 'epsilon'];
+const rawExamples = [0, 1, 2];
+const tokensOf = (example: number) => 4 + example;
+const strategies = ['random', 'highest-first', 'k-center-greedy', 'kate', 'oracle'];
+/** Planted massive activation: layer 1, example 2, token 3, dim 7. */
+const planted = { layer: 1, example: 2, token: 3, dim: 7, value: -2500 };
+/** Layer 2's: above 1e4, so it also lands in the overflow bin. */
+const plantedOverflow = { layer: 2, example: 1, token: 2, dim: 5, value: 5e4 };
+
+/** ρ and q for a grid cell, from a seeded formula; q < 0.05 for every third cell. */
+function cellRho(maskIndex: number, layer: number, statistic: number, pooling: number): { rho: number; q: number } {
+  const random = new SeededRandom(1000 * maskIndex + 100 * layer + 10 * statistic + pooling);
+  const rho = Math.round((random.next() * 1.8 - 0.9) * 1000) / 1000;
+  const q = (layer + statistic + pooling) % 3 === 0 ? 0.01 : 0.2 + random.next() / 2;
+  return { rho, q };
+}
+
+function correlationRows(): CorrelationRow[] {
+  const rows: CorrelationRow[] = [];
+  masks.forEach((mask, m) => {
+    for (let layer = 0; layer < layers; layer++) {
+      correlatedStatistics.forEach((statistic, s) => {
+        poolings.forEach((pooling, p) => {
+          const { rho, q } = cellRho(m, layer, s, p);
+          rows.push({ mask, layer, statistic, pooling, estimator: 'one-shot', metric: 'gold_logprob', rho, pValue: q / 2, qValue: q, ciLow: rho - 0.2, ciHigh: rho + 0.2, n: ids.length });
+        });
+      });
+    }
+  });
+  return rows;
+}
+
+function curveRows(): CurveRow[] {
+  const random = new SeededRandom(7);
+  const rows: CurveRow[] = [];
+  strategies.forEach((strategy, s) => {
+    for (let seed = 0; seed < 3; seed++) {
+      for (const budget of [1, 2, 4, 8]) rows.push({ strategy, seed, budget, metric: 'accuracy', value: 0.5 + 0.04 * s + 0.02 * Math.log2(budget) + random.next() / 20 });
+    }
+  });
+  return rows;
+}
+
+/** One example's raw MLP outputs at one layer: seeded values in (−1, 1), plus the planted ones. */
+function rawValues(example: number, layer: number): Float32Array {
+  const random = new SeededRandom(31 * example + layer + 1);
+  const values = new Float32Array(tokensOf(example) * dims).map(() => random.next() * 2 - 1);
+  for (const p of [planted, plantedOverflow]) {
+    if (p.layer === layer && p.example === example) values[p.token * dims + p.dim] = p.value;
+  }
+  if (layer === 1 && example === 0) values[0] = 150; // > 100 but < 1000 × median: not massive
+  if (layer === 0 && example === 0) {
+    values[0] = 0; // zeros go to the lowest bin
+    values[1] = 1e-7; // so does underflow
+  }
+  return values;
+}
+
+async function writeRunFolder(dir: string, options: { curves?: boolean } = {}): Promise<void> {
+  await mkdir(path.join(dir, 'raw'), { recursive: true });
+  const run = {
+    config: {
+      quality: { estimator: 'one-shot', metric: 'gold_logprob' },
+      evaluation: { metric: 'accuracy' },
+      data: { file: '/abs/<b>sst2</b>.jsonl', format: 'jsonl' },
+      model: '/abs/m.gguf',
+    },
+    model: { architecture: 'llama', layers, embeddingLength: dims, quantization: 'F32', fileBytes: 123456789, sha256: 'ab'.repeat(32) },
+    phases: { extract: { status: 'complete', wallMs: 1234 }, quality: { status: 'complete', wallMs: 65_000 }, evaluate: { status: 'running' } },
+  };
+  await writeFile(path.join(dir, 'run.json'), JSON.stringify(run, null, 2));
+
+  const random = new SeededRandom(3);
+  let stats = statsCsvHeader();
+  for (const mask of masks) {
+    for (let example = 0; example < ids.length; example++) {
+      stats += statsCsvRows(example, mask, new Float64Array(layers * poolings.length * activationStatistics.length).map(() => random.next() * 10));
+    }
+  }
+  await writeFile(path.join(dir, 'stats.csv'), stats);
+  await writeFile(
+    path.join(dir, 'quality.csv'),
+    qualityCsv(ids.map((id, example) => ({ example, id, estimator: 'one-shot', metric: 'gold_logprob', value: -1 - example / 3, stderr: 0.1, nPrompts: 8 }))),
+  );
+  await writeFile(path.join(dir, 'correlations.csv'), correlationsCsv(correlationRows()));
+  if (options.curves !== false) {
+    await writeFile(path.join(dir, 'curves.csv'), ['strategy,seed,budget,metric,value', ...curveRows().map((r) => `${r.strategy},${r.seed},${r.budget},${r.metric},${r.value}`)].join('\n') + '\n');
+  }
+  for (const example of rawExamples) {
+    for (let layer = 0; layer < layers; layer++) {
+      await writeFile(path.join(dir, 'raw', `${example}_L${layer}.npy`), encodeNpyFloat32(rawValues(example, layer), [tokensOf(example), dims]));
+    }
+  }
+}
+
+/** The paths of the first rect mark group (the heatmap cells) with their aria-label, fill and opacity. */
+function heatmapCellsOf(svg: string): { label: string; fill: string; opacity: number }[] {
+  const start = svg.indexOf('<g class="mark-rect role-mark');
+  assert.ok(start >= 0, 'a rect mark group');
+  const group = svg.slice(start, svg.indexOf('</g>', start));
+  return [...group.matchAll(/<path [^>]*>/g)].map(([tag]) => ({
+    label: /aria-label="([^"]*)"/.exec(tag)?.[1] ?? '',
+    fill: /fill="([^"]*)"/.exec(tag)?.[1] ?? '',
+    opacity: Number(/opacity="([^"]*)"/.exec(tag)?.[1] ?? '1'),
+  }));
+}
+
+describe('icl-lab report', () => {
+  let dir: string;
+  let runDir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'icl-lab-report-'));
+    runDir = path.join(dir, 'run');
+    await writeRunFolder(runDir);
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  describe('activation histograms', () => {
+    it('reads back what the npy writer wrote', () => {
+      const values = rawValues(1, 2);
+      const decoded = decodeNpyFloat32(encodeNpyFloat32(values, [tokensOf(1), dims]));
+      assert.deepEqual(decoded.shape, [tokensOf(1), dims]);
+      assert.deepEqual(decoded.values, values);
+    });
+
+    it('counts every token × dimension value of every example once per layer, in 0.1-decade bins', async () => {
+      const { histograms, layers: summaries } = await activationHistograms(path.join(runDir, 'raw'), 'isolated');
+      const expected = rawExamples.reduce((s, e) => s + tokensOf(e) * dims, 0);
+      for (let layer = 0; layer < layers; layer++) {
+        const rows = histograms.filter((h) => h.layer === layer);
+        assert.equal(rows.length, 80);
+        assert.equal(rows.reduce((s, r) => s + r.count, 0), expected, `layer ${layer}`);
+        assert.ok(Math.abs(rows[0]!.binLow - 1e-4) < 1e-12 && Math.abs(rows[79]!.binHigh - 1e4) < 1e-6);
+        assert.ok(rows.every((r) => r.mask === 'isolated'));
+      }
+      assert.ok(histograms.find((h) => h.layer === 0)!.count >= 2, 'zero and 1e-7 fold into the lowest bin');
+      assert.equal(histograms.filter((h) => h.layer === 2).at(-1)!.count, 1, '5e4 folds into the highest bin');
+      assert.equal(summaries.length, layers);
+      assert.equal(summaries[0]!.examples, rawExamples.length);
+    });
+
+    it('finds the planted massive activations (|a| > 100 and > 1000 × median) and nothing else', async () => {
+      const { massive, layers: summaries } = await activationHistograms(path.join(runDir, 'raw'), 'isolated');
+      assert.deepEqual(massive, [
+        { mask: 'isolated', ...planted },
+        { mask: 'isolated', ...plantedOverflow },
+      ]);
+      assert.ok(summaries[1]!.medianAbs > 0.3 && summaries[1]!.medianAbs < 0.7);
+      assert.deepEqual(summaries.map((s) => s.massiveCount), [0, 1, 1]);
+    });
+
+    it('writes and reads histograms.csv and massive.csv', async () => {
+      const { histograms, massive } = await activationHistograms(path.join(runDir, 'raw'), 'isolated');
+      const text = histogramsCsv(histograms);
+      assert.equal(text.split('\n')[0], 'mask,layer,bin_low,bin_high,count');
+      assert.equal(massiveCsv(massive).split('\n')[0], 'mask,layer,example,token,dim,value');
+      assert.match(massiveCsv(massive), /^isolated,1,2,3,7,-2500$/m);
+      await writeFile(path.join(dir, 'h.csv'), text);
+      await writeFile(path.join(dir, 'm.csv'), massiveCsv(massive));
+      assert.deepEqual(await readHistogramsCsv(path.join(dir, 'h.csv')), histograms);
+      assert.deepEqual(await readMassiveCsv(path.join(dir, 'm.csv')), massive);
+    });
+  });
+
+  describe('charts', () => {
+    it('draws one filled rect per heatmap cell, titled layer/statistic, q ≥ 0.05 faded', async () => {
+      const rows = await readCorrelationsCsv(path.join(runDir, 'correlations.csv'));
+      const svg = await renderSvg(correlationHeatmapSpec(rows, { mask: 'isolated', estimator: 'one-shot', metric: 'gold_logprob', pooling: 'all' }));
+      const cells = heatmapCellsOf(svg);
+      assert.equal(cells.length, layers * correlatedStatistics.length);
+      assert.ok(cells.every((c) => /^(rgb|#)/.test(c.fill)), 'every cell is filled');
+      assert.match(svg, />layer<\/text>/);
+      assert.match(svg, />statistic<\/text>/);
+      assert.match(svg, />Spearman ρ<\/text>/);
+      let muted = 0;
+      let significant = 0;
+      for (const cell of cells) {
+        const layer = Number(/layer: (\d+)/.exec(cell.label)![1]);
+        const statistic = /statistic: ([a-z_0-9]+)/.exec(cell.label)![1]!;
+        const row = rows.find((r) => r.mask === 'isolated' && r.pooling === 'all' && r.layer === layer && r.statistic === statistic)!;
+        if (row.qValue < 0.05) {
+          significant++;
+          assert.equal(cell.opacity, 1);
+        } else {
+          muted++;
+          assert.ok(cell.opacity < 0.5, `${layer} ${statistic} faded`);
+        }
+      }
+      assert.ok(muted > 0 && significant > 0);
+    });
+
+    it('names every strategy in the learning curves, with the metric and budget axes', async () => {
+      const svg = await renderSvg(learningCurvesSpec(curveRows(), { metric: 'accuracy' }));
+      for (const strategy of strategies) assert.ok(svg.includes(`>${strategy}</text>`), strategy);
+      assert.match(svg, />budget \(examples\)<\/text>/);
+      assert.match(svg, />accuracy<\/text>/);
+      assert.match(svg, /stroke-dasharray="6,4"/, 'random is dashed');
+    });
+  });
+
+  describe('report.html', () => {
+    let html: string;
+    let files: string[];
+    before(async () => {
+      ({ html, files } = await renderReport(runDir));
+    });
+
+    it('writes the figures and the report', () => {
+      const names = files.map((f) => path.relative(runDir, f)).sort();
+      const figure = (name: string) => path.join('figures', name);
+      for (const name of [
+        'report.html',
+        figure('heatmap-isolated.svg'),
+        figure('heatmap-in-context.svg'),
+        figure('curves-accuracy.svg'),
+        figure('histogram-isolated-L0.svg'),
+        figure('histogram-isolated-L1.svg'),
+        figure('histogram-isolated-L2.svg'),
+      ]) {
+        assert.ok(names.includes(name), name);
+      }
+      assert.equal(names.filter((n) => n.startsWith(figure('scatter-'))).length, 3);
+      for (const file of files) assert.ok(existsSync(file), file);
+    });
+
+    it('is self-contained: no URLs but the SVG namespace, no scripts', () => {
+      const withoutNamespace = html.replace(/ xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '').replace(/ xmlns:xlink="http:\/\/www\.w3\.org\/1999\/xlink"/g, '');
+      assert.doesNotMatch(withoutNamespace, /https?:\/\//);
+      assert.doesNotMatch(html, /<script/i);
+      assert.match(html, /<svg /);
+    });
+
+    it('escapes untrusted text from the folder', () => {
+      assert.ok(!html.includes(hostileId), 'the raw id never appears');
+      assert.ok(html.includes(escapedHostileId), 'the escaped id does');
+      assert.ok(!html.includes('<b>sst2</b>'));
+      assert.ok(html.includes('/abs/&lt;b&gt;sst2&lt;/b&gt;.jsonl'));
+    });
+
+    it('states model facts, phase times, the headline per mask and the top correlations', () => {
+      assert.match(html, /llama/);
+      assert.match(html, /1\.2 s/);
+      assert.match(html, /1 min 5 s/);
+      const rows = correlationRows();
+      for (const mask of masks) {
+        const best = rows.filter((r) => r.mask === mask).sort((a, b) => Math.abs(b.rho) - Math.abs(a.rho))[0]!;
+        assert.ok(html.includes(`<strong>${mask}</strong>: largest |ρ| = ${Math.abs(best.rho).toFixed(3)}`), mask);
+      }
+      const top = html.slice(html.indexOf('<section id="top">'), html.indexOf('</section>', html.indexOf('<section id="top">')));
+      assert.equal(top.match(/<tr><td/g)?.length, 10);
+      assert.ok(html.includes('-2500') || html.includes('−2500'), 'the massive activation is listed');
+    });
+
+    it('renders a run folder without curves.csv, saying what is missing', async () => {
+      const partial = path.join(dir, 'partial');
+      await cp(runDir, partial, { recursive: true });
+      await rm(path.join(partial, 'curves.csv'));
+      await rm(path.join(partial, 'figures'), { recursive: true, force: true });
+      const result = await renderReport(partial);
+      assert.match(result.html, /No curves\.csv yet/);
+      assert.ok(result.notes.some((n) => n.includes('curves.csv')));
+      assert.ok(!result.files.some((f) => path.basename(f).startsWith('curves-')));
+      assert.ok(result.files.some((f) => path.basename(f) === 'heatmap-isolated.svg'));
+    });
+
+    it('draws histograms from histograms.csv and massive.csv when the run wrote them, raw/<mask>/ for other masks', async () => {
+      const fromCsv = path.join(dir, 'from-csv');
+      await cp(runDir, fromCsv, { recursive: true });
+      await rm(path.join(fromCsv, 'figures'), { recursive: true, force: true });
+      const { histograms, massive } = await activationHistograms(path.join(fromCsv, 'raw'), 'shared-prefix');
+      await writeFile(path.join(fromCsv, 'histograms.csv'), histogramsCsv(histograms.filter((h) => h.layer !== 0)));
+      await writeFile(path.join(fromCsv, 'massive.csv'), massiveCsv(massive));
+      await rm(path.join(fromCsv, 'raw'), { recursive: true });
+      const result = await renderReport(fromCsv);
+      const names = result.files.map((f) => path.basename(f));
+      assert.deepEqual(names.filter((n) => n.startsWith('histogram-')), ['histogram-shared-prefix-L1.svg', 'histogram-shared-prefix-L2.svg']);
+      assert.match(await readFile(path.join(fromCsv, 'figures', 'histogram-shared-prefix-L1.svg'), 'utf8'), />dim 7<\/text>/);
+
+      const subfolder = path.join(dir, 'subfolder');
+      await cp(runDir, subfolder, { recursive: true });
+      await cp(path.join(runDir, 'raw'), path.join(subfolder, 'raw', 'in-context'), { recursive: true });
+      const both = (await renderReport(subfolder)).files.map((f) => path.basename(f)).filter((n) => n.startsWith('histogram-'));
+      assert.equal(both.length, 2 * layers);
+      assert.ok(both.includes('histogram-in-context-L2.svg'));
+    });
+
+    it('names the missing folder or the bad file', async () => {
+      await assert.rejects(renderReport(path.join(dir, 'nowhere')), /nowhere: no such run folder/);
+      const bad = path.join(dir, 'bad');
+      await mkdir(bad);
+      await writeFile(path.join(bad, 'correlations.csv'), 'mask,layer,rho\nisolated,0,0.5\n');
+      await assert.rejects(renderReport(bad), /correlations\.csv: missing column\(s\) statistic/);
+      await writeFile(path.join(bad, 'correlations.csv'), correlationsCsv([]));
+      await writeFile(path.join(bad, 'run.json'), '{ not json');
+      await assert.rejects(renderReport(bad), /run\.json: invalid JSON/);
+    });
+  });
+
+  describe('the CLI', function () {
+    this.timeout(120_000);
+    it('`icl-lab report DIR --out FILE` writes the report and figures and prints them', async () => {
+      const cliRun = path.join(dir, 'cli-run');
+      await writeRunFolder(cliRun, { curves: false });
+      const out = path.join(dir, 'out', 'cli-report.html');
+      const result = await runCli(['report', cliRun, '--out', out], bundledCli);
+      assert.equal(result.code, 0, result.stderr);
+      assert.ok(result.stdout.includes(out));
+      assert.ok(result.stdout.includes(path.join(cliRun, 'figures', 'heatmap-isolated.svg')));
+      assert.match(result.stdout, /note: No curves\.csv/);
+      assert.ok(existsSync(path.join(cliRun, 'figures', 'histogram-isolated-L1.svg')));
+      assert.match(await readFile(out, 'utf8'), /<svg /);
+
+      const missing = await runCli(['report', path.join(dir, 'absent')], bundledCli);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /absent: no such run folder/);
+    });
+  });
+});
