@@ -6,7 +6,9 @@ import { registerDemoCommand } from './demo.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerExtractCommand } from './extract.js';
 import { registerMakeModelCommand } from './makeModel.js';
+import { registerMergeCommand } from './merge.js';
 import { registerQualityCommand } from './quality.js';
+import { registerRunCommand } from './run.js';
 import { registerReportCommand } from './report.js';
 import { registerValidateCommand } from './validate.js';
 
@@ -21,6 +23,8 @@ registerQualityCommand(program);
 registerEvaluateCommand(program);
 registerCorrelateCommand(program);
 registerValidateCommand(program);
+registerRunCommand(program);
+registerMergeCommand(program);
 registerReportCommand(program);
 
 await program.parseAsync(process.argv);

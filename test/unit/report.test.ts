@@ -18,7 +18,7 @@ import {
   readHistogramsCsv,
   readMassiveCsv,
 } from '../../src/core/report/activationHistograms.js';
-import type { CurveRow } from '../../src/core/report/charts.js';
+import type { CurveRow } from '../../src/core/experiment/learningCurves.js';
 import { correlationHeatmapSpec, learningCurvesSpec } from '../../src/core/report/charts.js';
 import { readCorrelationsCsv, renderReport, renderSvg } from '../../src/core/report/renderReport.js';
 import { activationStatistics, poolings } from '../../src/core/stats/activationStatistics.js';

@@ -23,7 +23,6 @@ export function curvesCsv(rows: readonly CurveRow[]): string {
 export interface CurvePoint {
   readonly strategy: string;
   readonly budget: number;
-  readonly metric: string;
   readonly mean: number;
   /** Sample standard deviation over seeds (0 for one seed). */
   readonly sd: number;
@@ -32,21 +31,23 @@ export interface CurvePoint {
   readonly seeds: number;
 }
 
-/** Mean and spread over seeds, per strategy × budget × metric, in first-appearance order. */
-export function summarizeCurves(rows: readonly CurveRow[]): CurvePoint[] {
-  const groups = new Map<string, CurveRow[]>();
-  for (const row of rows) {
-    const key = `${row.strategy}\u0000${row.budget}\u0000${row.metric}`;
-    const list = groups.get(key);
-    if (list) list.push(row);
-    else groups.set(key, [row]);
+/** Per strategy and budget: mean, sd, min and max over seeds of one metric (finite values only), by strategy then budget. */
+export function summarizeCurves(rows: readonly CurveRow[], metric: string): CurvePoint[] {
+  const groups = new Map<string, { strategy: string; budget: number; values: number[] }>();
+  for (const r of rows) {
+    if (r.metric !== metric || !Number.isFinite(r.value) || !Number.isFinite(r.budget)) continue;
+    const key = `${r.strategy}\u0000${r.budget}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { strategy: r.strategy, budget: r.budget, values: [] }));
+    group.values.push(r.value);
   }
-  return [...groups.values()].map((list) => {
-    const values = list.map((r) => r.value);
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    const sd = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
-    return { strategy: list[0]!.strategy, budget: list[0]!.budget, metric: list[0]!.metric, mean, sd, min: Math.min(...values), max: Math.max(...values), seeds: values.length };
-  });
+  return [...groups.values()]
+    .map(({ strategy, budget, values }) => {
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      const sd = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+      return { strategy, budget, mean, sd, min: Math.min(...values), max: Math.max(...values), seeds: values.length };
+    })
+    .sort((a, b) => a.strategy.localeCompare(b.strategy) || a.budget - b.budget);
 }
 
 /** One row of acquisition_correlations.csv. */

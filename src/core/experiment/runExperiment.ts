@@ -18,6 +18,7 @@ import { statsCsvHeader, statsCsvRows } from '../format/statsCsv.js';
 import { inContextDemonstrations, type MaskStrategy } from '../masks.js';
 import { influencePrompts, kShotInfluence, oneShotGain, type QualityRow } from '../quality/exampleQuality.js';
 import { continuationText, demonstrationOf, evaluatePromptItems, type ClassificationTask, type GenerativeTask, type PromptItem, type PromptMetrics } from '../quality/promptEvaluation.js';
+import { activationHistograms, histogramsCsv, massiveCsv } from '../report/activationHistograms.js';
 import { kateNeighbours } from '../selection/kate.js';
 import type { Candidate } from '../selection/selectionStrategy.js';
 import { strategyByName } from '../selection/strategyRegistry.js';
@@ -267,6 +268,11 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         for (const [c] of poolChunks.entries()) csv += (await store.readJson<ExtractUnit>(`extract-${mask}-${c}.json`)).stats;
       }
       await writeAtomic(path.join(dir, 'stats.csv'), csv);
+      if (existsSync(rawDir)) {
+        const { histograms, massive } = await activationHistograms(rawDir, 'isolated');
+        await writeAtomic(path.join(dir, 'histograms.csv'), histogramsCsv(histograms));
+        await writeAtomic(path.join(dir, 'massive.csv'), massiveCsv(massive));
+      }
     });
 
     // ---- quality -------------------------------------------------------------------------------
@@ -489,13 +495,15 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     return record;
   } catch (error) {
     const cancelled = error instanceof RunCancelledError || options.signal?.aborted === true;
+    // A cancel that lands inside an engine request surfaces as that request's error.
+    const reported = cancelled && !(error instanceof RunCancelledError) ? new RunCancelledError(current) : (error as Error);
     record.status = cancelled ? 'cancelled' : 'failed';
-    record.error = (error as Error).message;
+    record.error = reported.message;
     record.finishedAt = new Date().toISOString();
     const phaseRecord = record.phases[current];
     if (phaseRecord?.status === 'running') phaseRecord.status = cancelled ? 'cancelled' : 'failed';
     await saveRecord();
-    throw cancelled && !(error instanceof RunCancelledError) ? new RunCancelledError(current) : error;
+    throw reported;
   }
 
   async function assembleMetrics(units: readonly string[]): Promise<PromptMetrics> {

@@ -6,6 +6,7 @@
 //   learningCurvesSpec      — selection strategies' mean over seeds vs budget, min–max band
 import type { TopLevelSpec } from 'vega-lite';
 import type { CorrelationRow } from '../experiment/correlations.js';
+import { summarizeCurves, type CurveRow } from '../experiment/learningCurves.js';
 import { activationStatistics } from '../stats/activationStatistics.js';
 import type { HistogramRow, LayerSummary, MassiveRow } from './activationHistograms.js';
 
@@ -271,43 +272,6 @@ export function qualityScatterSpec(points: readonly ScatterPoint[], options: Sca
 }
 
 // --- (d) learning curves ------------------------------------------------------------------------------
-
-export interface CurveRow {
-  readonly strategy: string;
-  readonly seed: number;
-  readonly budget: number;
-  readonly metric: string;
-  readonly value: number;
-}
-
-export interface CurvePoint {
-  readonly strategy: string;
-  readonly budget: number;
-  readonly mean: number;
-  readonly sd: number;
-  readonly min: number;
-  readonly max: number;
-  readonly seeds: number;
-}
-
-/** Per strategy and budget: mean, sd (population), min and max over seeds of one metric (finite values only). */
-export function summarizeCurves(rows: readonly CurveRow[], metric: string): CurvePoint[] {
-  const groups = new Map<string, { strategy: string; budget: number; values: number[] }>();
-  for (const r of rows) {
-    if (r.metric !== metric || !Number.isFinite(r.value) || !Number.isFinite(r.budget)) continue;
-    const key = `${r.strategy}\u0000${r.budget}`;
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { strategy: r.strategy, budget: r.budget, values: [] }));
-    g.values.push(r.value);
-  }
-  return [...groups.values()]
-    .map(({ strategy, budget, values }) => {
-      const mean = values.reduce((a, b) => a + b, 0) / values.length;
-      const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
-      return { strategy, budget, mean, sd, min: Math.min(...values), max: Math.max(...values), seeds: values.length };
-    })
-    .sort((a, b) => a.strategy.localeCompare(b.strategy) || a.budget - b.budget);
-}
 
 const strategyPalette = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d', '#eeca3b'];
 

@@ -20,7 +20,8 @@ import {
   readHistogramsCsv,
   readMassiveCsv,
 } from './activationHistograms.js';
-import type { CurveRow, ScatterPoint } from './charts.js';
+import type { ScatterPoint } from './charts.js';
+import { curvesCsvColumns, type CurveRow } from '../experiment/learningCurves.js';
 import {
   activationHistogramSpec,
   correlationHeatmapSpec,
@@ -109,8 +110,6 @@ export async function readCorrelationsCsv(file: string): Promise<CorrelationRow[
     n: Number(r['n']),
   }));
 }
-
-export const curvesCsvColumns = ['strategy', 'seed', 'budget', 'metric', 'value'] as const;
 
 export async function readCurvesCsv(file: string): Promise<CurveRow[]> {
   return (await readCsvTable(file, curvesCsvColumns)).map((r) => ({

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'yaml';
+import { demoRunConfig } from '../../src/cli/demo.js';
+import { demoRows } from '../../src/core/demo/demoDataset.js';
+import { correlationsCsvColumns } from '../../src/core/experiment/correlations.js';
+import { activationStatistics, poolings } from '../../src/core/stats/activationStatistics.js';
+import { packageRoot } from '../../src/engine/packageRoot.js';
+import { runCli, sourceCli } from '../support/runCli.js';
+import { testModelPath, tinyQwen2 } from './generatedModels.js';
+
+type Row = Record<string, string>;
+const readCsv = async (file: string): Promise<Row[]> => parse(await readFile(file, 'utf8'), { columns: true }) as Row[];
+
+/** The files a finished run must have, and which of them must be byte-identical for the same seed. */
+const deterministicFiles = ['stats.csv', 'quality.csv', 'correlations.csv', 'selections.csv', 'curves.csv', 'acquisition_correlations.csv'];
+
+describe('icl-lab run', function () {
+  this.timeout(600_000);
+  let dir: string;
+  let model: string;
+  let demoConfig: string;
+  let smallConfig: string;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'icl-lab-run-'));
+    model = await testModelPath(tinyQwen2);
+    await writeFile(path.join(dir, 'demo.jsonl'), demoRows(96, 7).map((row) => JSON.stringify(row)).join('\n') + '\n');
+    // The demo's own configuration, on a tiny generated model.
+    demoConfig = path.join(dir, 'demo.run.yaml');
+    await writeFile(demoConfig, stringify({ ...demoRunConfig(2), model }));
+    // A smaller study for the runs that are killed, resumed and sharded.
+    const small = demoRunConfig(2) as { selection: Record<string, unknown> };
+    smallConfig = path.join(dir, 'small.run.json');
+    await writeFile(
+      smallConfig,
+      JSON.stringify({ ...small, model, split: { test: 12, probe: 6, pool: 20 }, selection: { ...small.selection, budgets: [2, 4], seeds: [0, 1] }, correlation: { bootstrap: 50 } }),
+    );
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('runs the demo config end to end and writes every file with sane content', async () => {
+    const out = path.join(dir, 'demo-a');
+    const result = await runCli(['run', demoConfig, '--out', out]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /mask +largest \|ρ\|/);
+    assert.match(result.stdout, /largest \|ρ\| = \d\.\d{3} .* at mask (isolated|shared-prefix|in-context), layer \d/);
+
+    const run = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
+    assert.equal(run.status, 'complete');
+    assert.equal(run.model.architecture, 'qwen2');
+    assert.equal(run.model.layers, 3);
+    assert.equal(run.model.embeddingLength, 64);
+    assert.match(run.model.sha256, /^[0-9a-f]{64}$/);
+    assert.ok(run.model.fileBytes > 0 && typeof run.model.quantization === 'string');
+    assert.ok(run.versions.nodeLlamaCpp && run.versions.iclLab && run.versions.llamaCpp);
+    assert.equal(run.seed, 7);
+    assert.equal(run.config.split.pool, 48);
+    for (const phase of ['extract', 'quality', 'correlate', 'select', 'evaluate', 'report']) {
+      assert.equal(run.phases[phase].status, 'complete', phase);
+      assert.ok(run.phases[phase].wallMs >= 0, phase);
+    }
+
+    const stats = await readCsv(path.join(out, 'stats.csv'));
+    assert.equal(stats.length, 3 * 48 * 3 * poolings.length, 'masks × pool × layers × poolings');
+    assert.deepEqual(Object.keys(stats[0]!), ['example', 'layer', 'mask', 'pooling', ...activationStatistics]);
+    assert.deepEqual(new Set(stats.map((r) => r['mask'])), new Set(['isolated', 'shared-prefix', 'in-context']));
+    assert.ok(stats.every((r) => Number(r['variance']) >= 0 && Number(r['max_abs']) >= Number(r['median_abs'])));
+
+    const quality = await readCsv(path.join(out, 'quality.csv'));
+    assert.equal(quality.length, 48 * 2, 'pool × (gold_logprob, accuracy)');
+    assert.deepEqual(new Set(quality.map((r) => r['metric'])), new Set(['gold_logprob', 'accuracy']));
+
+    const correlationsText = await readFile(path.join(out, 'correlations.csv'), 'utf8');
+    assert.equal(correlationsText.split('\n')[0], correlationsCsvColumns.join(','));
+    const correlations = await readCsv(path.join(out, 'correlations.csv'));
+    const statistics = activationStatistics.filter((s) => s !== 'top_dim').length;
+    assert.equal(correlations.length, 3 * 3 * statistics * poolings.length * 2, 'masks × layers × statistics × poolings × quality metrics');
+    for (const r of correlations) {
+      const rho = Number(r['rho']);
+      if (Number.isNaN(rho)) continue;
+      assert.ok(Math.abs(rho) <= 1);
+      assert.ok(Number(r['q_value']) >= Number(r['p_value']) - 1e-12, 'BH q ≥ p');
+      assert.equal(r['n'], '48');
+    }
+
+    const selections = await readCsv(path.join(out, 'selections.csv'));
+    const strategies = ['random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'oracle'];
+    assert.equal(selections.length, strategies.length * 3 * (2 + 4 + 8 + 16), 'strategies × seeds × Σ budgets');
+    for (const strategy of strategies) {
+      for (const budget of ['2', '4', '8', '16']) {
+        const picked = selections.filter((r) => r['strategy'] === strategy && r['seed'] === '1' && r['budget'] === budget);
+        assert.equal(picked.length, Number(budget), `${strategy} ${budget}`);
+        assert.equal(new Set(picked.map((r) => r['example'])).size, picked.length, 'no example twice');
+        assert.deepEqual([...new Set(picked.map((r) => r['round']))].sort(), ['1', '2'], 'two rounds');
+      }
+    }
+    // The oracle's first pick is the best measured example.
+    const best = quality.filter((r) => r['metric'] === 'gold_logprob').sort((a, b) => Number(b['value']) - Number(a['value']))[0]!;
+    assert.equal(selections.find((r) => r['strategy'] === 'oracle')!['example'], best['example']);
+
+    const curves = await readCsv(path.join(out, 'curves.csv'));
+    assert.equal(curves.length, (strategies.length + 1) * 3 * 4 * 2, '(strategies + kate) × seeds × budgets × metrics');
+    for (const r of curves.filter((c) => c['metric'] === 'accuracy')) assert.ok(Number(r['value']) >= 0 && Number(r['value']) <= 1);
+    assert.ok(curves.some((r) => r['strategy'] === 'kate'));
+    const acquisition = await readCsv(path.join(out, 'acquisition_correlations.csv'));
+    assert.deepEqual(acquisition.map((r) => r['strategy']).sort(), [...strategies].sort());
+
+    const report = await readFile(path.join(out, 'report.html'), 'utf8');
+    assert.match(report, /<svg/);
+    const figures = await readdir(path.join(out, 'figures'));
+    assert.ok(figures.some((f) => f.includes('heatmap')) && figures.some((f) => f.includes('curve')), figures.join(', '));
+  });
+
+  it('gives byte-identical results for the same config and seed', async () => {
+    const out = path.join(dir, 'demo-b');
+    const result = await runCli(['run', demoConfig, '--out', out, '--no-report']);
+    assert.equal(result.code, 0, result.stderr);
+    for (const file of deterministicFiles) {
+      assert.ok((await readFile(path.join(out, file))).equals(await readFile(path.join(dir, 'demo-a', file))), `${file} differs`);
+    }
+  });
+
+  it('resumes a killed run to the same result without recomputing finished units', async () => {
+    const reference = path.join(dir, 'small-reference');
+    const full = await runCli(['run', smallConfig, '--out', reference, '--no-report']);
+    assert.equal(full.code, 0, full.stderr);
+
+    const out = path.join(dir, 'small-killed');
+    // Killed (as a crash or an OOM kill would) once the quality phase has written its first unit.
+    await runUntil(['run', smallConfig, '--out', out, '--no-report'], () => existsSync(path.join(out, 'checkpoints', 'quality-0.json')));
+    const killed = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
+    assert.equal(killed.status, 'running', 'the run was killed before it finished');
+    assert.equal(existsSync(path.join(out, 'curves.csv')), false);
+    const finishedBefore = (await readdir(path.join(out, 'checkpoints'))).filter((f) => f.endsWith('.json'));
+
+    const refused = await runCli(['run', smallConfig, '--out', out, '--no-report']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /already holds a run \(running\); pass --resume/);
+
+    const resumed = await runCli(['run', smallConfig, '--out', out, '--no-report', '--resume']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, new RegExp(`resuming .*: ${finishedBefore.length} finished units are reused`));
+    assert.match(resumed.stderr, /extract: 0 units computed, \d+ reused/);
+    const run = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
+    assert.equal(run.status, 'complete');
+    assert.equal(run.phases.extract.computed, 0);
+    for (const file of deterministicFiles) {
+      assert.ok((await readFile(path.join(out, file))).equals(await readFile(path.join(reference, file))), `${file} differs after resume`);
+    }
+  });
+
+  it('cancels on SIGINT keeping finished units, and refuses to resume with a changed config', async () => {
+    const out = path.join(dir, 'small-cancelled');
+    const code = await runUntil(['run', smallConfig, '--out', out, '--no-report'], () => existsSync(path.join(out, 'checkpoints', 'extract-isolated-0.json')), 'SIGINT');
+    assert.equal(code, 130);
+    const run = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
+    assert.equal(run.status, 'cancelled');
+    assert.match(run.error, /cancelled during extract/);
+    assert.ok(existsSync(path.join(out, 'checkpoints', 'extract-isolated-0.json')));
+
+    const changed = path.join(dir, 'changed.run.json');
+    const config = JSON.parse(await readFile(smallConfig, 'utf8'));
+    await writeFile(changed, JSON.stringify({ ...config, seed: 8, masks: ['isolated'] }));
+    const refused = await runCli(['run', changed, '--out', out, '--resume']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /differs from the run in .* in `masks`, `seed`/);
+  });
+
+  it('shards the extract and quality work; merged and finished, the folder equals an unsharded run', async () => {
+    const shards = [1, 2, 3].map((i) => path.join(dir, `shard-${i}`));
+    for (const [i, shard] of shards.entries()) {
+      const result = await runCli(['run', smallConfig, '--out', shard, '--shard', `${i + 1}/3`]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`shard ${i + 1}/3 complete`));
+    }
+    const partial = await runCli(['merge', shards[0]!, shards[2]!, '--out', path.join(dir, 'merged-partial')]);
+    assert.equal(partial.code, 1);
+    assert.match(partial.stderr, /shard 2\/3 missing/);
+
+    const merged = path.join(dir, 'merged');
+    const merge = await runCli(['merge', ...shards, '--out', merged]);
+    assert.equal(merge.code, 0, merge.stderr);
+    const finish = await runCli(['run', smallConfig, '--out', merged, '--resume', '--no-report']);
+    assert.equal(finish.code, 0, finish.stderr);
+    assert.match(finish.stderr, /extract: 0 units computed/);
+    assert.match(finish.stderr, /quality: 0 units computed/);
+    for (const file of deterministicFiles) {
+      assert.ok((await readFile(path.join(merged, file))).equals(await readFile(path.join(dir, 'small-reference', file))), `${file} differs from the unsharded run`);
+    }
+  });
+
+  it('names the key of a bad config and the file of a missing model, before any work', async () => {
+    const bad = path.join(dir, 'bad.run.yaml');
+    await writeFile(bad, stringify({ ...demoRunConfig(1), model, selection: { budgets: [4, 0], strategy: ['random'] } }));
+    const result = await runCli(['run', bad, '--out', path.join(dir, 'bad')]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /selection\.budgets\[1\]/);
+    assert.match(result.stderr, /selection\.strategy: unknown key \(did you mean "strategies"\?\)/);
+    assert.equal(existsSync(path.join(dir, 'bad')), false, 'nothing written');
+  });
+});
+
+/** Starts the CLI and sends `signal` once `ready()` holds; resolves with the exit code. */
+function runUntil(args: readonly string[], ready: () => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...sourceCli, ...args], { cwd: packageRoot(), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setInterval(() => {
+      if (ready()) {
+        clearInterval(timer);
+        child.kill(signal);
+      }
+    }, 10);
+    child.on('error', reject);
+    child.on('close', (code, killedBy) => {
+      clearInterval(timer);
+      if (code === 0) reject(new Error(`the run finished before it could be stopped:\n${stderr}`));
+      else resolve(killedBy === 'SIGKILL' ? null : code);
+    });
+  });
+}
