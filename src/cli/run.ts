@@ -1,6 +1,5 @@
 // `icl-lab run CONFIG --out DIR`: the whole study from a run configuration, resumable and
 // shardable (see core/experiment/runExperiment.ts for the phases and the folder's files).
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CheckpointStore } from '../core/experiment/checkpointStore.js';
@@ -8,7 +7,7 @@ import type { ExperimentModel, ModelExtraction } from '../core/experiment/experi
 import { describeCorrelation } from '../core/experiment/correlations.js';
 import { loadRunConfig, runConfigToJson, type RunConfig } from '../core/experiment/runConfig.js';
 import { prepareRun, readRunRecord, RunCancelledError, runExperiment, type RunPhase, type RunRecord } from '../core/experiment/runExperiment.js';
-import { parseShard, type Shard } from '../core/experiment/workUnits.js';
+import { describeShard, parseShard, type Shard } from '../core/experiment/workUnits.js';
 import { sha256File } from '../core/format/fileDigest.js';
 import { renderReport } from '../core/report/renderReport.js';
 import type { EngineClient } from '../engine/client.js';
@@ -56,14 +55,16 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
     console.error(`error: ${dir} already holds a run (${previous.status}); pass --resume to continue it, or choose another --out`);
     return 1;
   }
-  if (!previous && options.resume && !existsSync(path.join(dir, 'checkpoints'))) {
-    console.error(`error: --resume: ${dir} holds no run to resume`);
-    return 1;
-  }
+  // A re-submitted batch job passes --resume whether or not it ran before.
+  if (!previous && options.resume) console.error(`--resume: ${dir} holds no run yet; starting one`);
   if (previous) {
     const changed = changedKeys(previous.config, runConfigToJson(config));
     if (changed.length > 0) {
       console.error(`error: ${configFile} differs from the run in ${dir} in ${changed.map((k) => `\`${k}\``).join(', ')}; resuming would mix two computations (use another --out)`);
+      return 1;
+    }
+    if (options.shard !== undefined && previous.shard !== describeShard(options.shard)) {
+      console.error(`error: ${dir} holds ${previous.shard === undefined ? 'an unsharded run' : `shard ${previous.shard}`}, not shard ${describeShard(options.shard)}`);
       return 1;
     }
     if (previous.shard !== undefined && options.shard === undefined) {
