@@ -1,12 +1,12 @@
 // `icl-lab run CONFIG --out DIR`: the whole study from a run configuration, resumable and
 // shardable (see core/experiment/runExperiment.ts for the phases and the folder's files).
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { CheckpointStore } from '../core/experiment/checkpointStore.js';
 import type { ExperimentModel, ModelExtraction } from '../core/experiment/experimentModel.js';
 import { describeCorrelation } from '../core/experiment/correlations.js';
 import { loadRunConfig, runConfigToJson, type RunConfig } from '../core/experiment/runConfig.js';
-import { prepareRun, readRunRecord, RunCancelledError, runExperiment, type RunPhase, type RunRecord } from '../core/experiment/runExperiment.js';
+import { prepareRun, readRunRecord, RunCancelledError, runExperiment, type RunPhase, type RunProgress, type RunRecord } from '../core/experiment/runExperiment.js';
 import { describeShard, parseShard, type Shard } from '../core/experiment/workUnits.js';
 import { sha256File } from '../core/format/fileDigest.js';
 import { renderReport } from '../core/report/renderReport.js';
@@ -20,6 +20,8 @@ export interface RunCliOptions {
   resume: boolean;
   shard?: Shard;
   report: boolean;
+  /** `json`: progress and log lines as JSON objects on stderr, for the VS Code extension and scripts. */
+  progress?: 'text' | 'json';
 }
 
 export function registerRunCommand(program: Command): void {
@@ -31,6 +33,7 @@ export function registerRunCommand(program: Command): void {
     .option('--resume', 'continue the run in --out after a crash or cancel, reusing every finished unit', false)
     .option('--shard <I/N>', 'only shard I of N of the extract and quality work (join shard folders with `icl-lab merge`)', parseShard)
     .option('--no-report', 'skip report.html and figures/')
+    .addOption(new Option('--progress <format>', 'progress on stderr: text bars, or JSON lines for programs').choices(['text', 'json']).default('text'))
     .action(async (configFile: string, options: RunCliOptions) => {
       process.exitCode = await runRunCommand(configFile, options);
     });
@@ -93,6 +96,7 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   let progress: { phase: RunPhase; line: ProgressLine } | undefined;
+  const jsonProgress = new JsonProgress();
   try {
     await client.start();
     const [loaded, sha256] = await Promise.all([client.loadModel(config.model), sha256File(config.model)]);
@@ -112,6 +116,7 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
       versions: { iclLab: engineVersion, nodeLlamaCpp: nodeLlamaCppVersion, llamaCpp: llamaCppRelease, node: process.version },
       ...(options.report ? { report: (folder: string) => renderReport(folder) } : {}),
       onProgress: (p) => {
+        if (options.progress === 'json') return jsonProgress.update(p);
         if (progress?.phase !== p.phase) {
           progress?.line.finish();
           progress = { phase: p.phase, line: new ProgressLine(p.phase, p.unit) };
@@ -119,6 +124,7 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
         progress.line.update(p.done, p.total);
       },
       log: (line) => {
+        if (options.progress === 'json') return void process.stderr.write(JSON.stringify({ event: 'log', message: line }) + '\n');
         progress?.line.finish();
         progress = undefined;
         console.error(line);
@@ -224,5 +230,22 @@ class EngineExperimentModel implements ExperimentModel {
 
   cancel(): void {
     this.inFlight?.cancel();
+  }
+}
+
+/** Progress as JSON lines on stderr, at most four a second per phase (and always a phase's last). */
+class JsonProgress {
+  private last = new Map<string, number>();
+  private readonly started = new Map<string, number>();
+
+  update(p: RunProgress): void {
+    const now = performance.now();
+    if (!this.started.has(p.phase)) this.started.set(p.phase, now);
+    if (p.done < p.total && now - (this.last.get(p.phase) ?? -Infinity) < 250) return;
+    this.last.set(p.phase, now);
+    const seconds = (now - this.started.get(p.phase)!) / 1000;
+    const rate = seconds >= 0.5 ? p.done / seconds : null;
+    const etaSeconds = rate && p.done < p.total ? (p.total - p.done) / rate : null;
+    process.stderr.write(JSON.stringify({ event: 'progress', ...p, rate, etaSeconds }) + '\n');
   }
 }

@@ -119,8 +119,14 @@ describe('icl-lab run', function () {
 
   it('gives byte-identical results for the same config and seed', async () => {
     const out = path.join(dir, 'demo-b');
-    const result = await runCli(['run', demoConfig, '--out', out, '--no-report']);
+    const result = await runCli(['run', demoConfig, '--out', out, '--no-report', '--progress', 'json']);
     assert.equal(result.code, 0, result.stderr);
+    // Progress for programs (the VS Code extension): one JSON object per line, every phase finishing.
+    const events = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as { event: string; phase?: string; done?: number; total?: number });
+    for (const phase of ['extract', 'quality', 'select', 'evaluate']) {
+      assert.ok(events.some((e) => e.event === 'progress' && e.phase === phase && e.done === e.total), `${phase} reaches its total`);
+    }
+    assert.ok(events.some((e) => e.event === 'log'));
     for (const file of deterministicFiles) {
       assert.ok((await readFile(path.join(out, file))).equals(await readFile(path.join(dir, 'demo-a', file))), `${file} differs`);
     }

@@ -80,6 +80,8 @@ export interface RunRecord {
   error?: string;
   startedAt: string;
   finishedAt?: string;
+  /** The process running it: a viewer tells a live run from one that died without a word. */
+  pid: number;
   shard?: string;
   seed: number;
   config: unknown;
@@ -167,6 +169,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     format: 'icl-lab-run/1',
     status: 'running',
     startedAt: new Date().toISOString(),
+    pid: process.pid,
     ...(options.shard ? { shard: describeShard(options.shard) } : {}),
     seed: config.seed,
     config: runConfigToJson(config),
