@@ -75,6 +75,8 @@ export async function readQualityCsv(file: string): Promise<Map<string, Map<numb
 export interface CorrelationOptions {
   readonly bootstrapResamples: number;
   readonly seed: number;
+  /** Called after each grid cell (the bootstrap makes the whole grid take a while). */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 export function correlate(
@@ -83,6 +85,7 @@ export function correlate(
   options: CorrelationOptions,
 ): CorrelationRow[] {
   const partial: Omit<CorrelationRow, 'qValue'>[] = [];
+  const total = stats.size * quality.size;
   for (const [statKey, statByExample] of stats) {
     const [mask, layer, pooling, statistic] = statKey.split('|') as [string, string, string, string];
     for (const [qualityKey, qualityByExample] of quality) {
@@ -101,6 +104,7 @@ export function correlate(
         ? bootstrapSpearmanInterval(x, y, { resamples: options.bootstrapResamples, seed: options.seed })
         : { lower: NaN, upper: NaN };
       partial.push({ mask, layer: Number(layer), statistic, pooling, estimator, metric, rho, pValue: p, ciLow: interval.lower, ciHigh: interval.upper, n });
+      options.onProgress?.(partial.length, total);
     }
   }
   const q = benjaminiHochberg(partial.map((row) => row.pValue));

@@ -331,7 +331,11 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
           return (layers === undefined || layers.has(layer)) && config.poolings.includes(pooling as never) && config.statistics.includes(statistic);
         }),
       );
-      const rows = correlate(wanted, await readQualityCsv(path.join(dir, 'quality.csv')), { bootstrapResamples: config.correlation.bootstrap, seed: config.seed });
+      const rows = correlate(wanted, await readQualityCsv(path.join(dir, 'quality.csv')), {
+        bootstrapResamples: config.correlation.bootstrap,
+        seed: config.seed,
+        onProgress: (done, total) => options.onProgress?.({ phase: 'correlate', done, total, unit: 'cells' }),
+      });
       await writeAtomic(path.join(dir, 'correlations.csv'), correlationsCsv(rows));
       const byMask = config.masks.map((mask) => strongestCorrelation(rows.filter((r) => r.mask === mask))).filter((r): r is CorrelationRow => r !== undefined);
       const overall = strongestCorrelation(rows);
