@@ -47,12 +47,13 @@ export function registerDemoCommand(program: Command): void {
     .option('--out <dir>', 'folder for the demo files; the run folder is <dir>/run', 'icl-lab-demo')
     .option('--threads <n>', 'CPU threads (0: llama.cpp decides)', nonNegativeInteger, 0)
     .option('--no-report', 'skip report.html and figures/')
-    .action(async (options: { out: string; threads: number; report: boolean }) => {
-      process.exitCode = await runDemo(path.resolve(options.out), options.threads, options.report);
+    .option('--no-run', 'only write the model, the dataset and demo.run.yaml (the extension runs it itself)')
+    .action(async (options: { out: string; threads: number; report: boolean; run: boolean }) => {
+      process.exitCode = await runDemo(path.resolve(options.out), options.threads, options.report, options.run);
     });
 }
 
-export async function runDemo(out: string, threads: number, report = true): Promise<number> {
+export async function runDemo(out: string, threads: number, report = true, run = true): Promise<number> {
   await mkdir(out, { recursive: true });
   const modelFile = path.join(out, 'demo-model.gguf');
   if (!existsSync(modelFile)) {
@@ -64,6 +65,10 @@ export async function runDemo(out: string, threads: number, report = true): Prom
   await writeFile(path.join(out, 'demo.jsonl'), demoRows(rows, demoSeed).map((row) => JSON.stringify(row)).join('\n') + '\n');
   const configFile = path.join(out, 'demo.run.yaml');
   await writeFile(configFile, `# The demo study; edit and re-run with: icl-lab run ${configFile} --out DIR\n${stringify(demoRunConfig(threads))}`);
+  if (!run) {
+    console.log(configFile);
+    return 0;
+  }
   const runDir = path.join(out, 'run');
   // A second demo reuses every finished unit (and finishes an interrupted one).
   const resume = existsSync(path.join(runDir, 'run.json'));

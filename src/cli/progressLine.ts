@@ -1,5 +1,6 @@
 // A one-line progress report on stderr: done/total, rate and ETA. Redrawn in place on a terminal,
 // printed at most every few seconds otherwise (logs of remote jobs).
+import { formatDuration } from '../core/format/duration.js';
 
 export class ProgressLine {
   private lastPrint = 0;
@@ -29,12 +30,4 @@ export class ProgressLine {
   finish(): void {
     if (this.stream.isTTY) this.stream.write('\n');
   }
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '--';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

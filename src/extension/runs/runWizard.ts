@@ -1,0 +1,123 @@
+// "Run Active Learning on Dataset…": a few quick picks over the file's own fields, then a run
+// configuration written next to the data (so it can be re-run and versioned) and the run started.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { surveyFields } from '../../core/dataset/fieldSurvey.js';
+import { runConfigDraft, type WizardAnswers } from './runConfigDraft.js';
+
+export interface WizardResult {
+  readonly configFile: string;
+  readonly runDir: string;
+}
+
+const dataExtensions = ['.jsonl', '.json', '.csv', '.tsv'];
+
+/** The data file a command acts on: its argument, else the active editor's file, else an open dialog. */
+export async function pickDataFile(uri: vscode.Uri | undefined): Promise<vscode.Uri | undefined> {
+  const candidate = uri ?? vscode.window.activeTextEditor?.document.uri;
+  if (candidate && candidate.scheme === 'file' && dataExtensions.includes(path.extname(candidate.fsPath).toLowerCase())) return candidate;
+  const picked = await vscode.window.showOpenDialog({ title: 'Dataset file', filters: { 'Datasets': dataExtensions.map((e) => e.slice(1)) }, canSelectMany: false });
+  return picked?.[0];
+}
+
+/** The configured GGUF model, or one picked now (and saved in the workspace settings). */
+export async function requireModel(): Promise<string | undefined> {
+  const configured = vscode.workspace.getConfiguration('iclLab').get<string>('modelPath', '');
+  if (configured) return configured;
+  const choice = await vscode.window.showWarningMessage('ICL Lab needs a GGUF model.', 'Select Model…', 'Download Model…');
+  if (choice === 'Select Model…') await vscode.commands.executeCommand('iclLab.selectModel');
+  else if (choice === 'Download Model…') await vscode.commands.executeCommand('iclLab.downloadModel');
+  return vscode.workspace.getConfiguration('iclLab').get<string>('modelPath', '') || undefined;
+}
+
+function cancelled(): undefined {
+  return undefined;
+}
+
+export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<WizardResult | undefined> {
+  const dataFile = dataUri.fsPath;
+  const model = await requireModel();
+  if (!model) return cancelled();
+  const survey = await surveyFields(dataFile);
+  if (survey.fields.length === 0) throw new Error(`${dataFile}: no rows with fields were found`);
+  const settings = vscode.workspace.getConfiguration('iclLab');
+
+  const inputItems = survey.fields.map((f) => ({ label: f.name, description: `${f.present} of ${survey.rowsRead} rows · ${Math.round(f.meanLength)} chars`, picked: f.name === survey.guessedInput }));
+  const inputs = await vscode.window.showQuickPick(inputItems, { title: 'Input fields (1/6)', placeHolder: 'The fields the model reads, in order', canPickMany: true, ignoreFocusOut: true });
+  if (!inputs || inputs.length === 0) return cancelled();
+
+  const remaining = survey.fields.filter((f) => !inputs.some((i) => i.label === f.name));
+  const targetItems = remaining
+    .map((f) => ({ label: f.name, description: f.distinct.length <= 20 ? f.distinct.slice(0, 6).join(', ') : 'many values' }))
+    .sort((a, b) => Number(b.label === survey.guessedLabel) - Number(a.label === survey.guessedLabel));
+  const target = await vscode.window.showQuickPick(targetItems, { title: 'Label field (2/6)', placeHolder: 'The label (classification) or the reference answer (generative)', ignoreFocusOut: true });
+  if (!target) return cancelled();
+  const targetSummary = survey.fields.find((f) => f.name === target.label)!;
+
+  const fewValues = targetSummary.distinct.length <= 20;
+  const taskItems = [
+    { label: 'classification', description: fewValues ? `labels: ${[...targetSummary.distinct].sort().join(', ')}` : 'a label per row' },
+    { label: 'generative', description: 'a free-text answer per row' },
+  ];
+  if (!fewValues) taskItems.reverse();
+  const task = await vscode.window.showQuickPick(taskItems, { title: 'Task (3/6)', ignoreFocusOut: true });
+  if (!task) return cancelled();
+
+  const templates = await vscode.workspace.findFiles('**/*.icl.tmpl', '**/node_modules/**', 50);
+  const templateItems = [{ label: 'Built-in template', description: `for ${task.label}`, file: undefined as string | undefined }, ...templates.map((t) => ({ label: vscode.workspace.asRelativePath(t), description: '', file: t.fsPath }))];
+  const template = await vscode.window.showQuickPick(templateItems, { title: 'Prompt template (4/6)', ignoreFocusOut: true });
+  if (!template) return cancelled();
+
+  const configuredStrategies = settings.get<string[]>('strategies', []);
+  const allStrategies = ['random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'kate', 'oracle'].filter((s) => task.label === 'classification' || s !== 'uncertainty');
+  const strategies = await vscode.window.showQuickPick(
+    allStrategies.map((s) => ({ label: s, picked: configuredStrategies.includes(s) })),
+    { title: 'Selection strategies (5/6)', canPickMany: true, ignoreFocusOut: true },
+  );
+  if (!strategies || strategies.length === 0) return cancelled();
+
+  const budgetsText = await vscode.window.showInputBox({
+    title: 'Budgets (6/6)',
+    prompt: 'Examples each strategy selects, comma-separated',
+    value: settings.get<number[]>('budgets', [4, 8, 16, 32]).join(', '),
+    ignoreFocusOut: true,
+    validateInput: (text) => (/^\s*\d+(\s*,\s*\d+)*\s*$/.test(text) && text.split(',').every((b) => Number(b) >= 1) ? undefined : 'whole numbers ≥ 1, comma-separated'),
+  });
+  if (budgetsText === undefined) return cancelled();
+
+  // The rows the file really has (the survey stops early on large files).
+  const rows = await countRows(dataFile, survey.rowsRead);
+  const answers: WizardAnswers = {
+    dataFile,
+    rows,
+    model,
+    inputs: inputs.map((i) => i.label),
+    target: target.label,
+    task: task.label as WizardAnswers['task'],
+    ...(task.label === 'classification' && fewValues ? { labels: [...targetSummary.distinct].sort() } : {}),
+    ...(template.file ? { template: template.file } : {}),
+    masks: settings.get<string[]>('masks', ['isolated', 'shared-prefix', 'in-context']),
+    statistics: settings.get<string[]>('statistics', []),
+    strategies: strategies.map((s) => s.label),
+    budgets: [...new Set(budgetsText.split(',').map((b) => Number(b.trim())))].sort((a, b) => a - b),
+    engine: {
+      gpu: settings.get<string>('gpu', 'auto'),
+      contextSize: settings.get<number>('contextSize', 4096),
+      batchSize: settings.get<number>('batchSize', 512),
+      maxSequences: settings.get<number>('maxSequences', 64),
+      threads: settings.get<number>('threads', 0),
+    },
+  };
+  const stem = path.basename(dataFile).replace(/\.[^.]+$/, '');
+  const configFile = path.join(path.dirname(dataFile), `${stem}.run.yaml`);
+  const draft = runConfigDraft(answers, path.dirname(configFile));
+  await writeFile(configFile, draft.text);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return { configFile, runDir: path.join(runsRoot, `${stem}-${stamp}`) };
+}
+
+async function countRows(file: string, surveyed: number): Promise<number> {
+  if (surveyed < 500) return surveyed;
+  return (await surveyFields(file, { rows: Number.MAX_SAFE_INTEGER, maxDistinct: 0 })).rowsRead;
+}
