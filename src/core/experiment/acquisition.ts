@@ -3,7 +3,7 @@
 // dataset), and the next round may use everything labelled so far.
 import type { Candidate, SelectionStrategy } from '../selection/selectionStrategy.js';
 import { formatNumber } from '../format/statsCsv.js';
-import { csvCell } from '../format/qualityCsv.js';
+import { csvCell } from '../format/csvTable.js';
 
 /** One row of selections.csv. */
 export interface SelectionRow {

@@ -2,8 +2,7 @@
 // activation statistic rank the candidates by example quality (each estimator × metric)?
 // Spearman's ρ with scipy's p-value, a seeded bootstrap interval, and Benjamini–Hochberg q-values
 // across the whole grid.
-import { readFile } from 'node:fs/promises';
-import { parse } from 'csv-parse/sync';
+import { numberCell, readCsvTable } from '../format/csvTable.js';
 import { formatNumber } from '../format/statsCsv.js';
 import { activationStatistics } from '../stats/activationStatistics.js';
 import { benjaminiHochberg } from '../stats/benjaminiHochberg.js';
@@ -32,23 +31,13 @@ export interface CorrelationRow {
 /** Every statistic but top_dim, which names a dimension: ranking by it means nothing. */
 export const correlatedStatistics = activationStatistics.filter((s) => s !== 'top_dim');
 
-/** stats.csv and quality.csv cells parsed back (nan/inf as written by formatNumber). */
-function numberCell(text: string): number {
-  if (text === 'nan') return NaN;
-  if (text === 'inf') return Infinity;
-  if (text === '-inf') return -Infinity;
-  return Number(text);
-}
 
-async function readCsv(file: string): Promise<Record<string, string>[]> {
-  return parse(await readFile(file, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
-}
 
 /** statistic value by `mask|layer|pooling|statistic`, then example. */
 export async function readStatsCsv(files: readonly string[]): Promise<Map<string, Map<number, number>>> {
   const cells = new Map<string, Map<number, number>>();
   for (const file of files) {
-    for (const row of await readCsv(file)) {
+    for (const row of await readCsvTable(file)) {
       for (const statistic of correlatedStatistics) {
         const key = `${row['mask']}|${row['layer']}|${row['pooling']}|${statistic}`;
         let byExample = cells.get(key);
@@ -63,7 +52,7 @@ export async function readStatsCsv(files: readonly string[]): Promise<Map<string
 /** quality value by `estimator|metric`, then example. */
 export async function readQualityCsv(file: string): Promise<Map<string, Map<number, number>>> {
   const cells = new Map<string, Map<number, number>>();
-  for (const row of await readCsv(file)) {
+  for (const row of await readCsvTable(file)) {
     const key = `${row['estimator']}|${row['metric']}`;
     let byExample = cells.get(key);
     if (!byExample) cells.set(key, (byExample = new Map()));

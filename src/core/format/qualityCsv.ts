@@ -1,13 +1,10 @@
 // quality.csv: one row per candidate × estimator × metric. `example` is the same key as stats.csv.
 import type { QualityRow } from '../quality/exampleQuality.js';
+import { csvCell } from './csvTable.js';
 import { formatNumber } from './statsCsv.js';
 
 export const qualityCsvColumns = ['example', 'id', 'estimator', 'metric', 'value', 'stderr', 'n_prompts'] as const;
 
-/** RFC 4180 quoting for the one free-text column. */
-export function csvCell(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 export function qualityCsv(rows: readonly QualityRow[]): string {
   const lines = rows.map((r) => [r.example, csvCell(r.id), r.estimator, r.metric, formatNumber(r.value), formatNumber(r.stderr), r.nPrompts].join(','));

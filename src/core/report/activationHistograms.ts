@@ -14,7 +14,7 @@
 // median. For a single example the rows here are a subset of both engine counts' values.
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { csvCell, numberCell, readCsvTable } from '../format/csvTable.js';
 import { formatNumber } from '../format/statsCsv.js';
 
 /** Bin layout: 0.1-decade bins over [10^lowDecade, 10^highDecade]. */
@@ -280,7 +280,7 @@ export function massiveCsv(rows: readonly MassiveRow[]): string {
 }
 
 export async function readHistogramsCsv(file: string): Promise<HistogramRow[]> {
-  return (await readCsvRows(file, histogramsCsvColumns)).map((r) => ({
+  return (await readCsvTable(file, histogramsCsvColumns)).map((r) => ({
     mask: r['mask']!,
     layer: integerCell(r['layer']!, file, 'layer'),
     binLow: numberCell(r['bin_low']!),
@@ -290,7 +290,7 @@ export async function readHistogramsCsv(file: string): Promise<HistogramRow[]> {
 }
 
 export async function readMassiveCsv(file: string): Promise<MassiveRow[]> {
-  return (await readCsvRows(file, massiveCsvColumns)).map((r) => ({
+  return (await readCsvTable(file, massiveCsvColumns)).map((r) => ({
     mask: r['mask']!,
     layer: integerCell(r['layer']!, file, 'layer'),
     example: integerCell(r['example']!, file, 'example'),
@@ -300,16 +300,7 @@ export async function readMassiveCsv(file: string): Promise<MassiveRow[]> {
   }));
 }
 
-function csvCell(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
-function numberCell(text: string): number {
-  if (text === 'nan') return NaN;
-  if (text === 'inf') return Infinity;
-  if (text === '-inf') return -Infinity;
-  return text.trim() === '' ? NaN : Number(text);
-}
 
 function integerCell(text: string, file: string, column: string): number {
   const n = Number(text);
@@ -317,18 +308,3 @@ function integerCell(text: string, file: string, column: string): number {
   return n;
 }
 
-async function readCsvRows(file: string, columns: readonly string[]): Promise<Record<string, string>[]> {
-  const text = await readFile(file, 'utf8');
-  try {
-    return parse(text, {
-      skip_empty_lines: true,
-      columns: (header: string[]) => {
-        const missing = columns.filter((c) => !header.includes(c));
-        if (missing.length > 0) throw new Error(`missing column(s) ${missing.join(', ')}`);
-        return header;
-      },
-    }) as Record<string, string>[];
-  } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message}`);
-  }
-}

@@ -5,7 +5,7 @@
 // dataset ids, masks and file names are untrusted. A missing input leaves a note in its section.
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { numberCell, readCsvTable } from '../format/csvTable.js';
 import * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
 import { compile } from 'vega-lite';
@@ -68,31 +68,11 @@ export const runFiles = {
   raw: 'raw',
 } as const;
 
+export { readCsvTable } from '../format/csvTable.js';
+
 // --- readers ------------------------------------------------------------------------------------------
 
-function numberCell(text: string | undefined): number {
-  if (text === undefined || text.trim() === '' || text === 'nan') return NaN;
-  if (text === 'inf') return Infinity;
-  if (text === '-inf') return -Infinity;
-  return Number(text);
-}
 
-/** A CSV file's rows as objects; an error naming the file when it does not parse or lacks a column. */
-export async function readCsvTable(file: string, columns: readonly string[]): Promise<Record<string, string>[]> {
-  const text = await readFile(file, 'utf8');
-  try {
-    return parse(text, {
-      skip_empty_lines: true,
-      columns: (header: string[]) => {
-        const missing = columns.filter((c) => !header.includes(c));
-        if (missing.length > 0) throw new Error(`missing column(s) ${missing.join(', ')}`);
-        return header;
-      },
-    }) as Record<string, string>[];
-  } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message}`);
-  }
-}
 
 export async function readCorrelationsCsv(file: string): Promise<CorrelationRow[]> {
   return (await readCsvTable(file, correlationsCsvColumns)).map((r) => ({
