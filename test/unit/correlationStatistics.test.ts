@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { benjaminiHochberg } from '../../src/core/stats/benjaminiHochberg.js';
 import { bootstrapSpearmanInterval, quantileLinear } from '../../src/core/stats/bootstrap.js';
-import { averageRanks, spearman } from '../../src/core/stats/spearman.js';
+import { SeededRandom } from '../../src/core/random.js';
+import { averageRanks, spearman, spearmanRho } from '../../src/core/stats/spearman.js';
 
 function assertClose(actual: number, expected: number, relative = 1e-9): void {
   const tolerance = relative * Math.max(Math.abs(expected), 1e-300);
@@ -107,6 +108,28 @@ describe('bootstrapSpearmanInterval', () => {
   const x = Array.from({ length: 40 }, (_, i) => i);
   // Strong but imperfect monotone relation: a deterministic wiggle breaks ties with the order.
   const y = x.map((v) => v + 6 * Math.sin(v * 1.7));
+
+  it('equals the plain algorithm (averageRanks on each resample) exactly, ties included', () => {
+    // Few distinct values, so resamples are full of ties; NaN pairs are dropped by both.
+    const tx = Array.from({ length: 30 }, (_, i) => (i * 7) % 5);
+    const ty = Array.from({ length: 30 }, (_, i) => (i === 4 ? NaN : Math.round(Math.cos(i) * 3)));
+    const keep = tx.map((_, i) => !Number.isNaN(ty[i]!));
+    const px = tx.filter((_, i) => keep[i]);
+    const py = ty.filter((_, i) => keep[i]);
+    const random = new SeededRandom(9);
+    const rhos: number[] = [];
+    for (let b = 0; b < 300; b++) {
+      const picks = Array.from({ length: px.length }, () => random.int(px.length));
+      const rho = spearmanRho(picks.map((j) => px[j]!), picks.map((j) => py[j]!));
+      if (!Number.isNaN(rho)) rhos.push(rho);
+    }
+    rhos.sort((a, b) => a - b);
+    const fast = bootstrapSpearmanInterval(tx, ty, { seed: 9, resamples: 300 });
+    assert.equal(fast.resamples, rhos.length);
+    const tail = (1 - 0.95) / 2;
+    assert.equal(fast.lower, quantileLinear(rhos, tail));
+    assert.equal(fast.upper, quantileLinear(rhos, 1 - tail));
+  });
 
   it('gives the same interval for the same seed', () => {
     const a = bootstrapSpearmanInterval(x, y, { seed: 42 });

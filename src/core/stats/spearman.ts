@@ -29,7 +29,7 @@ export function averageRanks(values: ArrayLike<number>): Float64Array {
 }
 
 /** Pearson's r; NaN when either input has zero variance. */
-function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
+export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   const n = x.length;
   let mx = 0;
   let my = 0;
