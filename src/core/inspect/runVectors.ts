@@ -1,0 +1,32 @@
+// The pooled MLP vectors a run kept in its checkpoints (token-mean output at selection.vectorLayer,
+// isolated mask): the pool's, which the diversity strategies compare, and the test queries', which
+// KATE retrieves for. Present only when the run compared a strategy that needs them.
+import { CheckpointStore } from '../experiment/checkpointStore.js';
+import { unitSizes } from '../experiment/runExperiment.js';
+import { chunk } from '../experiment/workUnits.js';
+
+export interface RunVectors {
+  /** By pool position (the pool's rows in file order). */
+  readonly pool: readonly Float64Array[];
+  /** By test position; empty when the run did not compare KATE. */
+  readonly test: readonly Float64Array[];
+}
+
+/** The vectors of a run over `poolSize` pool and `testSize` test rows, or undefined when its checkpoints hold none. */
+export async function readRunVectors(dir: string, poolSize: number, testSize: number): Promise<RunVectors | undefined> {
+  const store = new CheckpointStore(dir);
+  const read = async (prefix: string, size: number): Promise<Float64Array[] | undefined> => {
+    const out: Float64Array[] = [];
+    for (const [c] of chunk(Array.from({ length: size }, (_, i) => i), unitSizes.extract).entries()) {
+      const unit = `${prefix}-${c}.json`;
+      if (!store.has(unit)) return undefined;
+      const vectors = (await store.readJson<{ vectors?: number[][] }>(unit)).vectors;
+      if (!vectors) return undefined;
+      for (const v of vectors) out.push(Float64Array.from(v));
+    }
+    return out.length === size ? out : undefined;
+  };
+  const pool = await read('extract-isolated', poolSize);
+  if (!pool) return undefined;
+  return { pool, test: (await read('extract-test', testSize)) ?? [] };
+}
