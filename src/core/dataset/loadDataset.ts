@@ -1,5 +1,7 @@
 // Loads a dataset file as a spec describes it: streamed row by row, each row checked (inputs
 // present and non-empty, label in the label set, ids unique), every problem located at file:line.
+// With `spec.labelsFile`, human labels from the sidecar beside the file are merged in.
+import { readLabelSidecar, type HumanLabel } from '../labelling/labelSidecar.js';
 import { DatasetError } from './datasetError.js';
 import { datasetFormatOf, readSourceRecords } from './datasetFormat.js';
 import { datasetSpecProblems, type DatasetRow, type DatasetSpec, type SkippedRow } from './datasetSpec.js';
@@ -41,13 +43,15 @@ export async function* readDatasetRows(spec: DatasetSpec, options: LoadOptions =
   const problems = datasetSpecProblems(spec);
   if (problems.length > 0) throw new Error(`invalid dataset spec: ${problems.join('; ')}`);
   const format = spec.format ?? datasetFormatOf(spec.file);
-  const requiredFields = [...spec.inputs, ...(spec.id !== undefined ? [spec.id] : []), ...(spec.task ? [spec.task.target] : [])];
+  // With a labels file the target may be missing altogether: the pool is labelled beside the file.
+  const requiredFields = [...spec.inputs, ...(spec.id !== undefined ? [spec.id] : []), ...(spec.task && spec.labelsFile === undefined ? [spec.task.target] : [])];
+  const humanLabels = spec.labelsFile !== undefined ? await sidecarLabels(spec.labelsFile) : undefined;
   const labelSet = spec.task?.type === 'classification' && spec.task.labels ? new Set(spec.task.labels.map((l) => l.value)) : undefined;
   const idLines = new Map<string, number>();
   let index = 0;
   for await (const record of readSourceRecords(spec.file, format, { maxLineBytes: options.maxLineBytes ?? defaultMaxLineBytes, requiredFields })) {
     options.signal?.throwIfAborted();
-    const row = 'problem' in record ? record : checkedRow(record, index, spec, labelSet, idLines);
+    const row = 'problem' in record ? record : checkedRow(record, index, spec, labelSet, idLines, humanLabels);
     index++;
     yield row;
   }
@@ -61,6 +65,7 @@ function checkedRow(
   spec: DatasetSpec,
   labelSet: ReadonlySet<string> | undefined,
   idLines: Map<string, number>,
+  humanLabels?: ReadonlyMap<string, HumanLabel>,
 ): DatasetRow | SkippedRow {
   const field = (name: string): unknown => (Object.hasOwn(record.fields, name) ? record.fields[name] : undefined);
   const bad = (name: string, problem: string): SkippedRow => {
@@ -79,7 +84,17 @@ function checkedRow(
   let label: string | undefined;
   let references: string[] | undefined;
   const task = spec.task;
-  if (task?.type === 'classification') {
+  // A human label (spec.labelsFile) wins over the file's; with a labels file, a row labelled nowhere is unlabelled, not bad.
+  const human = humanLabels?.get(spec.id === undefined ? String(index) : (scalarText(field(spec.id)) ?? ''));
+  const unlabelled = humanLabels !== undefined && human === undefined && isBlank(field(task?.target ?? ''));
+  if (task?.type === 'classification' && human) {
+    label = human.label;
+    if (labelSet && !labelSet.has(label)) return bad(task.target, `label "${label}" (${spec.labelsFile}:${human.line}) is not in the label set (${[...labelSet].join(', ')})`);
+  } else if (task?.type === 'generative' && human) {
+    references = [human.label];
+  } else if (unlabelled) {
+    // Left without a label: a candidate for the labeller.
+  } else if (task?.type === 'classification') {
     const value = field(task.target);
     label = scalarText(value);
     if (label === undefined) return bad(task.target, wrongKind(task.target, value, 'a string or number'));
@@ -119,6 +134,19 @@ function checkedRow(
     ...(label !== undefined ? { label } : {}),
     ...(references !== undefined ? { references } : {}),
   };
+}
+
+/** The current human label of each id; a sidecar line that is JSON but not a label entry is an error, a torn line is skipped. */
+async function sidecarLabels(file: string): Promise<ReadonlyMap<string, HumanLabel>> {
+  const sidecar = await readLabelSidecar(file);
+  const wrong = sidecar.problems.find((p) => p.kind === 'invalid');
+  if (wrong) throw new DatasetError(file, wrong.line, wrong.problem);
+  return sidecar.labels;
+}
+
+/** No label given: absent, null, or only whitespace (an empty list of answers included). */
+function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '') || (Array.isArray(value) && value.length === 0);
 }
 
 /** Labels and answers may be written as numbers or booleans: 0 and "0" are the same label. */
