@@ -1,9 +1,13 @@
 // Vega-Lite specs for the report's figures, as pure functions of parsed data: no I/O and no Node
-// APIs, so the VS Code webviews can render the same specs (override `config` for a theme).
-//   activationHistogramSpec — |MLP output| histogram of one layer, massive activations marked
-//   correlationHeatmapSpec  — Spearman ρ over layer × statistic for one mask / estimator / metric / pooling
-//   qualityScatterSpec      — one grid cell: statistic value vs example quality
-//   learningCurvesSpec      — selection strategies' mean over seeds vs budget, min–max band
+// APIs, so the VS Code webviews render the same specs (bundled for the browser). Every spec takes
+// an optional `theme` (colours and font; the webviews pass VS Code's); without one it is the
+// report's white figure.
+//   activationHistogramSpec    — |MLP output| histogram of one layer, massive activations marked
+//   statisticDistributionSpec  — one stats.csv statistic across examples (one mask / layer / pooling)
+//   correlationHeatmapSpec     — Spearman ρ over layer × statistic for one mask / estimator / metric / pooling
+//   correlationHeatmapsSpec    — those heatmaps for several masks, stacked in one figure
+//   qualityScatterSpec         — one grid cell: statistic value vs example quality
+//   learningCurvesSpec         — selection strategies' mean over seeds vs budget, min–max band
 import type { TopLevelSpec } from 'vega-lite';
 import type { CorrelationRow } from '../experiment/correlations.js';
 import { summarizeCurves, type CurveRow } from '../experiment/learningCurves.js';
@@ -19,6 +23,56 @@ export const chartConfig = {
   axis: { labelFontSize: 10, titleFontSize: 11 },
   legend: { labelFontSize: 10, titleFontSize: 11 },
 } as const;
+
+/** Colours and font of a figure: the report's (`reportChartTheme`) or an editor theme's. */
+export interface ChartTheme {
+  readonly background: string;
+  /** Titles, axis and legend text, heatmap labels of faded cells. */
+  readonly foreground: string;
+  /** Subtitles. */
+  readonly subtleForeground: string;
+  /** The view's frame, grid lines and axis lines. */
+  readonly lines: string;
+  readonly font: string;
+  /** Histogram bars and scatter points. */
+  readonly primary: string;
+  /** Massive activations. */
+  readonly highlight: string;
+  /** The random baseline's curve. */
+  readonly neutral: string;
+  /** Strategies other than random, in order. */
+  readonly palette: readonly string[];
+}
+
+const strategyPalette = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d', '#eeca3b'];
+
+export const reportChartTheme: ChartTheme = {
+  background: '#ffffff',
+  foreground: '#000000',
+  subtleForeground: '#555555',
+  lines: '#dddddd',
+  font: 'sans-serif',
+  primary: '#4c78a8',
+  highlight: '#d62728',
+  neutral: '#555555',
+  palette: strategyPalette,
+};
+
+/** The Vega-Lite config for a theme: `chartConfig` itself for the report's theme. */
+export function chartConfigFor(theme: ChartTheme = reportChartTheme): object {
+  if (theme === reportChartTheme) return chartConfig;
+  const text = { labelColor: theme.foreground, titleColor: theme.foreground };
+  return {
+    ...chartConfig,
+    background: theme.background,
+    font: theme.font,
+    view: { stroke: theme.lines },
+    title: { ...chartConfig.title, color: theme.foreground, subtitleColor: theme.subtleForeground },
+    axis: { ...chartConfig.axis, ...text, domainColor: theme.lines, tickColor: theme.lines, gridColor: theme.lines },
+    legend: { ...chartConfig.legend, ...text },
+    text: { color: theme.foreground },
+  };
+}
 
 /** The correlated statistics in stats.csv order (top_dim names a dimension and is never correlated). */
 const statisticOrder = activationStatistics.filter((s) => s !== 'top_dim') as string[];
@@ -46,11 +100,16 @@ export interface HistogramChartOptions {
   readonly layer: number;
   /** From activationHistograms(): examples, median |a| and the uncapped massive count. */
   readonly summary?: LayerSummary;
+  /** Counts on a log scale (default true); false: linear counts. */
+  readonly logCount?: boolean;
+  readonly theme?: ChartTheme;
 }
 
 /** Histogram of |a| for one mask and layer (log x, log y), massive activations as red rules labelled `dim N`. */
 export function activationHistogramSpec(rows: readonly HistogramRow[], massive: readonly MassiveRow[], options: HistogramChartOptions): TopLevelSpec {
   const { mask, layer, summary } = options;
+  const theme = options.theme ?? reportChartTheme;
+  const logCount = options.logCount ?? true;
   const bins = rows
     .filter((r) => r.mask === mask && r.layer === layer && r.count > 0)
     .map((r) => ({ bin_low: r.binLow, bin_high: r.binHigh, count: r.count }));
@@ -74,11 +133,13 @@ export function activationHistogramSpec(rows: readonly HistogramRow[], massive: 
   const layers: object[] = [
     {
       data: { values: bins },
-      mark: { type: 'rect', color: '#4c78a8' },
+      mark: { type: 'rect', color: theme.primary },
       encoding: {
         x,
         x2: { field: 'bin_high' },
-        y: { field: 'count', type: 'quantitative', title: 'count (log scale)', scale: { type: 'log', domainMin: 0.5 } },
+        y: logCount
+          ? { field: 'count', type: 'quantitative', title: 'count (log scale)', scale: { type: 'log', domainMin: 0.5 } }
+          : { field: 'count', type: 'quantitative', title: 'count', axis: { tickMinStep: 1, format: 'd' } },
         y2: { value: 'height' },
         tooltip: [
           { field: 'bin_low', type: 'quantitative', title: '|a| from', format: '.3~e' },
@@ -92,7 +153,7 @@ export function activationHistogramSpec(rows: readonly HistogramRow[], massive: 
     layers.push(
       {
         data: { values: marks },
-        mark: { type: 'rule', color: '#d62728', strokeWidth: 1.5 },
+        mark: { type: 'rule', color: theme.highlight, strokeWidth: 1.5 },
         encoding: {
           x: { field: 'abs', type: 'quantitative' },
           tooltip: [
@@ -105,7 +166,7 @@ export function activationHistogramSpec(rows: readonly HistogramRow[], massive: 
       },
       {
         data: { values: labels },
-        mark: { type: 'text', color: '#d62728', align: 'right', dx: -3, fontSize: 10 },
+        mark: { type: 'text', color: theme.highlight, align: 'right', dx: -3, fontSize: 10 },
         encoding: { x: { field: 'abs', type: 'quantitative' }, y: { field: 'offset', type: 'quantitative', scale: null }, text: { field: 'label' } },
       },
     );
@@ -118,7 +179,82 @@ export function activationHistogramSpec(rows: readonly HistogramRow[], massive: 
     width: 420,
     height: 220,
     layer: layers,
-    config: chartConfig,
+    config: chartConfigFor(theme),
+  } as TopLevelSpec;
+}
+
+// --- (a') distribution of a statistic across examples ----------------------------------------------
+
+export interface StatisticValue {
+  readonly example: number;
+  readonly id: string;
+  readonly value: number;
+}
+
+export interface StatisticBin {
+  readonly bin_low: number;
+  readonly bin_high: number;
+  readonly count: number;
+}
+
+/** Equal-width bins over the finite values (about √n of them, 5 to 40); one bin when all are equal. */
+export function statisticBins(values: readonly number[], binCount?: number): StatisticBin[] {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return [];
+  let low = Infinity;
+  let high = -Infinity;
+  for (const v of finite) {
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  if (low === high) return [{ bin_low: low - 0.5, bin_high: high + 0.5, count: finite.length }];
+  const n = binCount ?? Math.min(40, Math.max(5, Math.ceil(Math.sqrt(finite.length))));
+  const width = (high - low) / n;
+  const counts = new Array<number>(n).fill(0);
+  for (const v of finite) counts[Math.min(n - 1, Math.floor((v - low) / width))]!++;
+  return counts.map((count, i) => ({ bin_low: low + i * width, bin_high: i === n - 1 ? high : low + (i + 1) * width, count }));
+}
+
+export interface StatisticDistributionOptions {
+  readonly mask: string;
+  readonly layer: number;
+  readonly pooling: string;
+  readonly statistic: string;
+  /** Counts on a log scale (default false). */
+  readonly logCount?: boolean;
+  readonly theme?: ChartTheme;
+}
+
+/** Histogram of one statistic's values across examples, for one mask / layer / pooling. */
+export function statisticDistributionSpec(values: readonly StatisticValue[], options: StatisticDistributionOptions): TopLevelSpec {
+  const theme = options.theme ?? reportChartTheme;
+  const bins = statisticBins(values.map((v) => v.value));
+  const finite = values.filter((v) => Number.isFinite(v.value)).length;
+  const missing = values.length - finite;
+  const y = options.logCount
+    ? { field: 'count', type: 'quantitative', title: 'examples (log scale)', scale: { type: 'log', domainMin: 0.5 } }
+    : { field: 'count', type: 'quantitative', title: 'examples', axis: { tickMinStep: 1, format: 'd' } };
+  return {
+    title: {
+      text: `Layer ${options.layer}: ${options.statistic} (${options.pooling} pooling, ${options.mask} mask)`,
+      subtitle: [`${finite} example${finite === 1 ? '' : 's'}${missing > 0 ? `, ${missing} without a value (nan)` : ''}`],
+    },
+    data: { values: bins.filter((b) => !options.logCount || b.count > 0) },
+    mark: { type: 'rect', color: theme.primary, stroke: theme.background, strokeWidth: 0.5 },
+    encoding: {
+      x: { field: 'bin_low', type: 'quantitative', title: `${options.statistic} (${options.pooling} pooling)`, scale: { zero: false } },
+      x2: { field: 'bin_high' },
+      y,
+      y2: { value: 'height' },
+      tooltip: [
+        { field: 'bin_low', type: 'quantitative', title: 'from', format: '.4~g' },
+        { field: 'bin_high', type: 'quantitative', title: 'to', format: '.4~g' },
+        { field: 'count', type: 'quantitative', title: 'examples' },
+      ],
+    },
+    width: 420,
+    height: 220,
+    config: chartConfigFor(theme),
   } as TopLevelSpec;
 }
 
@@ -133,9 +269,13 @@ export interface HeatmapOptions {
   readonly alpha?: number;
   /** Opacity of those cells; default 0.3. */
   readonly mutedOpacity?: number;
+  /** Appended to the printed ρ of cells with q < alpha (default: nothing; the panels use '*'). */
+  readonly significanceMark?: string;
+  readonly theme?: ChartTheme;
 }
 
 export interface HeatmapCell {
+  readonly mask: string;
   readonly layer: number;
   readonly statistic: string;
   readonly rho: number | null;
@@ -152,24 +292,30 @@ export function heatmapCells(rows: readonly CorrelationRow[], options: HeatmapOp
   const alpha = options.alpha ?? 0.05;
   return rows
     .filter((r) => r.mask === options.mask && r.estimator === options.estimator && r.metric === options.metric && r.pooling === options.pooling)
-    .map((r) => ({
-      layer: r.layer,
-      statistic: r.statistic,
-      rho: finiteOrNull(r.rho),
-      label: formatFixed(r.rho, 2),
-      q: finiteOrNull(r.qValue),
-      significant: Number.isFinite(r.qValue) && r.qValue < alpha,
-      dark: Number.isFinite(r.rho) && Math.abs(r.rho) > 0.6,
-      ci: `${formatFixed(r.ciLow, 2)} to ${formatFixed(r.ciHigh, 2)}`,
-      n: r.n,
-    }));
+    .map((r) => {
+      const significant = Number.isFinite(r.qValue) && r.qValue < alpha;
+      return {
+        mask: r.mask,
+        layer: r.layer,
+        statistic: r.statistic,
+        rho: finiteOrNull(r.rho),
+        label: formatFixed(r.rho, 2) + (significant ? (options.significanceMark ?? '') : ''),
+        q: finiteOrNull(r.qValue),
+        significant,
+        dark: Number.isFinite(r.rho) && Math.abs(r.rho) > 0.6,
+        ci: `${formatFixed(r.ciLow, 2)} to ${formatFixed(r.ciHigh, 2)}`,
+        n: r.n,
+      };
+    });
 }
 
 /** Spearman ρ over layer × statistic, diverging colours fixed to [−1, 1], ρ printed, q ≥ alpha faded. */
 export function correlationHeatmapSpec(rows: readonly CorrelationRow[], options: HeatmapOptions): TopLevelSpec {
   const cells = heatmapCells(rows, options);
+  const theme = options.theme ?? reportChartTheme;
   const alpha = options.alpha ?? 0.05;
   const muted = options.mutedOpacity ?? 0.3;
+  const marked = options.significanceMark ? `${options.significanceMark}: q < ${alpha}; ` : '';
   const seen = new Set(cells.map((c) => c.statistic));
   const order = [...statisticOrder.filter((s) => seen.has(s)), ...[...seen].filter((s) => !statisticOrder.includes(s)).sort()];
   const x = { field: 'layer', type: 'ordinal', title: 'layer', sort: 'ascending', axis: { labelAngle: 0 } } as const;
@@ -178,13 +324,13 @@ export function correlationHeatmapSpec(rows: readonly CorrelationRow[], options:
   return {
     title: {
       text: `Spearman ρ by layer × statistic, ${options.mask} mask`,
-      subtitle: [`vs ${options.estimator} ${options.metric}, ${options.pooling} pooling`, `faded: q ≥ ${alpha} (Benjamini–Hochberg); grey: no ρ`],
+      subtitle: [`vs ${options.estimator} ${options.metric}, ${options.pooling} pooling`, `${marked}faded: q ≥ ${alpha} (Benjamini–Hochberg); grey: no ρ`],
     },
     data: { values: cells },
     encoding: { x, y },
     layer: [
       {
-        mark: { type: 'rect', stroke: '#ffffff', strokeWidth: 1 },
+        mark: { type: 'rect', stroke: theme.background, strokeWidth: 1 },
         encoding: {
           color: {
             condition: { test: 'datum.rho === null', value: '#bbbbbb' },
@@ -208,14 +354,36 @@ export function correlationHeatmapSpec(rows: readonly CorrelationRow[], options:
         mark: { type: 'text', fontSize: 9 },
         encoding: {
           text: { field: 'label' },
-          color: { condition: { test: 'datum.dark && datum.significant', value: '#ffffff' }, value: '#000000' },
+          // Dark text on the (light) significant cells; faded cells show the background through.
+          color: {
+            condition: [
+              { test: 'datum.dark && datum.significant', value: '#ffffff' },
+              { test: 'datum.significant', value: '#000000' },
+            ],
+            value: theme.foreground,
+          },
           opacity: { condition: { test: 'datum.significant', value: 1 }, value: Math.max(muted, 0.55) },
         },
       },
     ],
     width: { step: 30 },
     height: { step: 20 },
-    config: { ...chartConfig, mark: { invalid: 'show' } },
+    config: { ...chartConfigFor(theme), mark: { invalid: 'show' } },
+  } as TopLevelSpec;
+}
+
+/** The heatmaps of several masks stacked in one figure (one colour scale, fixed to [−1, 1]). */
+export function correlationHeatmapsSpec(rows: readonly CorrelationRow[], masks: readonly string[], options: Omit<HeatmapOptions, 'mask'>): TopLevelSpec {
+  const parts: object[] = masks.map((mask) => {
+    const part: Record<string, unknown> = { ...correlationHeatmapSpec(rows, { ...options, mask }) };
+    delete part['config'];
+    return part;
+  });
+  return {
+    vconcat: parts,
+    spacing: 24,
+    resolve: { scale: { color: 'shared' } },
+    config: { ...chartConfigFor(options.theme ?? reportChartTheme), mark: { invalid: 'show' } },
   } as TopLevelSpec;
 }
 
@@ -228,6 +396,8 @@ export interface ScatterPoint {
   readonly statistic: number;
   /** The example's quality value. */
   readonly quality: number;
+  /** The example's input text (shown in the tooltip; the panels add it, the report does not). */
+  readonly text?: string;
 }
 
 export interface ScatterOptions {
@@ -239,11 +409,14 @@ export interface ScatterOptions {
   readonly metric: string;
   /** The cell's correlation, for the subtitle. */
   readonly correlation?: Pick<CorrelationRow, 'rho' | 'qValue' | 'ciLow' | 'ciHigh' | 'n'>;
+  readonly theme?: ChartTheme;
 }
 
 /** One grid cell: each example's statistic value (x) against its quality (y), example id in the tooltip. */
 export function qualityScatterSpec(points: readonly ScatterPoint[], options: ScatterOptions): TopLevelSpec {
+  const theme = options.theme ?? reportChartTheme;
   const values = points.filter((p) => Number.isFinite(p.statistic) && Number.isFinite(p.quality)).map((p) => ({ ...p }));
+  const withText = values.some((p) => p.text !== undefined);
   const c = options.correlation;
   const subtitle = c
     ? `Spearman ρ = ${formatFixed(c.rho, 3)} (95% CI ${formatFixed(c.ciLow, 2)} to ${formatFixed(c.ciHigh, 2)}), q = ${formatPrecision(c.qValue, 2)}, n = ${c.n}`
@@ -254,7 +427,7 @@ export function qualityScatterSpec(points: readonly ScatterPoint[], options: Sca
       subtitle: [`layer ${options.layer}, ${options.mask} mask, quality by ${options.estimator}`, subtitle],
     },
     data: { values },
-    mark: { type: 'point', filled: true, size: 40, opacity: 0.7, color: '#4c78a8' },
+    mark: { type: 'point', filled: true, size: 40, opacity: 0.7, color: theme.primary, ...(withText ? { cursor: 'pointer' } : {}) },
     encoding: {
       x: { field: 'statistic', type: 'quantitative', title: `${options.statistic} (${options.pooling} pooling, layer ${options.layer})`, scale: { zero: false } },
       y: { field: 'quality', type: 'quantitative', title: `${options.metric} (${options.estimator})`, scale: { zero: false } },
@@ -263,27 +436,28 @@ export function qualityScatterSpec(points: readonly ScatterPoint[], options: Sca
         { field: 'id', type: 'nominal', title: 'id' },
         { field: 'statistic', type: 'quantitative', title: options.statistic, format: '.4~g' },
         { field: 'quality', type: 'quantitative', title: options.metric, format: '.4~g' },
+        ...(withText ? [{ field: 'text', type: 'nominal', title: 'text' }] : []),
       ],
     },
     width: 360,
     height: 260,
-    config: chartConfig,
+    config: chartConfigFor(theme),
   } as TopLevelSpec;
 }
 
 // --- (d) learning curves ------------------------------------------------------------------------------
 
-const strategyPalette = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d', '#eeca3b'];
-
 export interface LearningCurveOptions {
   readonly metric: string;
   /** The band: min–max over seeds (default) or mean ± 1 sd. */
   readonly band?: 'min-max' | 'sd';
+  readonly theme?: ChartTheme;
 }
 
 /** Mean over seeds vs budget per strategy (log2 x when every budget is positive), band over seeds, random dashed grey. */
 export function learningCurvesSpec(rows: readonly CurveRow[], options: LearningCurveOptions): TopLevelSpec {
   const band = options.band ?? 'min-max';
+  const theme = options.theme ?? reportChartTheme;
   const points = summarizeCurves(rows, options.metric).map((p) => ({
     ...p,
     low: band === 'sd' ? p.mean - p.sd : p.min,
@@ -293,7 +467,7 @@ export function learningCurvesSpec(rows: readonly CurveRow[], options: LearningC
   const strategies = [...new Set(points.map((p) => p.strategy))];
   const others = strategies.filter((s) => s !== 'random');
   const domain = strategies.includes('random') ? ['random', ...others] : others;
-  const range = domain.map((s) => (s === 'random' ? '#555555' : strategyPalette[others.indexOf(s) % strategyPalette.length]!));
+  const range = domain.map((s) => (s === 'random' ? theme.neutral : theme.palette[others.indexOf(s) % theme.palette.length]!));
   const budgets = [...new Set(points.map((p) => p.budget))].sort((a, b) => a - b);
   const logX = budgets.length > 0 && budgets[0]! > 0;
   const maxSeeds = Math.max(0, ...points.map((p) => p.seeds));
@@ -308,7 +482,7 @@ export function learningCurvesSpec(rows: readonly CurveRow[], options: LearningC
   return {
     title: {
       text: `Learning curves: ${options.metric}`,
-      subtitle: [`mean over ${maxSeeds} seed${maxSeeds === 1 ? '' : 's'}, band: ${band === 'sd' ? 'mean ± 1 sd' : 'min–max'} over seeds`, 'random: dashed grey'],
+      subtitle: [`mean over ${maxSeeds} seed${maxSeeds === 1 ? '' : 's'}, band: ${band === 'sd' ? 'mean ± 1 sd' : 'min–max'} over seeds`, theme === reportChartTheme ? 'random: dashed grey' : 'random: dashed'],
     },
     data: { values: points },
     encoding: { x, color },
@@ -341,6 +515,6 @@ export function learningCurvesSpec(rows: readonly CurveRow[], options: LearningC
     ],
     width: 420,
     height: 260,
-    config: chartConfig,
+    config: chartConfigFor(theme),
   } as TopLevelSpec;
 }

@@ -1,0 +1,188 @@
+// One chart panel (a webview) showing one run: it answers its webview's messages (data, scatter
+// points, statistic values), opens the dataset at a clicked example, saves exports, and resends the
+// data when the run folder's files change. The webview's HTML and messages are in panelHtml.ts and
+// panelMessages.ts; what it shows comes from panelData.ts.
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { RunPanelSource } from './panelData.js';
+import { panelHtml, panelResourceRoots } from './panelHtml.js';
+import {
+  panelTitles,
+  parseWebviewMessage,
+  type ExportCommand,
+  type HostMessage,
+  type PanelKind,
+  type WebviewMessage,
+} from './panelMessages.js';
+
+/** The options every panel is created (and revived) with: scripts on, resources only from dist/webviews and media. */
+export function panelWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+  return {
+    enableScripts: true,
+    enableCommandUris: false,
+    localResourceRoots: panelResourceRoots.map((root) => vscode.Uri.joinPath(extensionUri, ...root.split('/'))),
+  };
+}
+
+const exportFilters: Readonly<Record<ExportCommand['format'], Record<string, string[]>>> = {
+  svg: { 'SVG image': ['svg'] },
+  png: { 'PNG image': ['png'] },
+  csv: { 'CSV table': ['csv'] },
+};
+
+/** How long file changes settle before the panel reloads its data. */
+const reloadDelayMs = 500;
+
+export class ChartPanel implements vscode.Disposable {
+  private readonly source: RunPanelSource;
+  private readonly disposables: vscode.Disposable[] = [];
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
+
+  constructor(
+    readonly kind: PanelKind,
+    runDir: string,
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    onDispose: () => void,
+  ) {
+    this.source = new RunPanelSource(runDir);
+    const webview = panel.webview;
+    webview.options = panelWebviewOptions(extensionUri);
+    panel.title = `${panelTitles[kind]}: ${path.basename(this.source.dir)}`;
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icl-lab.svg');
+    webview.html = panelHtml({
+      kind,
+      cspSource: webview.cspSource,
+      resourceUri: (relative) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...relative.split('/'))).toString(),
+    });
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.source.dir), '*.{csv,json}'));
+    const changed = () => this.scheduleReload();
+    this.disposables.push(
+      watcher,
+      watcher.onDidChange(changed),
+      watcher.onDidCreate(changed),
+      watcher.onDidDelete(changed),
+      webview.onDidReceiveMessage((message: unknown) => void this.onMessage(message)),
+      panel.onDidDispose(() => {
+        this.dispose();
+        onDispose();
+      }),
+    );
+  }
+
+  get runDir(): string {
+    return this.source.dir;
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+
+  private post(message: HostMessage): void {
+    if (!this.disposed) void this.panel.webview.postMessage(message);
+  }
+
+  private scheduleReload(): void {
+    if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = undefined;
+      this.source.invalidate();
+      void this.sendData();
+    }, reloadDelayMs);
+  }
+
+  private async sendData(): Promise<void> {
+    try {
+      const data =
+        this.kind === 'histograms' ? await this.source.histogramsData() : this.kind === 'correlations' ? await this.source.correlationsData() : await this.source.learningCurvesData();
+      this.post(data);
+    } catch (error) {
+      this.post({ type: 'error', message: (error as Error).message });
+    }
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const message = parseWebviewMessage(raw, this.kind);
+    if (!message) {
+      console.warn(`ICL Lab ${this.kind} panel: ignored a message it may not send`);
+      return;
+    }
+    await this.handle(message);
+  }
+
+  private async handle(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        return this.sendData();
+      case 'cellSelected':
+      case 'statistic':
+        try {
+          this.post(message.type === 'cellSelected' ? await this.source.scatter(message.cell, message.requestId) : await this.source.statistic(message.key, message.requestId));
+        } catch (error) {
+          this.post({ type: 'error', message: (error as Error).message, requestId: message.requestId });
+        }
+        return;
+      case 'revealExample':
+        try {
+          const { file, line } = await this.source.exampleLocation(message.example);
+          await revealLine(file, line);
+        } catch (error) {
+          void vscode.window.showErrorMessage(`ICL Lab: ${(error as Error).message}`);
+        }
+        return;
+      case 'export':
+        try {
+          await this.saveExport(message);
+        } catch (error) {
+          void vscode.window.showErrorMessage(`ICL Lab: export failed: ${(error as Error).message}`);
+        }
+        return;
+      case 'error':
+        console.warn(`ICL Lab ${this.kind} panel: ${message.message}`);
+        return;
+    }
+  }
+
+  private async saveExport(message: ExportCommand): Promise<void> {
+    const file = `${message.name}.${message.format}`;
+    const figures = path.join(this.source.dir, 'figures');
+    const folder = await vscode.workspace.fs.stat(vscode.Uri.file(figures)).then(
+      () => figures,
+      () => this.source.dir,
+    );
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.file(path.join(folder, file)),
+      filters: exportFilters[message.format],
+      title: message.format === 'csv' ? 'Save the chart’s data' : 'Save the chart',
+    });
+    if (!target) return;
+    const bytes =
+      message.format === 'png' ? Buffer.from(message.content.slice(message.content.indexOf(',') + 1), 'base64') : Buffer.from(message.content, 'utf8');
+    await vscode.workspace.fs.writeFile(target, bytes);
+    const choice = await vscode.window.showInformationMessage(`ICL Lab: saved ${path.basename(target.fsPath)}`, 'Open');
+    if (choice) await vscode.commands.executeCommand('vscode.open', target);
+  }
+}
+
+/** Opens `file` with line `line` (1-based) selected, in the editor already showing it if there is one. */
+async function revealLine(file: string, line: number): Promise<void> {
+  const uri = vscode.Uri.file(file);
+  const document = await vscode.workspace.openTextDocument(uri);
+  const range = document.lineAt(Math.max(0, Math.min(line - 1, document.lineCount - 1))).range;
+  const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+  const editor = await vscode.window.showTextDocument(document, {
+    viewColumn: visible?.viewColumn ?? vscode.ViewColumn.Beside,
+    selection: new vscode.Selection(range.start, range.end),
+    preserveFocus: false,
+  });
+  editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+}
