@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
 import { registerCorrelateCommand } from './correlate.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDownloadModelCommand } from './downloadModel.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerExtractCommand } from './extract.js';
 import { registerMakeModelCommand } from './makeModel.js';
@@ -26,5 +27,6 @@ registerValidateCommand(program);
 registerRunCommand(program);
 registerMergeCommand(program);
 registerReportCommand(program);
+registerDownloadModelCommand(program);
 
 await program.parseAsync(process.argv);
