@@ -41,9 +41,20 @@ let ui: CorrelationsUi = host.savedUi();
 /** What the heatmap shows. */
 let heatmapMasks: string[] = [];
 let selection: { estimator: string; metric: string; pooling: string } | undefined;
-/** The scatter plot shown (kept to redraw it, e.g. on a theme change, without asking again). */
-let shownScatter: { cell: CellKey; points: ScatterPoint[]; notes: readonly string[]; correlation?: CorrelationRow } | undefined;
-let scatterRequest = 0;
+interface ShownScatter {
+  readonly cell: CellKey;
+  readonly points: ScatterPoint[];
+  readonly notes: readonly string[];
+  readonly correlation?: CorrelationRow;
+}
+interface ScatterLoad {
+  readonly cell: CellKey;
+  readonly scatter: Promise<ShownScatter>;
+}
+/** The open cell's points, asked for or arrived (a redraw, e.g. on a theme change, does not ask again). */
+let scatterLoad: ScatterLoad | undefined;
+/** The scatter plot shown (for its export). */
+let shownScatter: ShownScatter | undefined;
 
 function toRow(r: WireCorrelationRow): CorrelationRow {
   return { ...r, rho: fromWire(r.rho), pValue: fromWire(r.pValue), qValue: fromWire(r.qValue), ciLow: fromWire(r.ciLow), ciHigh: fromWire(r.ciHigh) };
@@ -57,7 +68,7 @@ function onData(message: CorrelationsDataNotification): void {
   defaults = message.defaults;
   hostError = undefined;
   // New data (the run folder changed): the scatter plot's points are asked for again.
-  shownScatter = undefined;
+  scatterLoad = undefined;
   void update();
 }
 
@@ -109,26 +120,39 @@ function onCellClick(datum: Datum): void {
 const sameCell = (a: CellKey, b: CellKey) =>
   a.mask === b.mask && a.layer === b.layer && a.statistic === b.statistic && a.pooling === b.pooling && a.estimator === b.estimator && a.metric === b.metric;
 
-/** Shows a cell's scatter plot: asks the extension for its points, unless they are the ones already shown. */
+/** Asks the extension for a cell's points (once per cell: a redraw reuses the answer). */
+function loadScatter(cell: CellKey): ScatterLoad {
+  if (scatterLoad && sameCell(scatterLoad.cell, cell)) return scatterLoad;
+  const { requestId, answer } = requests.start();
+  host.post({ type: 'cellSelected', requestId, cell });
+  const scatter = answer.then((response): ShownScatter => {
+    if (response.type !== 'scatter/data') throw new Error(`unexpected answer ${response.type}`);
+    const points = response.points.map((p) => ({ example: p.example, id: p.id, statistic: fromWire(p.statistic), quality: fromWire(p.quality), ...(p.text !== undefined ? { text: p.text } : {}) }));
+    return { cell, points, notes: response.notes, ...(response.correlation ? { correlation: toRow(response.correlation) } : {}) };
+  });
+  scatterLoad = { cell, scatter };
+  return scatterLoad;
+}
+
+/** Shows a cell's scatter plot. */
 async function openScatter(cell: CellKey): Promise<void> {
   scatterSection.hidden = false;
   byId('scatter-title').textContent = `Layer ${cell.layer}, ${cell.statistic} (${cell.pooling}), ${cell.mask} mask vs ${cell.metric}`;
-  const request = shownScatter && sameCell(shownScatter.cell, cell) ? undefined : requests.start();
+  const load = loadScatter(cell);
+  const first = shownScatter === undefined || !sameCell(shownScatter.cell, cell);
   try {
-    if (request) {
-      scatterRequest = request.requestId;
-      host.post({ type: 'cellSelected', requestId: request.requestId, cell });
-      const response = await request.answer;
-      if (response.type !== 'scatter/data' || request.requestId !== scatterRequest) return;
-      const points: ScatterPoint[] = response.points.map((p) => ({ example: p.example, id: p.id, statistic: fromWire(p.statistic), quality: fromWire(p.quality), ...(p.text !== undefined ? { text: p.text } : {}) }));
-      shownScatter = { cell, points, notes: response.notes, ...(response.correlation ? { correlation: toRow(response.correlation) } : {}) };
-    }
-    const shown = shownScatter!;
+    const shown = await load.scatter;
+    // Another cell was chosen, or the plot closed, while the points were on their way.
+    if (scatterLoad !== load) return;
+    shownScatter = shown;
     showNotes(byId('scatter-notes'), shown.notes);
     await scatter.render(qualityScatterSpec(shown.points, { ...cell, theme: currentChartTheme(), ...(shown.correlation ? { correlation: shown.correlation } : {}) }), onPointClick);
-    if (request) scatterSection.scrollIntoView({ block: 'nearest' });
+    if (first) scatterSection.scrollIntoView({ block: 'nearest' });
   } catch (error) {
-    if (!request || request.requestId === scatterRequest) fail(error);
+    if (scatterLoad === load) {
+      scatterLoad = undefined;
+      fail(error);
+    }
   }
 }
 
@@ -138,7 +162,7 @@ function onPointClick(datum: Datum): void {
 }
 
 function closeScatter(): void {
-  scatterRequest = 0;
+  scatterLoad = undefined;
   shownScatter = undefined;
   scatter.clear();
   scatterSection.hidden = true;
