@@ -64,8 +64,13 @@ say "npm install code-server@$CODE_SERVER_VERSION into $E2E_DIR (about a minute)
 started=$SECONDS
 # unsafe_perm: lifecycle scripts as root; yes: node-pty's postinstall runs `npx node-gyp`;
 # nodedir: headers of the installed Node, not a download.
-nodedir="$(dirname "$(dirname "$(command -v node)")")"
+nodedir="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
 [[ -f "$nodedir/include/node/node.h" ]] || nodedir=/usr
+if [[ ! -f "$nodedir/include/node/node.h" ]]; then
+  say "no Node headers next to $(command -v node) or in /usr/include/node (node-pty builds against them, offline);"
+  say "install Node 20 with its headers (NodeSource's nodejs package, nvm, or the official tarball)"
+  exit 1
+fi
 TMPDIR="$scratch" npm_config_unsafe_perm=true npm_config_yes=true npm_config_nodedir="$nodedir" \
   npm install --prefix "$E2E_DIR" --no-audit --no-fund --foreground-scripts --loglevel=error \
   "code-server@$CODE_SERVER_VERSION" > "$scratch/npm.log" 2>&1 || {

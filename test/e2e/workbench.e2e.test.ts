@@ -184,7 +184,8 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
   });
 
   it('step 7: clicking a heatmap cell draws its scatter plot', async () => {
-    await panel.locator('#heatmap svg g.mark-rect path').first().click();
+    // A user clicks the middle of the cell, where its ρ label is: force the click through the label.
+    await panel.locator('#heatmap svg g.mark-rect path').first().click({ force: true });
     const points = panel.locator('#scatter svg g.mark-symbol path');
     await points.first().waitFor({ state: 'attached', timeout: 30_000 });
     assert.ok((await points.count()) > 1, 'the scatter plot has no points');

@@ -69,13 +69,12 @@ export function notification(page: Page, text: string) {
   return page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
 }
 
-/** What the workbench is telling the user now: dialogs and notification toasts (for failure messages). */
+/** What the workbench is telling the user now: a dialog and notification toasts (for failure messages). */
 export async function workbenchMessages(page: Page): Promise<string[]> {
-  const texts = await page
-    .locator('.monaco-dialog-box .dialog-message-row, .notifications-toasts .notification-toast .notification-list-item-message')
-    .allTextContents()
-    .catch(() => [] as string[]);
-  return texts.map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+  const read = (selector: string): Promise<string[]> => page.locator(selector).allTextContents().catch(() => [] as string[]);
+  const dialog = [...(await read('.monaco-dialog-box .dialog-message-text')), ...(await read('.monaco-dialog-box .dialog-message-detail'))].join(': ');
+  const toasts = await read('.notifications-toasts .notification-toast .notification-list-item-message');
+  return [dialog, ...toasts].map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
 }
 
 /**
@@ -89,12 +88,14 @@ export async function panelFrame(page: Page, panel: string, timeout = 60_000): P
       const kind = await frame.evaluate(() => document.body?.dataset['panel']).catch(() => undefined);
       if (kind === panel) return frame;
     }
+    // An error dialog (e.g. "command … not found") will not turn into a panel: stop waiting.
+    if (await page.locator('.monaco-dialog-box').isVisible().catch(() => false)) break;
     await page.waitForTimeout(250);
   }
   const messages = await workbenchMessages(page);
   const frames = webviewFrames(page).map((f) => f.url().slice(0, 100));
   throw new Error(
-    `no webview with body[data-panel="${panel}"] within ${timeout / 1000} s` +
+    `no webview with body[data-panel="${panel}"] appeared` +
       (messages.length ? `; the workbench shows: ${messages.map((m) => `"${m}"`).join(', ')}` : '') +
       `; webview frames: ${frames.length ? frames.join(', ') : 'none'}`,
   );
