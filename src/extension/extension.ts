@@ -2,6 +2,10 @@
 // the model lives in the engine child process, both started with VS Code's own runtime.
 import * as vscode from 'vscode';
 import { createEngineHost, type EngineHost } from './engineHost.js';
+import { registerInlineInspection } from './inline/inlineInspection.js';
+import { registerLabelling } from './labelling/labelling.js';
+import { registerModelCommands } from './model/modelCommands.js';
+import { registerPanels } from './panels/registerPanels.js';
 import { registerRunCommands } from './runs/runCommands.js';
 import { RunManager } from './runs/runManager.js';
 import { RunsView } from './runs/runsView.js';
@@ -21,6 +25,11 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('iclLab.showEngineVersion', () => showEngineVersion(host!)),
   );
   registerRunCommands(context, host, manager, runsView);
+  registerModelCommands(context, host);
+  registerPanels(context);
+  const engineHost = host;
+  registerInlineInspection(context, { countTokens: (texts, modelPath) => engineHost.countTokens(modelPath, texts) });
+  registerLabelling(context);
 }
 
 export async function deactivate(): Promise<void> {
