@@ -78,7 +78,7 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
 
   let prepared;
   try {
-    prepared = await prepareRun(config);
+    prepared = await prepareRun(config, (line) => console.error(line));
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     return 1;

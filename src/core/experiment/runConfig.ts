@@ -85,6 +85,11 @@ export interface RunConfig {
      * (in JavaScript's key order: integer-like values ascending, then as written). Absent: inferred from the data.
      */
     readonly labels?: readonly ClassLabel[];
+    /**
+     * Human labels (Label Selected Examples' `<data>.labels.jsonl`): they win over the file's, and
+     * rows labelled nowhere are left out of the run.
+     */
+    readonly labelsFile?: string;
   };
   /** Split sizes: test 100, probe 50 by default; pool absent means the rest of the rows. */
   readonly split: { readonly test: number; readonly probe: number; readonly pool?: number };
@@ -218,6 +223,7 @@ export const runConfigSchema = {
           description: 'The field(s) making up an example\'s input, in order: "text", or ["premise", "hypothesis"].',
         },
         id: { type: 'string', minLength: 1, description: 'Field holding a unique id; default: the row index.' },
+        labelsFile: { type: 'string', minLength: 1, description: 'Human labels beside the data (<data>.labels.jsonl, written by Label Selected Examples); rows labelled nowhere are left out.' },
         target: { type: 'string', minLength: 1, description: 'Field holding the label (classification) or the reference answer(s) (generative).' },
         task: { type: 'string', enum: [...taskTypes], default: 'classification', description: 'The kind of task.' },
         labels: {
@@ -670,6 +676,7 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
   const target = get<string>('/data/target') ?? '';
   const dataFile = filePath('/data/file', ['data', 'file']) ?? '';
   const format = get<DatasetFormat>('/data/format');
+  const labelsFile = filePath('/data/labelsFile', ['data', 'labelsFile']);
   const labels = resolveLabels(get('/data/labels'), task, add);
   const masks = get<MaskStrategy[]>('/masks') ?? [...maskStrategies];
   const split = { test: get<number>('/split/test') ?? 100, probe: get<number>('/split/probe') ?? 50, pool: get<number>('/split/pool') };
@@ -701,6 +708,7 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
       target,
       task,
       ...(labels === undefined ? {} : { labels }),
+      ...(labelsFile === undefined ? {} : { labelsFile }),
     },
     split: split.pool === undefined ? { test: split.test, probe: split.probe } : { test: split.test, probe: split.probe, pool: split.pool },
     ...(template === undefined ? {} : { template }),

@@ -12,7 +12,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetRow, DatasetSpec } from '../dataset/datasetSpec.js';
-import { loadSplits, type DatasetSplits } from '../dataset/splits.js';
+import { loadDataset } from '../dataset/loadDataset.js';
+import { loadSplits, seededSplit, type DatasetSplits } from '../dataset/splits.js';
 import { qualityCsv } from '../format/qualityCsv.js';
 import { statsCsvHeader, statsCsvRows } from '../format/statsCsv.js';
 import { inContextDemonstrations, type MaskStrategy } from '../masks.js';
@@ -107,12 +108,13 @@ export interface PreparedRun {
   readonly spec: DatasetSpec;
 }
 
-export async function prepareRun(config: RunConfig): Promise<PreparedRun> {
+export async function prepareRun(config: RunConfig, log?: (line: string) => void): Promise<PreparedRun> {
   const spec: DatasetSpec = {
     file: config.data.file,
     ...(config.data.format ? { format: config.data.format } : {}),
     inputs: config.data.inputs,
     ...(config.data.id ? { id: config.data.id } : {}),
+    ...(config.data.labelsFile ? { labelsFile: config.data.labelsFile } : {}),
     task:
       config.data.task === 'classification'
         ? { type: 'classification', target: config.data.target, ...(config.data.labels ? { labels: config.data.labels } : {}) }
@@ -124,7 +126,16 @@ export async function prepareRun(config: RunConfig): Promise<PreparedRun> {
       ? generativeTemplate
       : classificationTemplate;
   checkTemplateFields(template, spec.inputs);
-  const { splits } = await loadSplits({ from: 'one-file', data: spec, sizes: config.split, seed: config.seed });
+  let splits: DatasetSplits;
+  if (spec.labelsFile) {
+    // Human labels: only the rows someone labelled take part.
+    const { rows } = await loadDataset(spec);
+    const labelled = rows.filter((row) => row.label !== undefined || (row.references?.length ?? 0) > 0);
+    if (labelled.length < rows.length) log?.(`${rows.length - labelled.length} of ${rows.length} rows have no label in ${spec.file} or ${spec.labelsFile}: left out`);
+    splits = seededSplit(labelled, config.split, config.seed);
+  } else {
+    ({ splits } = await loadSplits({ from: 'one-file', data: spec, sizes: config.split, seed: config.seed }));
+  }
   let task: ClassificationTask | GenerativeTask;
   if (config.data.task === 'generative') {
     task = { type: 'generative', maxTokens: 32, stop: ['\n'] };

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseRunConfig } from '../../src/core/experiment/runConfig.js';
+import { prepareRun } from '../../src/core/experiment/runExperiment.js';
+
+describe('prepareRun', () => {
+  let dir: string;
+  before(async () => (dir = await mkdtemp(path.join(os.tmpdir(), 'icl-lab-prepare-'))));
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('with a human labels file, takes only the rows someone labelled, with their labels', async () => {
+    // An unlabelled pool: the file has no label field at all.
+    await writeFile(path.join(dir, 'pool.jsonl'), Array.from({ length: 30 }, (_, i) => JSON.stringify({ id: `r${i}`, text: `row number ${i}` })).join('\n') + '\n');
+    const labelled = Array.from({ length: 20 }, (_, i) => i);
+    await writeFile(
+      path.join(dir, 'pool.jsonl.labels.jsonl'),
+      labelled.map((i) => JSON.stringify({ id: `r${i}`, label: i % 2 ? 'yes' : 'no', round: 1, labelledAt: '2026-11-25T00:00:00.000Z' })).join('\n') + '\n',
+    );
+    const config = parseRunConfig(
+      JSON.stringify({
+        model: 'm.gguf',
+        data: { file: 'pool.jsonl', inputs: ['text'], id: 'id', target: 'label', labels: { no: 'no', yes: 'yes' }, labelsFile: 'pool.jsonl.labels.jsonl' },
+        split: { test: 5, probe: 5, pool: 10 },
+        selection: { budgets: [2, 4], strategies: ['random'] },
+      }),
+      path.join(dir, 'run.json'),
+    );
+    assert.equal(config.data.labelsFile, path.join(dir, 'pool.jsonl.labels.jsonl'));
+    const lines: string[] = [];
+    const { splits } = await prepareRun(config, (line) => lines.push(line));
+    const rows = [...splits.pool, ...splits.probe, ...splits.test];
+    assert.equal(rows.length, 20);
+    for (const row of rows) assert.equal(row.label, Number(row.id.slice(1)) % 2 ? 'yes' : 'no');
+    assert.match(lines[0]!, /10 of 30 rows have no label .*: left out/);
+  });
+});
