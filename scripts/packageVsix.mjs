@@ -224,6 +224,21 @@ function dependencyFilter(rel, vocabFiles) {
   };
 }
 
+/** The bundles the extension loads: its main, the engine and CLI entries, and every 'dist/…' file named in src/extension (the webview apps). */
+function builtFilesNeeded() {
+  const files = new Set([manifest.main.replace(/^\.\//, ''), 'dist/engineServer.mjs', 'dist/cli.mjs']);
+  const stack = [path.join(root, 'src', 'extension')];
+  while (stack.length) {
+    const dir = stack.pop();
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) stack.push(file);
+      else if (entry.name.endsWith('.ts')) for (const m of readFileSync(file, 'utf8').matchAll(/'(dist\/[^']+\.(?:js|cjs|mjs))'/g)) files.add(m[1]);
+    }
+  }
+  return [...files];
+}
+
 /** The vocab names the model generator supports (src/engine/gguf/modelGenerator.ts, vocabNames). */
 function generatorVocabFiles() {
   const source = readFileSync(path.join(root, 'src', 'engine', 'gguf', 'modelGenerator.ts'), 'utf8');
@@ -348,9 +363,8 @@ function main() {
     const build = spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) process.exit(build.status ?? 1);
   }
-  for (const entry of ['extension.cjs', 'engineServer.mjs']) {
-    if (!existsSync(path.join(root, 'dist', entry))) throw new Error(`dist/${entry} is missing: run \`npm run build\``);
-  }
+  const missing = builtFilesNeeded().filter((file) => !existsSync(path.join(root, file)));
+  if (missing.length) throw new Error(`${missing.join(', ')} missing: run \`npm run build\``);
   const packages = productionPackages();
   const vocabFiles = generatorVocabFiles();
   mkdirSync(options.out, { recursive: true });
