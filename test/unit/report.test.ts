@@ -20,7 +20,8 @@ import {
 } from '../../src/core/report/activationHistograms.js';
 import type { CurveRow } from '../../src/core/experiment/learningCurves.js';
 import { correlationHeatmapSpec, learningCurvesSpec } from '../../src/core/report/charts.js';
-import { readCorrelationsCsv, renderReport, renderSvg } from '../../src/core/report/renderReport.js';
+import { renderReport, renderSvg } from '../../src/core/report/renderReport.js';
+import { readCorrelationsCsv } from '../../src/core/report/runFolderFiles.js';
 import { activationStatistics, poolings } from '../../src/core/stats/activationStatistics.js';
 import { bundledCli, runCli } from '../support/runCli.js';
 

@@ -3,15 +3,14 @@
 // learning curves, activation histograms) rendered to SVG in Node with vega — no canvas, no network.
 // The figures are also written as figures/*.svg. Every text taken from the folder is HTML-escaped:
 // dataset ids, masks and file names are untrusted. A missing input leaves a note in its section.
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { numberCell, readCsvTable } from '../format/csvTable.js';
 import * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
 import { compile } from 'vega-lite';
 import type { CorrelationRow } from '../experiment/correlations.js';
-import { correlationsCsvColumns, strongestCorrelation } from '../experiment/correlations.js';
-import { qualityCsvColumns } from '../format/qualityCsv.js';
+import { strongestCorrelation } from '../experiment/correlations.js';
 import { maskStrategies } from '../masks.js';
 import type { HistogramRow, LayerSummary, MassiveRow } from './activationHistograms.js';
 import {
@@ -21,7 +20,6 @@ import {
   readMassiveCsv,
 } from './activationHistograms.js';
 import type { ScatterPoint } from './charts.js';
-import { curvesCsvColumns, type CurveRow } from '../experiment/learningCurves.js';
 import {
   activationHistogramSpec,
   correlationHeatmapSpec,
@@ -56,78 +54,7 @@ export interface ReportResult {
   readonly notes: string[];
 }
 
-/** The run folder's files, by role. */
-export const runFiles = {
-  run: 'run.json',
-  stats: 'stats.csv',
-  quality: 'quality.csv',
-  correlations: 'correlations.csv',
-  curves: 'curves.csv',
-  histograms: 'histograms.csv',
-  massive: 'massive.csv',
-  raw: 'raw',
-} as const;
-
-export { readCsvTable } from '../format/csvTable.js';
-
-// --- readers ------------------------------------------------------------------------------------------
-
-
-
-export async function readCorrelationsCsv(file: string): Promise<CorrelationRow[]> {
-  return (await readCsvTable(file, correlationsCsvColumns)).map((r) => ({
-    mask: r['mask']!,
-    layer: Number(r['layer']),
-    statistic: r['statistic']!,
-    pooling: r['pooling']!,
-    estimator: r['estimator']!,
-    metric: r['metric']!,
-    rho: numberCell(r['rho']),
-    pValue: numberCell(r['p_value']),
-    qValue: numberCell(r['q_value']),
-    ciLow: numberCell(r['ci_low']),
-    ciHigh: numberCell(r['ci_high']),
-    n: Number(r['n']),
-  }));
-}
-
-export async function readCurvesCsv(file: string): Promise<CurveRow[]> {
-  return (await readCsvTable(file, curvesCsvColumns)).map((r) => ({
-    strategy: r['strategy']!,
-    seed: Number(r['seed']),
-    budget: Number(r['budget']),
-    metric: r['metric']!,
-    value: numberCell(r['value']),
-  }));
-}
-
-export interface QualityCsvRow {
-  readonly example: number;
-  readonly id: string;
-  readonly estimator: string;
-  readonly metric: string;
-  readonly value: number;
-}
-
-export async function readQualityRows(file: string): Promise<QualityCsvRow[]> {
-  return (await readCsvTable(file, qualityCsvColumns)).map((r) => ({
-    example: Number(r['example']),
-    id: r['id']!,
-    estimator: r['estimator']!,
-    metric: r['metric']!,
-    value: numberCell(r['value']),
-  }));
-}
-
-/** run.json as parsed JSON, or an error naming the file. */
-export async function readRunJson(file: string): Promise<unknown> {
-  const text = await readFile(file, 'utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new Error(`${file}: invalid JSON (${(error as Error).message})`);
-  }
-}
+import { readCorrelationsCsv, readCurvesCsv, readQualityRows, readRunJson, runFiles, type QualityCsvRow } from './runFolderFiles.js';
 
 /** obj.a.b.c, or undefined when any step is missing or not an object. */
 function field(obj: unknown, ...keys: string[]): unknown {

@@ -9,7 +9,7 @@ import type { ClassLabel, DatasetSpec } from '../../core/dataset/datasetSpec.js'
 import { readStatsCsv, strongestCorrelation, type CorrelationRow } from '../../core/experiment/correlations.js';
 import { exampleText } from '../../core/experiment/runExperiment.js';
 import { activationHistograms, findRawActivationDirs, readHistogramsCsv, readMassiveCsv, type HistogramRow, type LayerSummary, type MassiveRow } from '../../core/report/activationHistograms.js';
-import { readCorrelationsCsv, readCurvesCsv, readQualityRows, readRunJson, runFiles, type QualityCsvRow } from '../../core/report/renderReport.js';
+import { readCorrelationsCsv, readCurvesCsv, readQualityRows, readRunJson, runFiles, type QualityCsvRow } from '../../core/report/runFolderFiles.js';
 import {
   wireNumber,
   type CellKey,

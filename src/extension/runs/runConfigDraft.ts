@@ -8,6 +8,8 @@ export interface WizardAnswers {
   readonly rows: number;
   readonly model: string;
   readonly inputs: readonly string[];
+  /** Field holding a unique row id, when the file has one (selections and tooltips name rows by it). */
+  readonly id?: string;
   readonly target: string;
   readonly task: 'classification' | 'generative';
   /** Classification: label values (verbalised as themselves). */
@@ -43,6 +45,7 @@ export function runConfigDraft(answers: WizardAnswers, configDir: string): { tex
     data: {
       file: relative(answers.dataFile),
       inputs: answers.inputs,
+      ...(answers.id ? { id: answers.id } : {}),
       target: answers.target,
       task: answers.task,
       ...(answers.task === 'classification' && answers.labels ? { labels: Object.fromEntries(answers.labels.map((l) => [l, l])) } : {}),

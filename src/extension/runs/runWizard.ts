@@ -93,6 +93,7 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
     rows,
     model,
     inputs: inputs.map((i) => i.label),
+    ...idField(survey, [...inputs.map((i) => i.label), target.label]),
     target: target.label,
     task: task.label as WizardAnswers['task'],
     ...(task.label === 'classification' && fewValues ? { labels: [...targetSummary.distinct].sort() } : {}),
@@ -120,4 +121,10 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
 async function countRows(file: string, surveyed: number): Promise<number> {
   if (surveyed < 500) return surveyed;
   return (await surveyFields(file, { rows: Number.MAX_SAFE_INTEGER, maxDistinct: 0 })).rowsRead;
+}
+
+/** An id-like field with a distinct value on every surveyed row, not used as input or target. */
+function idField(survey: Awaited<ReturnType<typeof surveyFields>>, used: readonly string[]): { id?: string } {
+  const field = survey.fields.find((f) => /^(id|idx|uid|guid|qid)$/i.test(f.name) && !used.includes(f.name) && f.present === survey.rowsRead);
+  return field ? { id: field.name } : {};
 }

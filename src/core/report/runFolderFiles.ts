@@ -1,0 +1,75 @@
+// Reading a run folder's result files back (no rendering, no vega): shared by the report and the
+// VS Code panels, whose extension-host bundle must not pull in vega's canvas code.
+import { readFile } from 'node:fs/promises';
+import { correlationsCsvColumns, type CorrelationRow } from '../experiment/correlations.js';
+import { curvesCsvColumns, type CurveRow } from '../experiment/learningCurves.js';
+import { numberCell, readCsvTable } from '../format/csvTable.js';
+import { qualityCsvColumns } from '../format/qualityCsv.js';
+
+/** The run folder's files, by role. */
+export const runFiles = {
+  run: 'run.json',
+  stats: 'stats.csv',
+  quality: 'quality.csv',
+  correlations: 'correlations.csv',
+  curves: 'curves.csv',
+  histograms: 'histograms.csv',
+  massive: 'massive.csv',
+  raw: 'raw',
+} as const;
+
+export async function readCorrelationsCsv(file: string): Promise<CorrelationRow[]> {
+  return (await readCsvTable(file, correlationsCsvColumns)).map((r) => ({
+    mask: r['mask']!,
+    layer: Number(r['layer']),
+    statistic: r['statistic']!,
+    pooling: r['pooling']!,
+    estimator: r['estimator']!,
+    metric: r['metric']!,
+    rho: numberCell(r['rho']),
+    pValue: numberCell(r['p_value']),
+    qValue: numberCell(r['q_value']),
+    ciLow: numberCell(r['ci_low']),
+    ciHigh: numberCell(r['ci_high']),
+    n: Number(r['n']),
+  }));
+}
+
+export async function readCurvesCsv(file: string): Promise<CurveRow[]> {
+  return (await readCsvTable(file, curvesCsvColumns)).map((r) => ({
+    strategy: r['strategy']!,
+    seed: Number(r['seed']),
+    budget: Number(r['budget']),
+    metric: r['metric']!,
+    value: numberCell(r['value']),
+  }));
+}
+
+export interface QualityCsvRow {
+  readonly example: number;
+  readonly id: string;
+  readonly estimator: string;
+  readonly metric: string;
+  readonly value: number;
+}
+
+export async function readQualityRows(file: string): Promise<QualityCsvRow[]> {
+  return (await readCsvTable(file, qualityCsvColumns)).map((r) => ({
+    example: Number(r['example']),
+    id: r['id']!,
+    estimator: r['estimator']!,
+    metric: r['metric']!,
+    value: numberCell(r['value']),
+  }));
+}
+
+/** run.json as parsed JSON, or an error naming the file. */
+export async function readRunJson(file: string): Promise<unknown> {
+  const text = await readFile(file, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${file}: invalid JSON (${(error as Error).message})`);
+  }
+}
+
