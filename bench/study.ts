@@ -7,6 +7,8 @@ import path from 'node:path';
 import { runRunCommand } from '../src/cli/run.js';
 import { loadRunConfig } from '../src/core/experiment/runConfig.js';
 import type { RunRecord } from '../src/core/experiment/runExperiment.js';
+import { summarizeCurves } from '../src/core/experiment/learningCurves.js';
+import { readCurvesCsv } from '../src/core/report/runFolderFiles.js';
 import { generateModel, MODEL_GENERATOR_VERSION, type ModelOptions } from '../src/engine/gguf/modelGenerator.js';
 import { packageRoot } from '../src/engine/packageRoot.js';
 import { sharedDatasetsDir } from './benchSupport.js';
@@ -33,7 +35,7 @@ if (!existsSync(sharedDatasetsDir())) {
   process.exit(0);
 }
 
-const results: { name: string; record: RunRecord; wallMs: number }[] = [];
+const results: { name: string; record: RunRecord; wallMs: number; out: string }[] = [];
 for (const configFile of configs) {
   const config = await loadRunConfig(configFile);
   await ensureModel(config.model);
@@ -44,7 +46,7 @@ for (const configFile of configs) {
   const started = performance.now();
   const code = await runRunCommand(configFile, { out, resume: false, report: true });
   if (code !== 0) process.exit(code);
-  results.push({ name, record: JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8')) as RunRecord, wallMs: performance.now() - started });
+  results.push({ name, out, record: JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8')) as RunRecord, wallMs: performance.now() - started });
 }
 
 const phases = ['extract', 'quality', 'correlate', 'select', 'evaluate', 'report'] as const;
@@ -59,5 +61,19 @@ for (const { name, record } of results) {
       `${name.padEnd(10)}${row.mask.padEnd(15)}${Math.abs(row.rho).toFixed(3).padEnd(8)}${row.rho.toFixed(3).padEnd(9)}${`${row.ciLow.toFixed(2)}..${row.ciHigh.toFixed(2)}`.padEnd(16)}` +
         `${row.qValue.toPrecision(3).padEnd(10)}${String(row.layer).padEnd(6)}${row.statistic.padEnd(17)}${row.pooling.padEnd(12)}${row.estimator} ${row.metric}`,
     );
+  }
+}
+
+for (const { name, out } of results) {
+  const points = summarizeCurves(await readCurvesCsv(path.join(out, 'curves.csv')), 'accuracy');
+  const budgets = [...new Set(points.map((p) => p.budget))].sort((a, b) => a - b);
+  console.log(`\n${name}: test accuracy, mean ± sd over seeds`);
+  console.log(`${'strategy'.padEnd(17)}${budgets.map((b) => `k=${b}`.padStart(15)).join('')}`);
+  for (const strategy of [...new Set(points.map((p) => p.strategy))]) {
+    const cells = budgets.map((b) => {
+      const p = points.find((q) => q.strategy === strategy && q.budget === b);
+      return (p ? `${p.mean.toFixed(3)} ± ${p.sd.toFixed(3)}` : '–').padStart(15);
+    });
+    console.log(`${strategy.padEnd(17)}${cells.join('')}`);
   }
 }
