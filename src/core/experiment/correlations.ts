@@ -13,6 +13,9 @@ export const correlationsCsvColumns = [
   'mask', 'layer', 'statistic', 'pooling', 'estimator', 'metric', 'rho', 'p_value', 'q_value', 'ci_low', 'ci_high', 'n',
 ] as const;
 
+/** Where a correlation sits in the grid: mask × layer × statistic × pooling × estimator × metric. */
+export type CorrelationCell = Pick<CorrelationRow, 'mask' | 'layer' | 'statistic' | 'pooling' | 'estimator' | 'metric'>;
+
 export interface CorrelationRow {
   readonly mask: string;
   readonly layer: number;

@@ -9,7 +9,7 @@
 //   qualityScatterSpec         — one grid cell: statistic value vs example quality
 //   learningCurvesSpec         — selection strategies' mean over seeds vs budget, min–max band
 import type { TopLevelSpec } from 'vega-lite';
-import type { CorrelationRow } from '../experiment/correlations.js';
+import type { CorrelationCell, CorrelationRow } from '../experiment/correlations.js';
 import { summarizeCurves, type CurveRow } from '../experiment/learningCurves.js';
 import { activationStatistics } from '../stats/activationStatistics.js';
 import type { HistogramRow, LayerSummary, MassiveRow } from './activationHistograms.js';
@@ -400,13 +400,7 @@ export interface ScatterPoint {
   readonly text?: string;
 }
 
-export interface ScatterOptions {
-  readonly mask: string;
-  readonly layer: number;
-  readonly statistic: string;
-  readonly pooling: string;
-  readonly estimator: string;
-  readonly metric: string;
+export interface ScatterOptions extends CorrelationCell {
   /** The cell's correlation, for the subtitle. */
   readonly correlation?: Pick<CorrelationRow, 'rho' | 'qValue' | 'ciLow' | 'ciHigh' | 'n'>;
   readonly theme?: ChartTheme;

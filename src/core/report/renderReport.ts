@@ -54,17 +54,8 @@ export interface ReportResult {
   readonly notes: string[];
 }
 
-import { readCorrelationsCsv, readCurvesCsv, readQualityRows, readRunJson, runFiles, type QualityCsvRow } from './runFolderFiles.js';
+import { jsonField, readCorrelationsCsv, readCurvesCsv, readQualityRows, readRunJson, runFiles, type QualityCsvRow } from './runFolderFiles.js';
 
-/** obj.a.b.c, or undefined when any step is missing or not an object. */
-function field(obj: unknown, ...keys: string[]): unknown {
-  let at = obj;
-  for (const key of keys) {
-    if (at === null || typeof at !== 'object' || Array.isArray(at)) return undefined;
-    at = (at as Record<string, unknown>)[key];
-  }
-  return at;
-}
 
 function text(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
@@ -252,15 +243,15 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
   };
 
   // Model and data facts.
-  const configQualityEstimator = text(field(run, 'config', 'quality', 'estimator'));
-  const configQualityMetric = text(field(run, 'config', 'quality', 'metric'));
+  const configQualityEstimator = text(jsonField(run, 'config', 'quality', 'estimator'));
+  const configQualityMetric = text(jsonField(run, 'config', 'quality', 'metric'));
   let factsHtml: string;
   if (run === undefined) {
     factsHtml = missing(`No ${runFiles.run}: model and dataset facts are unknown.`);
   } else {
-    const modelPath = text(field(run, 'config', 'model'));
-    const dataConfig = field(run, 'config', 'data');
-    const dataFacts: [string, string | undefined][] = [['dataset file', text(field(dataConfig, 'file'))]];
+    const modelPath = text(jsonField(run, 'config', 'model'));
+    const dataConfig = jsonField(run, 'config', 'data');
+    const dataFacts: [string, string | undefined][] = [['dataset file', text(jsonField(dataConfig, 'file'))]];
     if (dataConfig && typeof dataConfig === 'object' && !Array.isArray(dataConfig)) {
       for (const [key, value] of Object.entries(dataConfig as Record<string, unknown>)) {
         if (key !== 'file') dataFacts.push([`data ${key}`, text(value) ?? (value !== undefined && value !== null ? JSON.stringify(value) : undefined)]);
@@ -271,12 +262,12 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
       '<h3>Model</h3>' +
       (facts([
         ['model file', modelPath],
-        ['architecture', text(field(run, 'model', 'architecture'))],
-        ['layers', text(field(run, 'model', 'layers'))],
-        ['embedding length', text(field(run, 'model', 'embeddingLength'))],
-        ['quantization', text(field(run, 'model', 'quantization'))],
-        ['file size', formatBytes(field(run, 'model', 'fileBytes'))],
-        ['sha256', text(field(run, 'model', 'sha256'))],
+        ['architecture', text(jsonField(run, 'model', 'architecture'))],
+        ['layers', text(jsonField(run, 'model', 'layers'))],
+        ['embedding length', text(jsonField(run, 'model', 'embeddingLength'))],
+        ['quantization', text(jsonField(run, 'model', 'quantization'))],
+        ['file size', formatBytes(jsonField(run, 'model', 'fileBytes'))],
+        ['sha256', text(jsonField(run, 'model', 'sha256'))],
       ]) || note('run.json names no model facts.')) +
       '<h3>Data and measures</h3>' +
       (facts([
@@ -284,19 +275,19 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
         ['examples with statistics or quality', examples.size > 0 ? String(examples.size) : undefined],
         ['quality estimator', configQualityEstimator],
         ['quality metric', configQualityMetric],
-        ['evaluation metric', text(field(run, 'config', 'evaluation', 'metric'))],
+        ['evaluation metric', text(jsonField(run, 'config', 'evaluation', 'metric'))],
       ]) || note('run.json names no dataset facts.'));
   }
 
   // Phases.
   let phasesHtml: string;
-  const phases = field(run, 'phases');
+  const phases = jsonField(run, 'phases');
   if (phases && typeof phases === 'object' && !Array.isArray(phases) && Object.keys(phases).length > 0) {
     let total = 0;
     const rows = Object.entries(phases as Record<string, unknown>).map(([name, phase]) => {
-      const wall = Number(field(phase, 'wallMs'));
+      const wall = Number(jsonField(phase, 'wallMs'));
       if (Number.isFinite(wall)) total += wall;
-      return [name, text(field(phase, 'status')) ?? 'unknown', Number.isFinite(wall) ? formatDuration(wall) : 'n/a'];
+      return [name, text(jsonField(phase, 'status')) ?? 'unknown', Number.isFinite(wall) ? formatDuration(wall) : 'n/a'];
     });
     rows.push(['total', '', formatDuration(total)]);
     phasesHtml = table(['phase', 'status', 'wall time'], rows, 2);

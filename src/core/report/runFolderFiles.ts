@@ -73,3 +73,13 @@ export async function readRunJson(file: string): Promise<unknown> {
   }
 }
 
+
+/** obj.a.b.c of parsed JSON (run.json), or undefined when any step is missing or not an object. */
+export function jsonField(obj: unknown, ...keys: string[]): unknown {
+  let at = obj;
+  for (const key of keys) {
+    if (at === null || typeof at !== 'object' || Array.isArray(at)) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}

@@ -9,7 +9,7 @@ import type { ClassLabel, DatasetSpec } from '../../core/dataset/datasetSpec.js'
 import { readStatsCsv, strongestCorrelation, type CorrelationRow } from '../../core/experiment/correlations.js';
 import { exampleText } from '../../core/experiment/runExperiment.js';
 import { activationHistograms, findRawActivationDirs, readHistogramsCsv, readMassiveCsv, type HistogramRow, type LayerSummary, type MassiveRow } from '../../core/report/activationHistograms.js';
-import { readCorrelationsCsv, readCurvesCsv, readQualityRows, readRunJson, runFiles, type QualityCsvRow } from '../../core/report/runFolderFiles.js';
+import { jsonField, readCorrelationsCsv, readCurvesCsv, readQualityRows, readRunJson, runFiles, type QualityCsvRow } from '../../core/report/runFolderFiles.js';
 import {
   wireNumber,
   type CellKey,
@@ -33,18 +33,9 @@ function ordered(values: Iterable<string>, order: readonly string[]): string[] {
   return [...order.filter((v) => set.has(v)), ...[...set].filter((v) => !order.includes(v)).sort()];
 }
 
-/** obj.a.b, or undefined when a step is missing or not an object. */
-function field(obj: unknown, ...keys: string[]): unknown {
-  let at = obj;
-  for (const key of keys) {
-    if (at === null || typeof at !== 'object' || Array.isArray(at)) return undefined;
-    at = (at as Record<string, unknown>)[key];
-  }
-  return at;
-}
 
 function stringField(obj: unknown, ...keys: string[]): string | undefined {
-  const value = field(obj, ...keys);
+  const value = jsonField(obj, ...keys);
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
@@ -57,9 +48,9 @@ async function isFile(file: string): Promise<boolean> {
  * it), or why there is none. A relative file is taken from the config file's folder.
  */
 export function datasetSpecOfRun(run: unknown): { spec: DatasetSpec } | { problem: string } {
-  const data = field(run, 'config', 'data');
+  const data = jsonField(run, 'config', 'data');
   const file = stringField(data, 'file');
-  const inputs = field(data, 'inputs');
+  const inputs = jsonField(data, 'inputs');
   if (!file) return { problem: 'run.json names no dataset file (config.data.file)' };
   if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((i) => typeof i === 'string')) {
     return { problem: 'run.json names no input fields (config.data.inputs)' };
@@ -69,9 +60,9 @@ export function datasetSpecOfRun(run: unknown): { spec: DatasetSpec } | { proble
   const format = stringField(data, 'format');
   const id = stringField(data, 'id');
   const target = stringField(data, 'target');
-  const labels = field(data, 'labels');
+  const labels = jsonField(data, 'labels');
   const task = stringField(data, 'task') ?? 'classification';
-  const labelList = Array.isArray(labels) && labels.every((l) => typeof field(l, 'value') === 'string' && typeof field(l, 'verbalizer') === 'string') ? (labels as ClassLabel[]) : undefined;
+  const labelList = Array.isArray(labels) && labels.every((l) => typeof jsonField(l, 'value') === 'string' && typeof jsonField(l, 'verbalizer') === 'string') ? (labels as ClassLabel[]) : undefined;
   return {
     spec: {
       file: resolved,

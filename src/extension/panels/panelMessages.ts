@@ -5,6 +5,7 @@
 // `number | null` (`wireNumber` on the way out, `fromWire` on the way in). A webview renders data
 // from files the user did not write (dataset text, ids), so the extension treats what a webview
 // sends as untrusted: `parseWebviewMessage` accepts only these shapes, for the panel that sent them.
+import type { CorrelationCell } from '../../core/experiment/correlations.js';
 
 export const panelKinds = ['histograms', 'correlations', 'learningCurves'] as const;
 export type PanelKind = (typeof panelKinds)[number];
@@ -91,14 +92,7 @@ export interface WireCurveRow {
 }
 
 /** One grid cell of correlations.csv: what a click on the heatmap asks the scatter plot of. */
-export interface CellKey {
-  readonly mask: string;
-  readonly layer: number;
-  readonly statistic: string;
-  readonly pooling: string;
-  readonly estimator: string;
-  readonly metric: string;
-}
+export type CellKey = CorrelationCell;
 
 /** One statistic of stats.csv for one mask / layer / pooling: the histograms panel's pooled view. */
 export interface StatisticKey {
