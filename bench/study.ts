@@ -65,15 +65,18 @@ for (const { name, record } of results) {
 }
 
 for (const { name, out } of results) {
-  const points = summarizeCurves(await readCurvesCsv(path.join(out, 'curves.csv')), 'accuracy');
-  const budgets = [...new Set(points.map((p) => p.budget))].sort((a, b) => a - b);
-  console.log(`\n${name}: test accuracy, mean ± sd over seeds`);
-  console.log(`${'strategy'.padEnd(17)}${budgets.map((b) => `k=${b}`.padStart(15)).join('')}`);
-  for (const strategy of [...new Set(points.map((p) => p.strategy))]) {
-    const cells = budgets.map((b) => {
-      const p = points.find((q) => q.strategy === strategy && q.budget === b);
-      return (p ? `${p.mean.toFixed(3)} ± ${p.sd.toFixed(3)}` : '–').padStart(15);
-    });
-    console.log(`${strategy.padEnd(17)}${cells.join('')}`);
+  const curves = await readCurvesCsv(path.join(out, 'curves.csv'));
+  for (const metric of [...new Set(curves.map((c) => c.metric))]) {
+    const points = summarizeCurves(curves, metric);
+    const budgets = [...new Set(points.map((p) => p.budget))].sort((a, b) => a - b);
+    console.log(`\n${name}: test ${metric}, mean ± sd over seeds`);
+    console.log(`${'strategy'.padEnd(17)}${budgets.map((b) => `k=${b}`.padStart(17)).join('')}`);
+    for (const strategy of [...new Set(points.map((p) => p.strategy))]) {
+      const cells = budgets.map((b) => {
+        const p = points.find((q) => q.strategy === strategy && q.budget === b);
+        return (p ? `${p.mean.toFixed(3)} ± ${p.sd.toFixed(3)}` : '–').padStart(17);
+      });
+      console.log(`${strategy.padEnd(17)}${cells.join('')}`);
+    }
   }
 }

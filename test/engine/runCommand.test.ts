@@ -109,7 +109,10 @@ describe('icl-lab run', function () {
     for (const r of curves.filter((c) => c['metric'] === 'accuracy')) assert.ok(Number(r['value']) >= 0 && Number(r['value']) <= 1);
     assert.ok(curves.some((r) => r['strategy'] === 'kate'));
     const acquisition = await readCsv(path.join(out, 'acquisition_correlations.csv'));
-    assert.deepEqual(acquisition.map((r) => r['strategy']).sort(), [...strategies].sort());
+    for (const metric of ['gold_logprob', 'accuracy']) {
+      assert.deepEqual(acquisition.filter((r) => r['metric'] === metric).map((r) => r['strategy']).sort(), [...strategies].sort(), metric);
+    }
+    assert.ok(acquisition.every((r) => r['n'] === '12'), 'seeds × budgets prompts per strategy');
 
     const report = await readFile(path.join(out, 'report.html'), 'utf8');
     assert.match(report, /<svg/);

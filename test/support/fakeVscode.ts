@@ -63,7 +63,15 @@ export class CodeLens {
 }
 
 export class MarkdownString {
-  constructor(readonly value: string) {}
+  constructor(public value = '') {}
+  appendText(text: string): this {
+    this.value += text.replace(/[\\`*_{}[\]()#+\-.!<>]/g, '\\$&');
+    return this;
+  }
+  appendMarkdown(markdown: string): this {
+    this.value += markdown;
+    return this;
+  }
 }
 
 export class Hover {
@@ -102,6 +110,26 @@ export class Uri {
 }
 
 export const StatusBarAlignment = { Left: 1, Right: 2 } as const;
+export const ProgressLocation = { SourceControl: 1, Window: 10, Notification: 15 } as const;
+export const TreeItemCollapsibleState = { None: 0, Collapsed: 1, Expanded: 2 } as const;
+
+export class ThemeIcon {
+  constructor(readonly id: string) {}
+}
+
+export class TreeItem {
+  id?: string;
+  description?: string;
+  tooltip?: unknown;
+  contextValue?: string;
+  iconPath?: unknown;
+  command?: { command: string; title: string; arguments?: unknown[] };
+  resourceUri?: unknown;
+  constructor(
+    readonly label: string,
+    readonly collapsibleState: number = 0,
+  ) {}
+}
 export const OverviewRulerLane = { Left: 1, Center: 2, Right: 4, Full: 7 } as const;
 export const ViewColumn = { Active: -1, Beside: -2 } as const;
 export const TextEditorRevealType = { Default: 0, InCenter: 1, InCenterIfOutsideViewport: 2, AtTop: 3 } as const;
@@ -156,6 +184,8 @@ export const fake = {
   /** Answers to information/warning messages with buttons, in order. */
   messageChoices: [] as (string | undefined)[],
   messages: [] as string[],
+  /** Each withProgress notification: its title and the messages it reported. */
+  progress: [] as { title: string; messages: string[]; cancel(): void }[],
   shown: [] as FakeDocument[],
   documents: new Map<string, FakeDocument>(),
   clipboard: '',
@@ -168,6 +198,7 @@ export const fake = {
     this.inputBoxes.length = 0;
     this.messageChoices.length = 0;
     this.messages.length = 0;
+    this.progress.length = 0;
     this.shown.length = 0;
     this.documents.clear();
     window.visibleTextEditors = [];
@@ -238,6 +269,29 @@ export const window = {
     const found = items.find((item) => item.label === answer);
     if (!found) throw new Error(`quick pick "${options.title}": no item "${answer}" among ${items.map((i) => i.label).join(', ')}`);
     return found;
+  },
+  async withProgress<R>(options: { title?: string }, task: (progress: { report(value: { message?: string }): void }, token: { isCancellationRequested: boolean; onCancellationRequested(listener: () => void): { dispose(): void } }) => Promise<R>): Promise<R> {
+    const listeners: (() => void)[] = [];
+    const token = {
+      isCancellationRequested: false,
+      onCancellationRequested(listener: () => void) {
+        listeners.push(listener);
+        return disposable;
+      },
+    };
+    const entry = {
+      title: options.title ?? '',
+      messages: [] as string[],
+      cancel() {
+        token.isCancellationRequested = true;
+        for (const listener of listeners) listener();
+      },
+    };
+    fake.progress.push(entry);
+    return task({ report: ({ message }) => void (message && entry.messages.push(message)) }, token);
+  },
+  registerTreeDataProvider() {
+    return disposable;
   },
   async showInputBox(): Promise<string | undefined> {
     return fake.inputBoxes.shift();

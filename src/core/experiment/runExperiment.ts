@@ -499,7 +499,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         }
       }
       await writeAtomic(path.join(dir, 'curves.csv'), curvesCsv(curves));
-      await writeAtomic(path.join(dir, 'acquisition_correlations.csv'), acquisitionCorrelationsCsv(acquisitionCorrelations(selections, curves, config.evaluation.metric)));
+      await writeAtomic(path.join(dir, 'acquisition_correlations.csv'), acquisitionCorrelationsCsv(metricNames.flatMap((metric) => acquisitionCorrelations(selections, curves, metric))));
     });
 
     if (options.report) {

@@ -52,8 +52,9 @@ export function runConfigDraft(answers: WizardAnswers, configDir: string): { tex
     },
     split,
     ...(answers.template ? { template: relative(answers.template) } : {}),
-    masks: answers.masks,
-    statistics: answers.statistics,
+    // An empty list would be refused: absent means every mask or statistic.
+    ...(answers.masks.length > 0 ? { masks: answers.masks } : {}),
+    ...(answers.statistics.length > 0 ? { statistics: answers.statistics } : {}),
     selection: { strategies: answers.strategies, budgets, rounds: Math.min(2, Math.min(...budgets)), seeds: [0, 1, 2] },
     seed: 0,
     engine: answers.engine,

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { surveyFields } from '../../core/dataset/fieldSurvey.js';
+import { correlatedStatistics } from '../../core/experiment/correlations.js';
 import { runConfigDraft, type WizardAnswers } from './runConfigDraft.js';
 
 export interface WizardResult {
@@ -99,7 +100,7 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
     ...(task.label === 'classification' && fewValues ? { labels: [...targetSummary.distinct].sort() } : {}),
     ...(template.file ? { template: template.file } : {}),
     masks: settings.get<string[]>('masks', ['isolated', 'shared-prefix', 'in-context']),
-    statistics: settings.get<string[]>('statistics', []),
+    statistics: settings.get<string[]>('statistics', [...correlatedStatistics]),
     strategies: strategies.map((s) => s.label),
     budgets: [...new Set(budgetsText.split(',').map((b) => Number(b.trim())))].sort((a, b) => a - b),
     engine: {
