@@ -45,6 +45,8 @@ describe('runs from the editor', function () {
     if (!existsSync(path.join(packageRoot(), 'dist', 'cli.mjs'))) throw new Error('dist/cli.mjs is missing: run `npm run build` first (npm test does)');
     vscode = (await import('vscode')) as unknown as typeof FakeVscode;
     vscode.fake.reset();
+    // Settings other tests left behind (a runs folder elsewhere) would send the runs astray.
+    for (const key of Object.keys(vscode.fake.settings)) delete vscode.fake.settings[key];
     root = await mkdtemp(path.join(os.tmpdir(), 'icl-lab-run-views-'));
     runsRoot = path.join(root, '.icl-lab', 'runs');
     data = path.join(root, 'reviews.jsonl');
