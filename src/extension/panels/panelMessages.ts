@@ -68,13 +68,7 @@ export interface WireLayerSummary {
   readonly massiveCount: number;
 }
 
-export interface WireCorrelationRow {
-  readonly mask: string;
-  readonly layer: number;
-  readonly statistic: string;
-  readonly pooling: string;
-  readonly estimator: string;
-  readonly metric: string;
+export interface WireCorrelationRow extends CorrelationCell {
   readonly rho: WireNumber;
   readonly pValue: WireNumber;
   readonly qValue: WireNumber;
