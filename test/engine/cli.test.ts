@@ -95,19 +95,24 @@ describe('the icl-lab CLI', function () {
     assert.equal(lines[1]!.split(',')[2], 'shared-prefix');
   });
 
-  it('demo generates its model and data, extracts under every mask, measures example quality and correlates them', async () => {
+  it('demo generates its model, data and run config and runs the whole study, printing phase times and the headline per mask', async () => {
     const out = path.join(dir, 'demo');
     const result = await runCli(['demo', '--out', out]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /isolated\s+\d+\s+[\d.]+\s+\d+/);
-    assert.match(result.stdout, /one-shot gain in gold-label log-probability over \d+ candidates/);
-    const files = await readdir(out);
+    for (const phase of ['extract', 'quality', 'correlate', 'select', 'evaluate', 'report']) assert.match(result.stdout, new RegExp(`^${phase} +[\\d.]+ s$`, 'm'), phase);
+    for (const mask of ['isolated', 'shared-prefix', 'in-context']) assert.match(result.stdout, new RegExp(`^${mask} +0\\.\\d{3} +-?0\\.\\d{3} +[\\d.e-]+ +\\d+ +\\w+ +[\\w-]+ +one-shot \\w+$`, 'm'), mask);
     assert.match(result.stdout, /largest \|ρ\| = [\d.]+ \(ρ = -?[\d.]+, 95% CI .*\) at mask [\w-]+, layer \d+, \w+ \([\w-]+\) vs one-shot \w+/);
-    for (const name of ['demo-model.gguf', 'demo.jsonl', 'stats-isolated.csv', 'stats-shared-prefix.csv', 'stats-in-context.csv', 'stats-isolated.run.json', 'quality.csv', 'correlations.csv']) {
+    assert.deepEqual((await readdir(out)).filter((f) => !f.startsWith('.')).sort(), ['demo-model.gguf', 'demo.jsonl', 'demo.run.yaml', 'run']);
+    const files = await readdir(path.join(out, 'run'));
+    for (const name of ['run.json', 'stats.csv', 'quality.csv', 'correlations.csv', 'selections.csv', 'curves.csv', 'report.html']) {
       assert.ok(files.includes(name), `${name} is missing from ${files.join(', ')}`);
     }
-    const quality = (await readFile(path.join(out, 'quality.csv'), 'utf8')).split('\n');
-    assert.equal(quality[0], 'example,id,estimator,metric,value,stderr,n_prompts');
+    // A second demo reuses the finished run and prints the same headline.
+    const again = await runCli(['demo', '--out', out]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /resuming .*: \d+ finished units are reused/);
+    const headline = (text: string): string => text.split('\n').find((line) => line.startsWith('largest |ρ|'))!;
+    assert.equal(headline(again.stdout), headline(result.stdout));
   });
 
   it('names the file and line of a bad row, and writes nothing', async () => {
