@@ -2,8 +2,7 @@
 // still-unlabelled pool, the simulated oracle "annotates" the picks (their labels come from the
 // dataset), and the next round may use everything labelled so far.
 import type { Candidate, SelectionStrategy } from '../selection/selectionStrategy.js';
-import { formatNumber } from '../format/statsCsv.js';
-import { csvCell } from '../format/csvTable.js';
+import { csvCell, formatNumber } from '../format/statsCsv.js';
 
 /** One row of selections.csv. */
 export interface SelectionRow {

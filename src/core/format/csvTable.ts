@@ -27,8 +27,3 @@ export function numberCell(text: string | undefined): number {
   if (text === '-inf') return -Infinity;
   return Number(text);
 }
-
-/** RFC 4180 quoting for a free-text cell (ids, names). */
-export function csvCell(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}

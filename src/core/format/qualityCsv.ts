@@ -1,7 +1,6 @@
 // quality.csv: one row per candidate × estimator × metric. `example` is the same key as stats.csv.
 import type { QualityRow } from '../quality/exampleQuality.js';
-import { csvCell } from './csvTable.js';
-import { formatNumber } from './statsCsv.js';
+import { csvCell, formatNumber } from './statsCsv.js';
 
 export const qualityCsvColumns = ['example', 'id', 'estimator', 'metric', 'value', 'stderr', 'n_prompts'] as const;
 

@@ -17,6 +17,11 @@ export function formatNumber(value: number): string {
   return String(value);
 }
 
+/** RFC 4180 quoting for a free-text cell (ids, names); no file access, so the webviews bundle it too. */
+export function csvCell(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
 /** The rows of one example: values is [layer][pooling][statistic]. */
 export function statsCsvRows(example: number, mask: MaskStrategy, values: Float64Array): string {
   const perPooling = activationStatistics.length;

@@ -14,8 +14,8 @@
 // median. For a single example the rows here are a subset of both engine counts' values.
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { csvCell, numberCell, readCsvTable } from '../format/csvTable.js';
-import { formatNumber } from '../format/statsCsv.js';
+import { numberCell, readCsvTable } from '../format/csvTable.js';
+import { csvCell, formatNumber } from '../format/statsCsv.js';
 
 /** Bin layout: 0.1-decade bins over [10^lowDecade, 10^highDecade]. */
 export const histogramBinning = { lowDecade: -4, highDecade: 4, binsPerDecade: 10 } as const;
