@@ -5,8 +5,8 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { changedComputationKeys } from '../core/experiment/runConfig.js';
 import { readRunRecord, writeAtomic, type RunRecord } from '../core/experiment/runExperiment.js';
-import { changedKeys } from './run.js';
 
 export function registerMergeCommand(program: Command): void {
   program
@@ -37,7 +37,7 @@ export async function runMerge(shardDirs: readonly string[], out: string): Promi
       if (n !== count) throw new Error(`${shardDirs[i]} is shard ${record.shard}, ${shardDirs[0]} is shard ${first.shard}: they split the work differently`);
       if (seen.has(index)) throw new Error(`${shardDirs[i]} and ${seen.get(index)} are both shard ${record.shard}`);
       seen.set(index, shardDirs[i]!);
-      const changed = changedKeys(first.config, record.config);
+      const changed = changedComputationKeys(first.config, record.config);
       if (changed.length > 0) throw new Error(`${shardDirs[i]} was run with a different config than ${shardDirs[0]} (${changed.join(', ')})`);
       if (record.model.sha256 !== first.model.sha256) throw new Error(`${shardDirs[i]} used a different model file than ${shardDirs[0]}`);
     }

@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { CheckpointStore } from '../core/experiment/checkpointStore.js';
 import type { ExperimentModel, ModelExtraction } from '../core/experiment/experimentModel.js';
 import { describeCorrelation } from '../core/experiment/correlations.js';
-import { loadRunConfig, runConfigToJson, type RunConfig } from '../core/experiment/runConfig.js';
+import { changedComputationKeys, loadRunConfig, runConfigToJson, type RunConfig } from '../core/experiment/runConfig.js';
 import { prepareRun, readRunRecord, RunCancelledError, runExperiment, type RunPhase, type RunProgress, type RunRecord } from '../core/experiment/runExperiment.js';
 import { describeShard, parseShard, type Shard } from '../core/experiment/workUnits.js';
 import { sha256File } from '../core/format/fileDigest.js';
@@ -61,7 +61,7 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
   // A re-submitted batch job passes --resume whether or not it ran before.
   if (!previous && options.resume) console.error(`--resume: ${dir} holds no run yet; starting one`);
   if (previous) {
-    const changed = changedKeys(previous.config, runConfigToJson(config));
+    const changed = changedComputationKeys(previous.config, runConfigToJson(config));
     if (changed.length > 0) {
       console.error(`error: ${configFile} differs from the run in ${dir} in ${changed.map((k) => `\`${k}\``).join(', ')}; resuming would mix two computations (use another --out)`);
       return 1;
@@ -165,22 +165,6 @@ function printSummary(record: RunRecord, dir: string): void {
   }
   if (record.headline?.overall) console.log(`\n${describeCorrelation(record.headline.overall)}`);
   console.log(`\nrun folder: ${dir}`);
-}
-
-/**
- * Top-level keys whose values differ between two JSON configs. Where the files are and how many
- * CPU threads run them change no number, so they may differ.
- */
-export function changedKeys(a: unknown, b: unknown): string[] {
-  const withoutThreads = (config: unknown): Record<string, unknown> => {
-    const copy = { ...((config ?? {}) as Record<string, unknown>) };
-    if (copy['engine'] && typeof copy['engine'] === 'object') copy['engine'] = { ...(copy['engine'] as object), threads: undefined };
-    return copy;
-  };
-  const left = withoutThreads(a);
-  const right = withoutThreads(b);
-  const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].filter((k) => k !== 'configFile' && k !== 'output');
-  return keys.filter((k) => JSON.stringify(left[k]) !== JSON.stringify(right[k])).sort();
 }
 
 /** The engine process as a run's model: the config's engine settings on every request. */

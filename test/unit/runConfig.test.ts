@@ -11,7 +11,7 @@ import {
   resolveLayer,
   runConfigSchema,
   runConfigToJson,
-  sameComputation,
+  changedComputationKeys,
   type RunConfig,
 } from '../../src/core/experiment/runConfig.js';
 
@@ -329,12 +329,15 @@ describe('run configuration', () => {
 
     it('names the top-level keys two configs differ in, ignoring where the config file and the run folder are', () => {
       const moved = parseRunConfig(withLines('layers: [0, 10, 31]', 'selection: {statistic: {layer: 10}, vectorLayer: last}', 'output: elsewhere'), '/x/copy.yaml');
-      assert.deepEqual(sameComputation(base, moved), []);
+      assert.deepEqual(changedComputationKeys(runConfigToJson(base), runConfigToJson(moved)), []);
       const changed = parseRunConfig(
-        withLines('layers: [0, 10]', 'selection: {statistic: {layer: 10}, vectorLayer: last}', 'engine: {threads: 2}', 'template: t.icl.tmpl'),
+        withLines('layers: [0, 10]', 'selection: {statistic: {layer: 10}, vectorLayer: last}', 'engine: {threads: 2, contextSize: 2048}', 'template: t.icl.tmpl'),
         '/x/run.yaml',
       );
-      assert.deepEqual(sameComputation(base, changed), ['layers', 'engine', 'template']);
+      assert.deepEqual(changedComputationKeys(runConfigToJson(base), runConfigToJson(changed)), ['engine', 'layers', 'template']);
+      // Thread counts change no number: a run may resume with another.
+      const threads = parseRunConfig(withLines('layers: [0, 10, 31]', 'selection: {statistic: {layer: 10}, vectorLayer: last}', 'engine: {threads: 2}'), '/x/run.yaml');
+      assert.deepEqual(changedComputationKeys(runConfigToJson(base), runConfigToJson(threads)), []);
     });
 
     it('exports a schema that compiles on its own as plain JSON', () => {

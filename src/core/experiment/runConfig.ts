@@ -886,12 +886,18 @@ export function runConfigToJson(config: RunConfig): { [key: string]: Json } {
 }
 
 /**
- * The top-level keys whose values differ between two configs: what `--resume` refuses to change.
- * Where the config file and the run folder are (configFile, output) do not change the computation.
+ * The top-level keys whose values differ between two configs in their JSON form (as run.json
+ * stores them), sorted: what `--resume` and `icl-lab merge` refuse to mix. Where the config file and
+ * the run folder are (configFile, output) and how many CPU threads run it change no number.
  */
-export function sameComputation(a: RunConfig, b: RunConfig): string[] {
-  const left = runConfigToJson(a);
-  const right = runConfigToJson(b);
+export function changedComputationKeys(a: unknown, b: unknown): string[] {
+  const comparable = (config: unknown): Record<string, unknown> => {
+    const copy = { ...((config ?? {}) as Record<string, unknown>) };
+    if (copy['engine'] && typeof copy['engine'] === 'object') copy['engine'] = { ...(copy['engine'] as object), threads: undefined };
+    return copy;
+  };
+  const left = comparable(a);
+  const right = comparable(b);
   const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].filter((key) => key !== 'configFile' && key !== 'output');
-  return keys.filter((key) => JSON.stringify(left[key]) !== JSON.stringify(right[key]));
+  return keys.filter((key) => JSON.stringify(left[key]) !== JSON.stringify(right[key])).sort();
 }
