@@ -18,6 +18,11 @@ describe('the run wizard’s pure parts', () => {
     await writeFile(file, demoRows(60, 3).map((r) => JSON.stringify(r)).join('\n') + '\n');
     const survey = await surveyFields(file);
     assert.equal(survey.rowsRead, 60);
+    assert.equal(survey.rows, 60);
+    // Statistics from a sample, rows counted to the end.
+    const sampled = await surveyFields(file, { rows: 10 });
+    assert.equal(sampled.rowsRead, 10);
+    assert.equal(sampled.rows, 60);
     assert.deepEqual(survey.fields.map((f) => f.name), ['id', 'text', 'label']);
     assert.equal(survey.guessedInput, 'text');
     assert.equal(survey.guessedLabel, 'label');

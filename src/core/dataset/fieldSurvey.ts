@@ -13,7 +13,10 @@ export interface FieldSummary {
 }
 
 export interface FieldSurvey {
+  /** Rows the field statistics come from (the first `options.rows`). */
   readonly rowsRead: number;
+  /** Rows in the whole file (rows that are not objects left out). */
+  readonly rows: number;
   readonly fields: readonly FieldSummary[];
   /** The longest free-text field: the likely input. */
   readonly guessedInput?: string;
@@ -28,8 +31,11 @@ export async function surveyFields(file: string, options: { rows?: number; maxDi
   const maxDistinct = options.maxDistinct ?? 20;
   const stats = new Map<string, { present: number; length: number; distinct: Set<string> }>();
   let rowsRead = 0;
+  let rows = 0;
   for await (const record of readSourceRecords(file, datasetFormatOf(file), { maxLineBytes: 10 * 1024 * 1024 })) {
     if ('problem' in record) continue;
+    // Past the sample, rows are only counted.
+    if (++rows > limit) continue;
     rowsRead++;
     for (const [name, value] of Object.entries(record.fields)) {
       const entry = stats.get(name) ?? { present: 0, length: 0, distinct: new Set<string>() };
@@ -40,7 +46,6 @@ export async function surveyFields(file: string, options: { rows?: number; maxDi
       entry.length += text.length;
       if (entry.distinct.size <= maxDistinct) entry.distinct.add(text);
     }
-    if (rowsRead >= limit) break;
   }
   const fields = [...stats].map(([name, s]) => ({ name, present: s.present, meanLength: s.present ? s.length / s.present : 0, distinct: [...s.distinct] }));
   const idLike = /^(id|idx|index|uid|guid)$/i;
@@ -52,6 +57,7 @@ export async function surveyFields(file: string, options: { rows?: number; maxDi
   const labels = labelField && labelField.distinct.length <= maxDistinct ? [...labelField.distinct].sort() : undefined;
   return {
     rowsRead,
+    rows,
     fields,
     ...(guessedInput ? { guessedInput } : {}),
     ...(labelField ? { guessedLabel: labelField.name } : {}),

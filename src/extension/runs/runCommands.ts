@@ -13,7 +13,7 @@ import type { EngineHost } from '../engineHost.js';
 import { listRuns, pickRun, runsRoot, type RunArgument } from '../runsFolder.js';
 import type { RunManager } from './runManager.js';
 import type { RunsView } from './runsView.js';
-import { pickDataFile, requireModel, runWizard } from './runWizard.js';
+import { engineSettings, newRunDir, pickDataFile, requireModel, runWizard } from './runWizard.js';
 
 export function registerRunCommands(context: vscode.ExtensionContext, host: EngineHost, manager: RunManager, view: RunsView): void {
   const report = (error: unknown): void => {
@@ -56,8 +56,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, host: Engi
       const code = await runCliJob(host, 'ICL Lab: preparing the demo model and dataset', ['demo', '--out', demoDir, '--no-run']);
       if (code !== 0) throw new Error('preparing the demo failed (see the ICL Lab output)');
       const configFile = path.join(demoDir, 'demo.run.yaml');
-      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-      await manager.start(configFile, path.join(root, `demo-${stamp}`), { resume: false });
+      await manager.start(configFile, newRunDir(root, 'demo'), { resume: false });
     }),
 
     command('iclLab.resumeRun', async (argument?: RunArgument) => {
@@ -164,7 +163,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, host: Engi
       if (!target) return;
       const estimator = await vscode.window.showQuickPick(['one-shot', 'influence'], { title: 'Quality estimator' });
       if (!estimator) return;
-      const rows = survey.rowsRead;
+      const rows = survey.rows;
       const probe = String(Math.min(50, Math.max(2, Math.floor(rows * 0.15))));
       const test = String(Math.min(100, Math.max(2, Math.floor(rows * 0.3))));
       const out = path.join(path.dirname(data.fsPath), '.icl-lab', `${path.basename(data.fsPath).replace(/\.[^.]+$/, '')}.quality.csv`);
@@ -187,14 +186,8 @@ export function registerRunCommands(context: vscode.ExtensionContext, host: Engi
 }
 
 function engineArgs(): string[] {
-  const settings = vscode.workspace.getConfiguration('iclLab');
-  return [
-    '--gpu', settings.get<string>('gpu', 'auto'),
-    '--context-size', String(settings.get<number>('contextSize', 4096)),
-    '--batch-size', String(settings.get<number>('batchSize', 512)),
-    '--max-sequences', String(settings.get<number>('maxSequences', 64)),
-    '--threads', String(settings.get<number>('threads', 0)),
-  ];
+  const engine = engineSettings();
+  return ['--gpu', engine.gpu, '--context-size', String(engine.contextSize), '--batch-size', String(engine.batchSize), '--max-sequences', String(engine.maxSequences), '--threads', String(engine.threads)];
 }
 
 async function offerOpen(file: string): Promise<void> {

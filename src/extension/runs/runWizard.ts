@@ -32,6 +32,24 @@ export async function requireModel(): Promise<string | undefined> {
   return vscode.workspace.getConfiguration('iclLab').get<string>('modelPath', '') || undefined;
 }
 
+/** The engine settings (iclLab.gpu, contextSize, …) new runs and one-off jobs use. */
+export function engineSettings(): WizardAnswers['engine'] {
+  const settings = vscode.workspace.getConfiguration('iclLab');
+  return {
+    gpu: settings.get<string>('gpu', 'auto'),
+    contextSize: settings.get<number>('contextSize', 4096),
+    batchSize: settings.get<number>('batchSize', 512),
+    maxSequences: settings.get<number>('maxSequences', 64),
+    threads: settings.get<number>('threads', 0),
+  };
+}
+
+/** A fresh run folder under the runs folder: `<stem>-<UTC time to the second>`. */
+export function newRunDir(runsRoot: string, stem: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return path.join(runsRoot, `${stem}-${stamp}`);
+}
+
 function cancelled(): undefined {
   return undefined;
 }
@@ -87,11 +105,9 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
   });
   if (budgetsText === undefined) return cancelled();
 
-  // The rows the file really has (the survey stops early on large files).
-  const rows = await countRows(dataFile, survey.rowsRead);
   const answers: WizardAnswers = {
     dataFile,
-    rows,
+    rows: survey.rows,
     model,
     inputs: inputs.map((i) => i.label),
     ...idField(survey, [...inputs.map((i) => i.label), target.label]),
@@ -103,28 +119,16 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
     statistics: settings.get<string[]>('statistics', [...correlatedStatistics]),
     strategies: strategies.map((s) => s.label),
     budgets: [...new Set(budgetsText.split(',').map((b) => Number(b.trim())))].sort((a, b) => a - b),
-    engine: {
-      gpu: settings.get<string>('gpu', 'auto'),
-      contextSize: settings.get<number>('contextSize', 4096),
-      batchSize: settings.get<number>('batchSize', 512),
-      maxSequences: settings.get<number>('maxSequences', 64),
-      threads: settings.get<number>('threads', 0),
-    },
+    engine: engineSettings(),
   };
   const stem = path.basename(dataFile).replace(/\.[^.]+$/, '');
   const configFile = path.join(path.dirname(dataFile), `${stem}.run.yaml`);
   const draft = runConfigDraft(answers, path.dirname(configFile));
   await writeFile(configFile, draft.text);
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return { configFile, runDir: path.join(runsRoot, `${stem}-${stamp}`) };
+  return { configFile, runDir: newRunDir(runsRoot, stem) };
 }
 
-async function countRows(file: string, surveyed: number): Promise<number> {
-  if (surveyed < 500) return surveyed;
-  return (await surveyFields(file, { rows: Number.MAX_SAFE_INTEGER, maxDistinct: 0 })).rowsRead;
-}
-
-/** An id-like field with a distinct value on every surveyed row, not used as input or target. */
+/** An id-like field present on every surveyed row, not used as input or target (the loader checks ids are unique). */
 function idField(survey: Awaited<ReturnType<typeof surveyFields>>, used: readonly string[]): { id?: string } {
   const field = survey.fields.find((f) => /^(id|idx|uid|guid|qid)$/i.test(f.name) && !used.includes(f.name) && f.present === survey.rowsRead);
   return field ? { id: field.name } : {};
