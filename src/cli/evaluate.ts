@@ -5,6 +5,7 @@ import { macroF1 } from '../core/metrics/classificationMetrics.js';
 import { evaluatePrompts } from '../core/quality/promptEvaluation.js';
 import { addEngineOptions, withCliEngine, type EngineCliOptions } from './engineOptions.js';
 import { addDatasetOptions } from './datasetOptions.js';
+import { mean } from '../core/stats/descriptive.js';
 import { nonNegativeInteger } from './optionParsers.js';
 import { addPromptTaskOptions, preparePromptTaskOrReport, type PromptTaskCliOptions } from './promptTask.js';
 
@@ -40,16 +41,13 @@ async function runEvaluate(options: EvaluateCliOptions): Promise<number> {
   }
   return withCliEngine(options, async (client) => {
     const result = await evaluatePrompts(client.promptScorer({ ...options, maxTokens: 0, stop: [] }), template, task, [demos.map((d) => d!)], splits.test);
-    const mean = (name: string): number => {
-      const values = result.metrics.get(name)![0]!;
-      return values.reduce((a, b) => a + b, 0) / values.length;
-    };
+    const meanOf = (name: string): number => mean(result.metrics.get(name)![0]!);
     const summary =
       task.type === 'classification'
-        ? `accuracy ${mean('accuracy').toFixed(4)}, macro-F1 ${macroF1(result.predictions[0]!, splits.test.map((row) => row.label!)).toFixed(4)}, ` +
-          `mean gold log-probability ${mean('gold_logprob').toFixed(4)}`
-        : `exact match ${mean('em').toFixed(4)}, token F1 ${mean('f1').toFixed(4)}, ROUGE-L ${mean('rouge_l').toFixed(4)}, ` +
-          `mean reference log-likelihood per token ${mean('reference_loglik').toFixed(4)}`;
+        ? `accuracy ${meanOf('accuracy').toFixed(4)}, macro-F1 ${macroF1(result.predictions[0]!, splits.test.map((row) => row.label!)).toFixed(4)}, ` +
+          `mean gold log-probability ${meanOf('gold_logprob').toFixed(4)}`
+        : `exact match ${meanOf('em').toFixed(4)}, token F1 ${meanOf('f1').toFixed(4)}, ROUGE-L ${meanOf('rouge_l').toFixed(4)}, ` +
+          `mean reference log-likelihood per token ${meanOf('reference_loglik').toFixed(4)}`;
     console.log(`${demos.length}-shot on ${splits.test.length} test rows: ${summary}`);
   });
 }

@@ -2,6 +2,7 @@
 // (curves.csv), their mean and spread over seeds, and how well a strategy's own acquisition scores
 // predicted the performance of the prompts it built.
 import { formatNumber } from '../format/statsCsv.js';
+import { mean, sampleVariance } from '../stats/descriptive.js';
 import { spearman } from '../stats/spearman.js';
 import type { SelectionRow } from './acquisition.js';
 
@@ -43,9 +44,7 @@ export function summarizeCurves(rows: readonly CurveRow[], metric: string): Curv
   }
   return [...groups.values()]
     .map(({ strategy, budget, values }) => {
-      const mean = values.reduce((a, b) => a + b, 0) / values.length;
-      const sd = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
-      return { strategy, budget, mean, sd, min: Math.min(...values), max: Math.max(...values), seeds: values.length };
+      return { strategy, budget, mean: mean(values), sd: Math.sqrt(sampleVariance(values)), min: Math.min(...values), max: Math.max(...values), seeds: values.length };
     })
     .sort((a, b) => a.strategy.localeCompare(b.strategy) || a.budget - b.budget);
 }
@@ -79,7 +78,7 @@ export function acquisitionCorrelations(selections: readonly SelectionRow[], cur
     const picked = scores.get(`${c.strategy}\u0000${c.seed}\u0000${c.budget}`);
     if (!picked) continue;
     const entry = byStrategy.get(c.strategy) ?? { x: [], y: [] };
-    entry.x.push(picked.reduce((a, b) => a + b, 0) / picked.length);
+    entry.x.push(mean(picked));
     entry.y.push(c.value);
     byStrategy.set(c.strategy, entry);
   }

@@ -21,6 +21,7 @@ import { influencePrompts, kShotInfluence, oneShotGain, type QualityRow } from '
 import { continuationText, demonstrationOf, evaluatePromptItems, type ClassificationTask, type GenerativeTask, type PromptItem, type PromptMetrics } from '../quality/promptEvaluation.js';
 import { activationHistograms, histogramsCsv, massiveCsv } from '../report/activationHistograms.js';
 import { kateNeighbours } from '../selection/kate.js';
+import { mean } from '../stats/descriptive.js';
 import type { Candidate } from '../selection/selectionStrategy.js';
 import { strategyByName } from '../selection/strategyRegistry.js';
 import { labelEntropy } from '../selection/uncertainty.js';
@@ -560,12 +561,6 @@ function metricsUnit(result: PromptMetrics): MetricsUnit {
 
 function qualityPromptCount(config: RunConfig, poolSize: number): number {
   return config.quality.prompts ?? Math.max(2, Math.ceil((4 * poolSize) / config.quality.shots));
-}
-
-function mean(values: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i]!;
-  return sum / values.length;
 }
 
 /** An engine error that names examples by row index gets their file:line. */

@@ -6,6 +6,7 @@
 //     the mean metric of prompts containing the candidate minus that of prompts without it.
 import type { DatasetRow } from '../dataset/datasetSpec.js';
 import { SeededRandom } from '../random.js';
+import { mean, sampleVariance } from '../stats/descriptive.js';
 import type { PromptMetrics } from './promptEvaluation.js';
 
 export const qualityEstimators = ['one-shot', 'influence'] as const;
@@ -25,21 +26,6 @@ export interface QualityRow {
 }
 
 export type PromptEvaluator = (prompts: readonly (readonly DatasetRow[])[]) => Promise<PromptMetrics>;
-
-function mean(values: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i]!;
-  return sum / values.length;
-}
-
-/** Sample variance (n − 1); 0 for fewer than two values. */
-function sampleVariance(values: ArrayLike<number>): number {
-  if (values.length < 2) return 0;
-  const m = mean(values);
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += (values[i]! - m) ** 2;
-  return sum / (values.length - 1);
-}
 
 export async function oneShotGain(pool: readonly DatasetRow[], evaluate: PromptEvaluator): Promise<QualityRow[]> {
   // Prompt 0 is zero-shot; prompt i + 1 holds only pool[i].
