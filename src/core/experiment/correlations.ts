@@ -54,12 +54,17 @@ export async function readStatsCsv(files: readonly string[]): Promise<Map<string
 
 /** quality value by `estimator|metric`, then example. */
 export async function readQualityCsv(file: string): Promise<Map<string, Map<number, number>>> {
+  return qualityByCell((await readCsvTable(file)).map((row) => ({ example: Number(row['example']), estimator: row['estimator']!, metric: row['metric']!, value: numberCell(row['value']!) })));
+}
+
+/** Quality rows by `estimator|metric`, then example: what `correlate` takes. */
+export function qualityByCell(rows: readonly { readonly example: number; readonly estimator: string; readonly metric: string; readonly value: number }[]): Map<string, Map<number, number>> {
   const cells = new Map<string, Map<number, number>>();
-  for (const row of await readCsvTable(file)) {
-    const key = `${row['estimator']}|${row['metric']}`;
+  for (const row of rows) {
+    const key = `${row.estimator}|${row.metric}`;
     let byExample = cells.get(key);
     if (!byExample) cells.set(key, (byExample = new Map()));
-    byExample.set(Number(row['example']), numberCell(row['value']!));
+    byExample.set(row.example, row.value);
   }
   return cells;
 }

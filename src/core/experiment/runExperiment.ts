@@ -32,7 +32,7 @@ import { checkTemplateFields } from '../template/templateFields.js';
 import { parseTemplate } from '../template/templateParser.js';
 import { acquire, selectionsCsv, type SelectionRow } from './acquisition.js';
 import { CheckpointStore } from './checkpointStore.js';
-import { correlate, correlationsCsv, readQualityCsv, readStatsCsv, strongestCorrelation, type CorrelationRow } from './correlations.js';
+import { correlate, correlationsCsv, qualityByCell, readStatsCsv, strongestCorrelation, type CorrelationRow } from './correlations.js';
 import type { ExperimentModel, ModelFacts } from './experimentModel.js';
 import { acquisitionCorrelations, acquisitionCorrelationsCsv, curvesCsv, type CurveRow } from './learningCurves.js';
 import { checkLayersAgainstModel, resolveLayer, runConfigToJson, type RunConfig } from './runConfig.js';
@@ -343,7 +343,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
           return (layers === undefined || layers.has(layer)) && config.poolings.includes(pooling as never) && config.statistics.includes(statistic);
         }),
       );
-      const rows = correlate(wanted, await readQualityCsv(path.join(dir, 'quality.csv')), {
+      const rows = correlate(wanted, qualityByCell(qualityRows), {
         bootstrapResamples: config.correlation.bootstrap,
         seed: config.seed,
         onProgress: (done, total) => options.onProgress?.({ phase: 'correlate', done, total, unit: 'cells' }),
