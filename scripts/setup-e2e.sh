@@ -63,15 +63,15 @@ tar -czf "$rg_cache/ripgrep-v13.0.0-10-$rg_target.tar.gz" -C "$scratch/rg" rg
 say "npm install code-server@$CODE_SERVER_VERSION into $E2E_DIR (about a minute)"
 started=$SECONDS
 # unsafe_perm: lifecycle scripts as root; yes: node-pty's postinstall runs `npx node-gyp`;
-# nodedir: headers of the installed Node, not a download.
-nodedir="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
-[[ -f "$nodedir/include/node/node.h" ]] || nodedir=/usr
-if [[ ! -f "$nodedir/include/node/node.h" ]]; then
-  say "no Node headers next to $(command -v node) or in /usr/include/node (node-pty builds against them, offline);"
-  say "install Node 20 with its headers (NodeSource's nodejs package, nvm, or the official tarball)"
-  exit 1
+# nodedir: the headers beside the running Node (scripts/nodeHeaders.mjs), not a download.
+nodedir_env=()
+if nodedir="$(node scripts/nodeHeaders.mjs)"; then
+  nodedir_env=(npm_config_nodedir="$nodedir")
+else
+  say "no Node headers beside $(command -v node) (../include/node): node-gyp falls back to its header cache or a download,"
+  say "which fails offline; install Node 20 with its headers (nvm, the official tarball or Debian's nodejs package)"
 fi
-TMPDIR="$scratch" npm_config_unsafe_perm=true npm_config_yes=true npm_config_nodedir="$nodedir" \
+env TMPDIR="$scratch" npm_config_unsafe_perm=true npm_config_yes=true "${nodedir_env[@]}" \
   npm install --prefix "$E2E_DIR" --no-audit --no-fund --foreground-scripts --loglevel=error \
   "code-server@$CODE_SERVER_VERSION" > "$scratch/npm.log" 2>&1 || {
     tail -n 60 "$scratch/npm.log" >&2
