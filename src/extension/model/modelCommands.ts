@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { describeDownloadProgress, downloadPercent, formatBytes } from '../../core/models/downloadEvents.js';
-import { paperModels } from '../../core/models/modelCatalog.js';
+import { catalogModels } from '../../core/models/modelCatalog.js';
 import { checkModelFile, listGgufFiles, type GgufFileEntry } from '../../core/models/modelFiles.js';
 import { resolveModelsFolder } from '../../core/models/modelsFolder.js';
 import { ModelUriError, parseModelSource } from '../../core/models/modelSource.js';
@@ -144,10 +144,10 @@ async function downloadModel(deps: ModelCommandDeps, downloading: Map<string, Do
   let title: string | undefined;
   if (!input) {
     const items: DownloadPickItem[] = [
-      ...paperModels.map((model) => ({
+      ...catalogModels.map((model) => ({
         label: `$(cloud-download) ${model.label}`,
         description: `${model.quantization} · ≈${formatBytes(model.approxBytes)}`,
-        detail: `${model.uri}  (quantised ${model.baseModel})`,
+        detail: `${model.uri}  (quantised ${model.baseModel}; ${model.license})`,
         uri: model.uri,
       })),
       { label: '$(link) Enter a URI…', detail: 'hf:<user>/<repo>/<file>.gguf, hf:<user>/<repo>:<quant> or an http(s) URL to a .gguf file' },
