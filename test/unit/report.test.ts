@@ -181,6 +181,20 @@ describe('icl-lab report', () => {
       assert.deepEqual(summaries.map((s) => s.massiveCount), [0, 1, 1]);
     });
 
+    it("takes each value's own token median for the 1000× condition, not the layer's", async () => {
+      // Token 0 is [200, 200, 200, 200]: every value is > 100 and > 1000 × the layer's median |a|
+      // (0.01), but not > 1000 × its own token's median (200). Token 1's 300 passes both.
+      const raw = path.join(dir, 'token-median');
+      await mkdir(raw, { recursive: true });
+      const values = new Float32Array(4 * 4).fill(0.01);
+      values.fill(200, 0, 4);
+      values[4 + 2] = 300;
+      await writeFile(path.join(raw, '0_L0.npy'), encodeNpyFloat32(values, [4, 4]));
+      const { massive, layers: summaries } = await activationHistograms(raw, 'isolated');
+      assert.deepEqual(massive, [{ mask: 'isolated', layer: 0, example: 0, token: 1, dim: 2, value: 300 }]);
+      assert.ok(Math.abs(summaries[0]!.medianAbs - 0.01) < 1e-6);
+    });
+
     it('writes and reads histograms.csv and massive.csv', async () => {
       const { histograms, massive } = await activationHistograms(path.join(runDir, 'raw'), 'isolated');
       const text = histogramsCsv(histograms);

@@ -80,7 +80,7 @@ describe('run configuration', () => {
         instruction: 'Classify each example.',
         masks: ['isolated', 'shared-prefix', 'in-context'],
         inContextShots: 4,
-        statistics: ['mean', 'variance', 'skewness', 'kurtosis', 'max_abs', 'median_abs', 'max_over_median', 'massive_100', 'massive_1000x'],
+        statistics: ['mean', 'variance', 'skewness', 'kurtosis', 'max_abs', 'median_abs', 'max_over_median', 'massive', 'abs_over_100', 'abs_over_1000x_median'],
         poolings: ['all', 'token-mean', 'last'],
         layers: 'all',
         quality: { estimator: 'one-shot', metric: 'gold_logprob', shots: 4 },
@@ -219,7 +219,7 @@ describe('run configuration', () => {
     it('wants the ranking statistic read under one of the run\'s masks and able to rank', () => {
       assert.deepEqual(problemsOf(withLines('masks: [isolated]', 'selection:', '  statistic: {mask: in-context, statistic: top_dim}')), [
         'run.yaml: selection.statistic.mask: "in-context" is not one of the run\'s masks (isolated)',
-        'run.yaml: selection.statistic.statistic: top_dim names a dimension and cannot rank examples; use one of mean, variance, skewness, kurtosis, max_abs, median_abs, max_over_median, massive_100, massive_1000x',
+        'run.yaml: selection.statistic.statistic: top_dim names a dimension and cannot rank examples; use one of mean, variance, skewness, kurtosis, max_abs, median_abs, max_over_median, massive, abs_over_100, abs_over_1000x_median',
       ]);
       assert.deepEqual(problemsOf(withLines('statistics: [kurtosis, top_dim]')), ['run.yaml: statistics[1]: top_dim names a dimension and cannot enter correlations']);
       assert.deepEqual(problemsOf(withLines('layers: [0, 4]', 'selection: {statistic: {layer: 2}}')), [
