@@ -109,10 +109,16 @@ describe('icl-lab run', function () {
     for (const r of curves.filter((c) => c['metric'] === 'accuracy')) assert.ok(Number(r['value']) >= 0 && Number(r['value']) <= 1);
     assert.ok(curves.some((r) => r['strategy'] === 'kate'));
     const acquisition = await readCsv(path.join(out, 'acquisition_correlations.csv'));
-    for (const metric of ['gold_logprob', 'accuracy']) {
-      assert.deepEqual(acquisition.filter((r) => r['metric'] === metric).map((r) => r['strategy']).sort(), [...strategies].sort(), metric);
+    // Per strategy × budget over the 3 seeds; only seeded strategies' scores vary across seeds.
+    assert.ok(acquisition.length > 0);
+    for (const r of acquisition) {
+      assert.equal(r['n'], '3', 'one prompt per seed');
+      assert.ok(['2', '4', '8', '16'].includes(r['budget']!), r['budget']);
+      assert.ok(strategies.includes(r['strategy']!) && r['strategy'] !== 'random', r['strategy']);
+      // nan only where the metric was the same for every seed (scipy's constant-input nan).
+      assert.ok(!/inf/.test(r['rho']! + r['p_value']!), `never Infinity: ${JSON.stringify(r)}`);
     }
-    assert.ok(acquisition.every((r) => r['n'] === '12'), 'seeds × budgets prompts per strategy');
+    assert.ok(acquisition.some((r) => r['strategy'] === 'k-center-greedy' && Number.isFinite(Number(r['rho']))), 'k-center greedy gets a finite ρ');
 
     const report = await readFile(path.join(out, 'report.html'), 'utf8');
     assert.match(report, /<svg/);
