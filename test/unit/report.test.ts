@@ -54,7 +54,7 @@ function correlationRows(): CorrelationRow[] {
       correlatedStatistics.forEach((statistic, s) => {
         poolings.forEach((pooling, p) => {
           const { rho, q } = cellRho(m, layer, s, p);
-          rows.push({ mask, layer, statistic, pooling, estimator: 'one-shot', metric: 'gold_logprob', rho, pValue: q / 2, qValue: q, ciLow: rho - 0.2, ciHigh: rho + 0.2, n: ids.length });
+          rows.push({ mask, layer, statistic, pooling, estimator: 'one-shot', metric: 'gold_logprob', rho, pValue: q / 2, qValue: q, ciLow: rho - 0.2, ciHigh: rho + 0.2, n: ids.length, partialRho: NaN, partialPValue: NaN, partialQValue: NaN });
         });
       });
     }
@@ -106,13 +106,13 @@ async function writeRunFolder(dir: string, options: { curves?: boolean } = {}): 
   let stats = statsCsvHeader();
   for (const mask of masks) {
     for (let example = 0; example < ids.length; example++) {
-      stats += statsCsvRows(example, mask, new Float64Array(layers * poolings.length * activationStatistics.length).map(() => random.next() * 10));
+      stats += statsCsvRows(example, mask, 3 + example, new Float64Array(layers * poolings.length * activationStatistics.length).map(() => random.next() * 10));
     }
   }
   await writeFile(path.join(dir, 'stats.csv'), stats);
   await writeFile(
     path.join(dir, 'quality.csv'),
-    qualityCsv(ids.map((id, example) => ({ example, id, estimator: 'one-shot', metric: 'gold_logprob', value: -1 - example / 3, stderr: 0.1, nPrompts: 8 }))),
+    qualityCsv(ids.map((id, example) => ({ example, id, estimator: 'one-shot', metric: 'gold_logprob', value: -1 - example / 3, stderr: 0.1, nPrompts: 8, halfA: -1 - example / 3, halfB: -1 - example / 3 }))),
   );
   await writeFile(path.join(dir, 'correlations.csv'), correlationsCsv(correlationRows()));
   if (options.curves !== false) {

@@ -94,7 +94,7 @@ describe('run configuration', () => {
           voteK: { neighbours: 10, rho: 10 },
         },
         evaluation: { metric: 'accuracy' },
-        correlation: { bootstrap: 1000 },
+        correlation: { bootstrap: 1000, maxBootstrap: 500, permutations: 500 },
         seed: 0,
         engine: { gpu: 'auto', contextSize: 4096, batchSize: 512, maxSequences: 64, threads: 0, exact: false },
         histogramExamples: 8,
