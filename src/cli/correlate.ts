@@ -3,7 +3,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { correlate, correlationsCsv, describeCorrelation, readQualityCsv, readStatsCsv, strongestCorrelation } from '../core/experiment/correlations.js';
+import { correlate, correlationsCsv, qualityByCell, readStatsCsv, readTokenCounts } from '../core/experiment/correlations.js';
+import { buildHeadline, describeCorrelation, qualityReliability } from '../core/experiment/headline.js';
+import { readQualityRows } from '../core/report/runFolderFiles.js';
 import { nonNegativeInteger } from './optionParsers.js';
 
 export interface CorrelateCliOptions {
@@ -11,6 +13,8 @@ export interface CorrelateCliOptions {
   quality: string;
   out: string;
   bootstrap: number;
+  maxBootstrap: number;
+  permutations: number;
   seed: number;
 }
 
@@ -22,7 +26,9 @@ export function registerCorrelateCommand(program: Command): void {
     .requiredOption('--quality <file>', 'quality.csv from quality')
     .requiredOption('--out <file>', 'correlations CSV to write')
     .option('--bootstrap <n>', 'bootstrap resamples for the 95% interval (0: none)', nonNegativeInteger, 1000)
-    .option('--seed <s>', 'bootstrap seed', nonNegativeInteger, 0)
+    .option('--max-bootstrap <n>', "resamples of the headline's max-aware interval (the largest |ρ| re-selected in each; 0: none)", nonNegativeInteger, 500)
+    .option('--permutations <n>', "permutations of quality for the headline's family-wise p (0: none)", nonNegativeInteger, 500)
+    .option('--seed <s>', 'bootstrap and permutation seed', nonNegativeInteger, 0)
     .action(async (options: CorrelateCliOptions) => {
       process.exitCode = await runCorrelate(options);
     });
@@ -30,9 +36,13 @@ export function registerCorrelateCommand(program: Command): void {
 
 export async function runCorrelate(options: CorrelateCliOptions): Promise<number> {
   try {
-    const rows = correlate(await readStatsCsv(options.stats), await readQualityCsv(options.quality), {
+    const stats = await readStatsCsv(options.stats);
+    const qualityRows = await readQualityRows(options.quality);
+    const quality = qualityByCell(qualityRows);
+    const rows = correlate(stats, quality, {
       bootstrapResamples: options.bootstrap,
       seed: options.seed,
+      tokenCounts: await readTokenCounts(options.stats),
     });
     if (rows.length === 0) {
       console.error('error: no statistic and quality measure share an example');
@@ -40,9 +50,13 @@ export async function runCorrelate(options: CorrelateCliOptions): Promise<number
     }
     await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
     await writeFile(options.out, correlationsCsv(rows));
-    const best = strongestCorrelation(rows);
     console.log(`${rows.length} correlations → ${options.out}`);
-    if (best) console.log(describeCorrelation(best));
+    const { overall } = buildHeadline(rows, stats, quality, qualityReliability(qualityRows), [], {
+      maxResamples: options.maxBootstrap,
+      permutations: options.permutations,
+      seed: options.seed,
+    });
+    if (overall) console.log(describeCorrelation(overall));
     return 0;
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);

@@ -108,7 +108,7 @@ export async function runExtract(options: ExtractCliOptions): Promise<number> {
         ...(options.raw ? { rawDir: path.resolve(options.raw), rawExamples: options.rawExamples ?? 'all' } : {}),
       },
       (result) => {
-        csv.write(statsCsvRows(result.example, options.mask, result.stats));
+        csv.write(statsCsvRows(result.example, options.mask, result.spanTokens, result.stats));
         written++;
       },
       (p) => progress.update(p.done, p.total, p.tokens),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CheckpointStore } from '../core/experiment/checkpointStore.js';
 import type { ExperimentModel, ModelExtraction } from '../core/experiment/experimentModel.js';
-import { describeCorrelation } from '../core/experiment/correlations.js';
+import { beatsLength, describeCorrelation } from '../core/experiment/headline.js';
 import { changedComputationKeys, loadRunConfig, runConfigToJson, type RunConfig } from '../core/experiment/runConfig.js';
 import { prepareRun, readRunRecord, RunCancelledError, runExperiment, type RunPhase, type RunProgress, type RunRecord } from '../core/experiment/runExperiment.js';
 import { describeShard, parseShard, type Shard } from '../core/experiment/workUnits.js';
@@ -156,13 +156,19 @@ function printSummary(record: RunRecord, dir: string): void {
   }
   console.log('\nphase        wall time');
   for (const [name, phase] of Object.entries(record.phases)) console.log(`${name.padEnd(13)}${(phase.wallMs / 1000).toFixed(1)} s${phase.reused > 0 ? ` (${phase.reused} units reused)` : ''}`);
-  console.log('\nmask           largest |ρ|   ρ        q        layer  statistic          pooling     quality');
+  console.log('\nmask           largest |ρ|   ρ        q        max-aware CI  fw p     length ρ  partial ρ  ceiling  layer  statistic              pooling     quality');
+  const cell = (v: number | undefined, text: (v: number) => string, width: number): string => (v === undefined || Number.isNaN(v) ? 'nan' : text(v)).padEnd(width);
   for (const row of record.headline?.byMask ?? []) {
+    const beats = beatsLength(row);
     console.log(
       `${row.mask.padEnd(15)}${Math.abs(row.rho).toFixed(3).padEnd(14)}${row.rho.toFixed(3).padEnd(9)}${row.qValue.toPrecision(3).padEnd(9)}` +
-        `${String(row.layer).padEnd(7)}${row.statistic.padEnd(19)}${row.pooling.padEnd(12)}${row.estimator} ${row.metric}`,
+        `${(row.maxCiLow === undefined ? '' : `${cell(row.maxCiLow, (v) => v.toFixed(2), 0)}..${cell(row.maxCiHigh, (v) => v.toFixed(2), 0)}`).padEnd(14)}` +
+        `${cell(row.familywiseP, (v) => v.toPrecision(2), 9)}` +
+        `${cell(row.lengthRho, (v) => `${v.toFixed(3)}${beats === false ? '!' : ''}`, 10)}${cell(row.partialRho, (v) => v.toFixed(3), 11)}${cell(row.ceiling, (v) => v.toFixed(2), 9)}` +
+        `${String(row.layer).padEnd(7)}${row.statistic.padEnd(23)}${row.pooling.padEnd(12)}${row.estimator} ${row.metric}`,
     );
   }
+  if ((record.headline?.byMask ?? []).some((row) => beatsLength(row) === false)) console.log("(! : the statistic's |ρ| does not beat the length baseline's)");
   if (record.headline?.overall) console.log(`\n${describeCorrelation(record.headline.overall)}`);
   console.log(`\nrun folder: ${dir}`);
 }

@@ -32,8 +32,9 @@ describe('the engine reduction (native)', () => {
       median_abs: 3.5,
       max_over_median: 100 / 3.5,
       top_dim: 2,
-      massive_100: 0,
-      massive_1000x: 0,
+      massive: 0,
+      abs_over_100: 0,
+      abs_over_1000x_median: 0,
     });
   });
 
@@ -63,15 +64,37 @@ describe('the engine reduction (native)', () => {
     });
   });
 
-  it('counts massive activations by both criteria of Sun et al.', () => {
+  it('counts each condition of Sun et al. alone under its own name', () => {
     const absolute = pick(addon.reduceActivations(new Float32Array([150, 1, -1, 1]), 1, 4), 'all');
-    assert.equal(absolute['massive_100'], 1);
-    assert.equal(absolute['massive_1000x'], 0);
+    assert.equal(absolute['abs_over_100'], 1);
+    assert.equal(absolute['abs_over_1000x_median'], 0);
     assert.equal(absolute['top_dim'], 0);
     const relative = pick(addon.reduceActivations(new Float32Array([0.001, -0.002, 0.001, 5]), 1, 4), 'all');
-    assert.equal(relative['massive_100'], 0);
-    assert.equal(relative['massive_1000x'], 1);
+    assert.equal(relative['abs_over_100'], 0);
+    assert.equal(relative['abs_over_1000x_median'], 1);
     assert.equal(relative['top_dim'], 3);
+  });
+
+  it('counts as massive only a value that passes both conditions at once', () => {
+    // 150 passes |a| > 100 only (its token's median |a| is 1); 5 passes |a| > 1000 × median only.
+    for (const token of [[150, 1, -1, 1], [0.001, -0.002, 0.001, 5]]) {
+      const out = addon.reduceActivations(new Float32Array(token), 1, 4);
+      for (const pooling of poolings) assert.equal(pick(out, pooling)['massive'], 0, `${pooling} of [${token.join(', ')}]`);
+    }
+    // -200 passes both: |a| > 100 and > 1000 × 0.1, its token's median |a|.
+    const both = addon.reduceActivations(new Float32Array([-200, 0.1, -0.1, 0.1]), 1, 4);
+    for (const pooling of poolings) assert.equal(pick(both, pooling)['massive'], 1, pooling);
+  });
+
+  it("takes the median of each value's own token for massive, not of the pooled span", () => {
+    // Token 0 [200, 0.1, 0.1, 0.1] holds a massive value (its median |a| is 0.1); the span's median
+    // |a| over both tokens is 50, so against the pooled median 200 would not count.
+    const out = addon.reduceActivations(new Float32Array([200, 0.1, 0.1, 0.1, 50, 50, 50, 50]), 2, 4);
+    assert.equal(pick(out, 'all')['massive'], 1);
+    assert.equal(pick(out, 'all')['abs_over_1000x_median'], 0);
+    assert.equal(pick(out, 'all')['abs_over_100'], 1);
+    assert.equal(pick(out, 'token-mean')['massive'], 0.5);
+    assert.equal(pick(out, 'last')['massive'], 0);
   });
 
   it('gives nan skewness and kurtosis for a constant vector, as scipy does', () => {

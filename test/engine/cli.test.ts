@@ -61,7 +61,7 @@ describe('the icl-lab CLI', function () {
 
     const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
     assert.equal(lines[0], statsCsvColumns.join(','));
-    assert.equal(lines[0], 'example,layer,mask,pooling,mean,variance,skewness,kurtosis,max_abs,median_abs,max_over_median,top_dim,massive_100,massive_1000x');
+    assert.equal(lines[0], 'example,layer,mask,pooling,token_count,mean,variance,skewness,kurtosis,max_abs,median_abs,max_over_median,top_dim,massive,abs_over_100,abs_over_1000x_median');
     assert.equal(lines.length - 1, rows.length * tinyLlama.layers * 3);
     const first = lines[1]!.split(',');
     assert.deepEqual(first.slice(0, 4), ['0', '0', 'isolated', 'all']);

@@ -79,14 +79,14 @@ export async function writeSyntheticRun(options: SyntheticRunOptions = {}): Prom
     for (let example = 0; example < syntheticRows.length; example++) {
       for (let layer = 0; layer < syntheticLayers; layer++) {
         poolings.forEach((pooling, p) => {
-          stats += `${example},${layer},${mask},${pooling},${activationStatistics.map((_, s) => formatNumber(statValue(example, layer, p, s))).join(',')}\n`;
+          stats += `${example},${layer},${mask},${pooling},${3 + example},${activationStatistics.map((_, s) => formatNumber(statValue(example, layer, p, s))).join(',')}\n`;
         });
       }
     }
   });
   files['stats.csv'] = stats;
 
-  files['quality.csv'] = qualityCsv(syntheticRows.map((r, example) => ({ example, id: r.id, estimator: 'one-shot', metric: 'gold_logprob', value: qualityValue(example), stderr: 0.1, nPrompts: 4 })));
+  files['quality.csv'] = qualityCsv(syntheticRows.map((r, example) => ({ example, id: r.id, estimator: 'one-shot', metric: 'gold_logprob', value: qualityValue(example), stderr: 0.1, nPrompts: 4, halfA: qualityValue(example), halfB: qualityValue(example) })));
 
   const correlations: CorrelationRow[] = [];
   syntheticMasks.forEach((mask, m) => {
@@ -94,7 +94,7 @@ export async function writeSyntheticRun(options: SyntheticRunOptions = {}): Prom
       for (const statistic of correlatedStatistics) {
         poolings.forEach((pooling, p) => {
           const { rho, qValue } = cellCorrelation(m, layer, statistic, p);
-          correlations.push({ mask, layer, statistic, pooling, estimator: 'one-shot', metric: 'gold_logprob', rho, pValue: qValue / 2, qValue, ciLow: rho - 0.2, ciHigh: rho + 0.2, n: syntheticRows.length });
+          correlations.push({ mask, layer, statistic, pooling, estimator: 'one-shot', metric: 'gold_logprob', rho, pValue: qValue / 2, qValue, ciLow: rho - 0.2, ciHigh: rho + 0.2, n: syntheticRows.length, partialRho: NaN, partialPValue: NaN, partialQValue: NaN });
         });
       }
     }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { correlate, correlationsCsv, correlationsCsvColumns, readQualityCsv, readStatsCsv, strongestCorrelation } from '../../src/core/experiment/correlations.js';
+import { correlate, correlationsCsv, correlationsCsvColumns, lengthStatistic, readQualityCsv, readStatsCsv, readTokenCounts, strongestCorrelation } from '../../src/core/experiment/correlations.js';
+import { beatsLength, buildHeadline, describeCorrelation, qualityReliability } from '../../src/core/experiment/headline.js';
 import { statsCsvHeader, statsCsvRows } from '../../src/core/format/statsCsv.js';
 import { activationStatistics, poolings } from '../../src/core/stats/activationStatistics.js';
 
@@ -22,7 +23,8 @@ describe('correlations between activation statistics and example quality', () =>
         values[p * activationStatistics.length + activationStatistics.indexOf('mean')] = example * example;
         values[p * activationStatistics.length + activationStatistics.indexOf('variance')] = 10 - example;
       }
-      csv += statsCsvRows(example, 'isolated', values);
+      // Token counts rise with quality except between examples 2 and 3.
+      csv += statsCsvRows(example, 'isolated', [5, 6, 9, 8, 10, 12][example]!, values);
     }
     const stats = path.join(dir, 'stats.csv');
     await writeFile(stats, csv);
@@ -50,8 +52,51 @@ describe('correlations between activation statistics and example quality', () =>
     const text = correlationsCsv(rows);
     const [header, first] = text.split('\n');
     assert.equal(header, correlationsCsvColumns.join(','));
-    assert.equal(header, 'mask,layer,statistic,pooling,estimator,metric,rho,p_value,q_value,ci_low,ci_high,n');
-    assert.match(first!, /^isolated,0,mean,all,one-shot,gold_logprob,1,0,0,nan,nan,6$/);
+    assert.equal(header, 'mask,layer,statistic,pooling,estimator,metric,rho,p_value,q_value,ci_low,ci_high,n,partial_rho,partial_p_value,partial_q_value');
+    // Without token counts there is no length row and no partial correlation.
+    assert.match(first!, /^isolated,0,mean,all,one-shot,gold_logprob,1,0,0,nan,nan,6,nan,nan,nan$/);
     for (const row of rows) if (Number.isFinite(row.pValue)) assert.ok(row.qValue >= row.pValue);
+  });
+
+  it('adds the length baseline as a row of the grid and the partial ρ controlling for token count to every cell', async () => {
+    const { stats, quality } = await files();
+    const tokenCounts = await readTokenCounts([stats]);
+    assert.deepEqual([...tokenCounts.get('isolated')!], [[0, 5], [1, 6], [2, 9], [3, 8], [4, 10], [5, 12]]);
+    const rows = correlate(await readStatsCsv([stats]), await readQualityCsv(quality), { bootstrapResamples: 0, seed: 1, tokenCounts });
+    const length = rows.filter((r) => r.statistic === lengthStatistic);
+    assert.equal(length.length, 1, 'one per mask × quality measure');
+    // scipy.stats.spearmanr([5, 6, 9, 8, 10, 12], [0, .1, .2, .3, .4, .5]).statistic = 0.942857142857143
+    assert.ok(Math.abs(length[0]!.rho - 0.942857142857143) < 1e-12);
+    assert.ok(Number.isNaN(length[0]!.layer) && length[0]!.pooling === '' && Number.isNaN(length[0]!.partialRho));
+    const mean = rows.find((r) => r.statistic === 'mean' && r.pooling === 'all')!;
+    // mean ranks = quality ranks (ρ = 1), so controlling for length leaves ρ = 1 (p = 0).
+    assert.equal(mean.partialRho, 1);
+    assert.equal(mean.partialPValue, 0);
+    assert.ok(Number.isFinite(mean.partialQValue));
+    assert.match(correlationsCsv(rows), /^isolated,,token_count,,one-shot,gold_logprob,0\.94285714285714\d*,/m);
+    // The length row is in the grid's BH family, but not a headline candidate.
+    assert.equal(strongestCorrelation(rows)!.statistic, 'mean');
+  });
+
+  it('says in the headline when a statistic does not beat length, with the partial ρ, the noise ceiling and the max-aware interval', async () => {
+    const { stats, quality } = await files();
+    const statsByCell = await readStatsCsv([stats]);
+    const qualityCells = await readQualityCsv(quality);
+    const tokenCounts = await readTokenCounts([stats]);
+    const rows = correlate(statsByCell, qualityCells, { bootstrapResamples: 0, seed: 1, tokenCounts });
+    const halves = [0, 1, 2, 3, 4, 5].map((e) => ({ estimator: 'one-shot', metric: 'gold_logprob', halfA: e, halfB: [1, 0, 2, 3, 5, 4][e]! }));
+    const headline = buildHeadline(rows, statsByCell, qualityCells, qualityReliability(halves), ['isolated'], { maxResamples: 50, permutations: 50, seed: 3 });
+    const top = headline.overall!;
+    assert.equal(top.statistic, 'mean');
+    assert.equal(beatsLength(top), true);
+    // Halves' Spearman ρ (scipy.stats.spearmanr) 0.8857142857142858 → Spearman–Brown 0.9393939393939394.
+    assert.ok(Math.abs(top.reliability! - 0.9393939393939394) < 1e-12);
+    assert.ok(Math.abs(top.ceiling! - Math.sqrt(0.9393939393939394)) < 1e-12);
+    assert.ok(top.maxCiLow! <= 1 && top.maxCiHigh === 1 && top.familywiseP! > 0 && top.familywiseP! <= 1);
+    const text = describeCorrelation(top);
+    assert.match(text, /^largest \|ρ\| = 1\.000 .*max-aware 95% CI of the largest \|ρ\| \d\.\d\d\.\.1\.00 over \d+ cells, family-wise p = [\d.e-]+; length ρ = 0\.943 \(beats length\); partial ρ given length = 1\.000 .*noise ceiling \|ρ\| ≤ 0\.97 \(split-half reliability 0\.94\)$/);
+    const weaker = { ...top, rho: 0.9, lengthRho: -0.943 };
+    assert.equal(beatsLength(weaker), false);
+    assert.match(describeCorrelation(weaker), /length ρ = -0\.943 \(does not beat length\)/);
   });
 });

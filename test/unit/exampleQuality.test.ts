@@ -56,6 +56,33 @@ describe('example quality estimators', () => {
     assert.ok(value(10) > value(11) && value(11) > value(12));
   });
 
+  it('keeps the estimate on each half of its data for the noise ceiling: alternate probes, alternate influence prompts', async () => {
+    const perProbe: PromptEvaluator = async (prompts) => ({
+      metrics: new Map([['score', prompts.map((demos) => (demos.length === 0 ? Float64Array.of(0, 0, 0, 0, 0) : Float64Array.of(1, 2, 4, 8, 16)))]]),
+      predictions: [],
+      evaluatedTokens: 0,
+      minimumTokens: 0,
+    });
+    const [gain] = await oneShotGain(pool.slice(0, 1), perProbe);
+    assert.equal(gain!.halfA, (1 + 4 + 16) / 3, 'probes 0, 2, 4');
+    assert.equal(gain!.halfB, (2 + 8) / 2, 'probes 1, 3');
+
+    const options = { shots: 1, prompts: 12, seed: 4 };
+    const prompts = influencePrompts(pool.length, options);
+    const rows = await kShotInfluence(pool, evaluate, options);
+    const means = prompts.map((p) => 1 + p.reduce((s, j) => s + bonus[pool[j]!.index]!, 0));
+    const average = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+    pool.forEach((candidate, i) => {
+      const row = rows.find((r) => r.example === candidate.index)!;
+      for (const [which, got] of [[0, row.halfA], [1, row.halfB]] as const) {
+        const inHalf = means.filter((_, p) => p % 2 === which && prompts[p]!.includes(i));
+        const outHalf = means.filter((_, p) => p % 2 === which && !prompts[p]!.includes(i));
+        const expected = inHalf.length > 0 && outHalf.length > 0 ? average(inHalf) - average(outHalf) : NaN;
+        assert.ok(Object.is(got, expected) || Math.abs(got - expected) < 1e-12, `candidate ${i} half ${which}: ${got} vs ${expected}`);
+      }
+    });
+  });
+
   it('draws the same influence prompts for the same seed, and other ones for another', () => {
     const options = { shots: 2, prompts: 8, seed: 5 };
     assert.deepEqual(influencePrompts(10, options), influencePrompts(10, options));

@@ -183,7 +183,7 @@ describe('chart panel rendering pieces', () => {
 
   describe('correlation heatmaps', () => {
     const row = (mask: string, layer: number, rho: number, q: number): CorrelationRow => ({
-      mask, layer, statistic: 'kurtosis', pooling: 'all', estimator: 'e', metric: 'm', rho, pValue: q, qValue: q, ciLow: rho - 0.1, ciHigh: rho + 0.1, n: 9,
+      mask, layer, statistic: 'kurtosis', pooling: 'all', estimator: 'e', metric: 'm', rho, pValue: q, qValue: q, ciLow: rho - 0.1, ciHigh: rho + 0.1, n: 9, partialRho: NaN, partialPValue: NaN, partialQValue: NaN,
     });
     const rows = [row('isolated', 0, 0.5, 0.01), row('isolated', 1, -0.2, 0.3), row('in-context', 0, 0.7, 0.02)];
 

@@ -54,7 +54,7 @@ function correlationRows(): CorrelationRow[] {
       correlatedStatistics.forEach((statistic, s) => {
         poolings.forEach((pooling, p) => {
           const { rho, q } = cellRho(m, layer, s, p);
-          rows.push({ mask, layer, statistic, pooling, estimator: 'one-shot', metric: 'gold_logprob', rho, pValue: q / 2, qValue: q, ciLow: rho - 0.2, ciHigh: rho + 0.2, n: ids.length });
+          rows.push({ mask, layer, statistic, pooling, estimator: 'one-shot', metric: 'gold_logprob', rho, pValue: q / 2, qValue: q, ciLow: rho - 0.2, ciHigh: rho + 0.2, n: ids.length, partialRho: NaN, partialPValue: NaN, partialQValue: NaN });
         });
       });
     }
@@ -106,13 +106,13 @@ async function writeRunFolder(dir: string, options: { curves?: boolean } = {}): 
   let stats = statsCsvHeader();
   for (const mask of masks) {
     for (let example = 0; example < ids.length; example++) {
-      stats += statsCsvRows(example, mask, new Float64Array(layers * poolings.length * activationStatistics.length).map(() => random.next() * 10));
+      stats += statsCsvRows(example, mask, 3 + example, new Float64Array(layers * poolings.length * activationStatistics.length).map(() => random.next() * 10));
     }
   }
   await writeFile(path.join(dir, 'stats.csv'), stats);
   await writeFile(
     path.join(dir, 'quality.csv'),
-    qualityCsv(ids.map((id, example) => ({ example, id, estimator: 'one-shot', metric: 'gold_logprob', value: -1 - example / 3, stderr: 0.1, nPrompts: 8 }))),
+    qualityCsv(ids.map((id, example) => ({ example, id, estimator: 'one-shot', metric: 'gold_logprob', value: -1 - example / 3, stderr: 0.1, nPrompts: 8, halfA: -1 - example / 3, halfB: -1 - example / 3 }))),
   );
   await writeFile(path.join(dir, 'correlations.csv'), correlationsCsv(correlationRows()));
   if (options.curves !== false) {
@@ -179,6 +179,20 @@ describe('icl-lab report', () => {
       ]);
       assert.ok(summaries[1]!.medianAbs > 0.3 && summaries[1]!.medianAbs < 0.7);
       assert.deepEqual(summaries.map((s) => s.massiveCount), [0, 1, 1]);
+    });
+
+    it("takes each value's own token median for the 1000× condition, not the layer's", async () => {
+      // Token 0 is [200, 200, 200, 200]: every value is > 100 and > 1000 × the layer's median |a|
+      // (0.01), but not > 1000 × its own token's median (200). Token 1's 300 passes both.
+      const raw = path.join(dir, 'token-median');
+      await mkdir(raw, { recursive: true });
+      const values = new Float32Array(4 * 4).fill(0.01);
+      values.fill(200, 0, 4);
+      values[4 + 2] = 300;
+      await writeFile(path.join(raw, '0_L0.npy'), encodeNpyFloat32(values, [4, 4]));
+      const { massive, layers: summaries } = await activationHistograms(raw, 'isolated');
+      assert.deepEqual(massive, [{ mask: 'isolated', layer: 0, example: 0, token: 1, dim: 2, value: 300 }]);
+      assert.ok(Math.abs(summaries[0]!.medianAbs - 0.01) < 1e-6);
     });
 
     it('writes and reads histograms.csv and massive.csv', async () => {

@@ -80,7 +80,7 @@ describe('run configuration', () => {
         instruction: 'Classify each example.',
         masks: ['isolated', 'shared-prefix', 'in-context'],
         inContextShots: 4,
-        statistics: ['mean', 'variance', 'skewness', 'kurtosis', 'max_abs', 'median_abs', 'max_over_median', 'massive_100', 'massive_1000x'],
+        statistics: ['mean', 'variance', 'skewness', 'kurtosis', 'max_abs', 'median_abs', 'max_over_median', 'massive', 'abs_over_100', 'abs_over_1000x_median'],
         poolings: ['all', 'token-mean', 'last'],
         layers: 'all',
         quality: { estimator: 'one-shot', metric: 'gold_logprob', shots: 4 },
@@ -94,7 +94,7 @@ describe('run configuration', () => {
           voteK: { neighbours: 10, rho: 10 },
         },
         evaluation: { metric: 'accuracy' },
-        correlation: { bootstrap: 1000 },
+        correlation: { bootstrap: 1000, maxBootstrap: 500, permutations: 500 },
         seed: 0,
         engine: { gpu: 'auto', contextSize: 4096, batchSize: 512, maxSequences: 64, threads: 0, exact: false },
         histogramExamples: 8,
@@ -219,7 +219,7 @@ describe('run configuration', () => {
     it('wants the ranking statistic read under one of the run\'s masks and able to rank', () => {
       assert.deepEqual(problemsOf(withLines('masks: [isolated]', 'selection:', '  statistic: {mask: in-context, statistic: top_dim}')), [
         'run.yaml: selection.statistic.mask: "in-context" is not one of the run\'s masks (isolated)',
-        'run.yaml: selection.statistic.statistic: top_dim names a dimension and cannot rank examples; use one of mean, variance, skewness, kurtosis, max_abs, median_abs, max_over_median, massive_100, massive_1000x',
+        'run.yaml: selection.statistic.statistic: top_dim names a dimension and cannot rank examples; use one of mean, variance, skewness, kurtosis, max_abs, median_abs, max_over_median, massive, abs_over_100, abs_over_1000x_median',
       ]);
       assert.deepEqual(problemsOf(withLines('statistics: [kurtosis, top_dim]')), ['run.yaml: statistics[1]: top_dim names a dimension and cannot enter correlations']);
       assert.deepEqual(problemsOf(withLines('layers: [0, 4]', 'selection: {statistic: {layer: 2}}')), [

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { acquire, roundSizes, selectionsCsv } from '../../src/core/experiment/acquisition.js';
 import { CheckpointStore } from '../../src/core/experiment/checkpointStore.js';
-import { acquisitionCorrelations, curvesCsv, summarizeCurves, type CurveRow } from '../../src/core/experiment/learningCurves.js';
+import { acquisitionCorrelations, acquisitionCorrelationsCsv, curvesCsv, summarizeCurves, type CurveRow } from '../../src/core/experiment/learningCurves.js';
 import { chunk, ownsUnit, parseShard } from '../../src/core/experiment/workUnits.js';
 import type { Candidate } from '../../src/core/selection/selectionStrategy.js';
 import { strategyByName } from '../../src/core/selection/strategyRegistry.js';
@@ -100,17 +100,43 @@ describe('run building blocks', () => {
       assert.equal(points[0]!.sd, 0, 'one seed: no spread');
     });
 
-    it('correlates acquisition scores with the performance of the prompts they built', () => {
-      const selections = [0, 1, 2, 3].flatMap((seed) => [
-        { strategy: 's', seed, budget: 2, round: 1, example: 0, id: '0', score: seed },
-        { strategy: 's', seed, budget: 2, round: 1, example: 1, id: '1', score: seed + 1 },
-      ]);
-      const curves = [0, 1, 2, 3].map((seed) => ({ strategy: 's', seed, budget: 2, metric: 'accuracy', value: 1 - seed / 10 }));
-      const [row] = acquisitionCorrelations(selections, curves, 'accuracy');
-      assert.equal(row!.strategy, 's');
-      assert.equal(row!.n, 4);
-      assert.equal(row!.rho, -1, 'higher mean score, lower accuracy');
+    it('correlates acquisition scores with the performance of the prompts they built, per budget', () => {
+      const selections = [0, 1, 2, 3].flatMap((seed) =>
+        [2, 4].flatMap((budget) => [
+          { strategy: 's', seed, budget, round: 1, example: 0, id: '0', score: seed * budget },
+          { strategy: 's', seed, budget, round: 1, example: 1, id: '1', score: seed * budget + 1 },
+          // random's score is 0 whatever the seed: nothing to correlate, so no row.
+          { strategy: 'random', seed, budget, round: 1, example: seed, id: String(seed), score: 0 },
+        ]),
+      );
+      // Within a budget accuracy falls as the score rises; across budgets both rise together, so
+      // one ρ pooled over budgets would be positive.
+      const curves = ['s', 'random'].flatMap((strategy) =>
+        [0, 1, 2, 3].flatMap((seed) => [2, 4].map((budget) => ({ strategy, seed, budget, metric: 'accuracy', value: budget / 10 - seed / 100 }))),
+      );
+      const rows = acquisitionCorrelations(selections, curves, 'accuracy');
+      assert.deepEqual(rows.map((r) => [r.strategy, r.budget, r.n, r.rho]), [['s', 2, 4, -1], ['s', 4, 4, -1]], 'higher mean score, lower accuracy');
+      assert.equal(acquisitionCorrelationsCsv(rows).split('\n')[0], 'strategy,budget,metric,rho,p_value,n');
       assert.equal(curvesCsv(curves).split('\n')[0], 'strategy,seed,budget,metric,value');
+    });
+
+    it('gives k-center greedy and k-means++ finite scores and a finite ρ per budget', async () => {
+      // Points on a line; nothing labelled, so each seed starts from its own random point.
+      const pool: Candidate[] = [0, 1, 2, 4, 7, 11, 16, 22].map((x, i) => ({ index: i, id: String(i), vector: Float64Array.of(x, 0) }));
+      for (const name of ['k-center-greedy', 'k-means++']) {
+        const selections = [];
+        for (const seed of [0, 1, 2, 3, 4, 5]) {
+          for (const budget of [2, 3]) {
+            const picked = await acquire({ strategy: strategyByName(name), budget, rounds: 1, seed, poolForRound: () => Promise.resolve(pool) });
+            for (const p of picked) selections.push({ strategy: name, seed, budget, round: p.round, example: p.position, id: String(p.position), score: p.score });
+          }
+        }
+        assert.ok(selections.every((s) => Number.isFinite(s.score)), `${name}: ${selections.map((s) => s.score).join(', ')}`);
+        const curves = [0, 1, 2, 3, 4, 5].flatMap((seed) => [2, 3].map((budget) => ({ strategy: name, seed, budget, metric: 'accuracy', value: seed / 10 })));
+        const rows = acquisitionCorrelations(selections, curves, 'accuracy');
+        assert.deepEqual(rows.map((r) => r.budget), [2, 3], name);
+        for (const r of rows) assert.ok(Number.isFinite(r.rho) && Number.isFinite(r.pValue), `${name} budget ${r.budget}: ρ ${r.rho}, p ${r.pValue}`);
+      }
     });
   });
 });

@@ -136,7 +136,10 @@ describe('selection strategies', () => {
       for (const seed of [1, 2, 3, 4]) {
         const first = new SeededRandom(seed).int(5);
         const chosen = kCenterGreedy.select(context(pool, 2, [], seed));
-        assert.deepEqual(chosen[0], { position: first, score: Infinity });
+        // Its score is finite: the distance to the farthest candidate, the one chosen next.
+        const farthest = Math.max(...[0, 1, 2, 10, 11].map((x) => Math.abs(x - [0, 1, 2, 10, 11][first]!)));
+        assert.deepEqual(chosen[0], { position: first, score: farthest });
+        assert.equal(chosen[1]!.score, farthest);
         assert.equal(chosen[1]!.position, first >= 3 ? 0 : 4);
       }
     });
@@ -145,7 +148,10 @@ describe('selection strategies', () => {
   describe('k-means++', () => {
     it('draws the first point uniformly by the seed when nothing is labelled', () => {
       const pool = onLine([0, 1, 2, 10, 11]);
-      assert.deepEqual(kMeansPlusPlus.select(context(pool, 1, [], 7))[0], { position: new SeededRandom(7).int(5), score: Infinity });
+      const first = new SeededRandom(7).int(5);
+      // Its score is finite: the largest D² it leaves, to the farthest candidate.
+      const farthest = Math.max(...[0, 1, 2, 10, 11].map((x) => (x - [0, 1, 2, 10, 11][first]!) ** 2));
+      assert.deepEqual(kMeansPlusPlus.select(context(pool, 1, [], 7))[0], { position: first, score: farthest });
     });
 
     it('never draws a point at distance 0 while another has D² > 0', () => {

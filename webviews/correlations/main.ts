@@ -57,7 +57,7 @@ let scatterLoad: ScatterLoad | undefined;
 let shownScatter: ShownScatter | undefined;
 
 function toRow(r: WireCorrelationRow): CorrelationRow {
-  return { ...r, rho: fromWire(r.rho), pValue: fromWire(r.pValue), qValue: fromWire(r.qValue), ciLow: fromWire(r.ciLow), ciHigh: fromWire(r.ciHigh) };
+  return { ...r, rho: fromWire(r.rho), pValue: fromWire(r.pValue), qValue: fromWire(r.qValue), ciLow: fromWire(r.ciLow), ciHigh: fromWire(r.ciHigh), partialRho: fromWire(r.partialRho), partialPValue: fromWire(r.partialPValue), partialQValue: fromWire(r.partialQValue) };
 }
 
 function onData(message: CorrelationsDataNotification): void {

@@ -1,17 +1,27 @@
 // The study's question in numbers: for every mask × layer × statistic × pooling, how well does the
 // activation statistic rank the candidates by example quality (each estimator × metric)?
 // Spearman's ρ with scipy's p-value, a seeded bootstrap interval, and Benjamini–Hochberg q-values
-// across the whole grid.
+// across the whole grid. Beside them, the length baseline: the span's token count correlated with
+// each quality measure (rows with statistic `token_count`, one per mask × estimator × metric, layer
+// and pooling empty), and for every cell the Spearman partial correlation controlling for token
+// count (src/core/stats/partialSpearman.ts) with its p and its own BH q over the grid.
 import { numberCell, readCsvTable } from '../format/csvTable.js';
 import { formatNumber } from '../format/statsCsv.js';
 import { activationStatistics } from '../stats/activationStatistics.js';
 import { benjaminiHochberg } from '../stats/benjaminiHochberg.js';
 import { bootstrapSpearmanInterval } from '../stats/bootstrap.js';
+import { partialSpearman } from '../stats/partialSpearman.js';
 import { spearman } from '../stats/spearman.js';
 
 export const correlationsCsvColumns = [
   'mask', 'layer', 'statistic', 'pooling', 'estimator', 'metric', 'rho', 'p_value', 'q_value', 'ci_low', 'ci_high', 'n',
+  'partial_rho', 'partial_p_value', 'partial_q_value',
 ] as const;
+/** The columns readers require: the partial_* columns are newer, and optional. */
+export const correlationsCsvRequiredColumns = correlationsCsvColumns.filter((c) => !c.startsWith('partial_'));
+
+/** The length baseline's statistic name: the span's token count (stats.csv's token_count column). */
+export const lengthStatistic = 'token_count';
 
 /** Where a correlation sits in the grid: mask × layer × statistic × pooling × estimator × metric. */
 export type CorrelationCell = Pick<CorrelationRow, 'mask' | 'layer' | 'statistic' | 'pooling' | 'estimator' | 'metric'>;
@@ -29,11 +39,15 @@ export interface CorrelationRow {
   readonly ciLow: number;
   readonly ciHigh: number;
   readonly n: number;
+  /** Spearman partial correlation controlling for the span's token count; NaN without token counts (and for the length row itself). */
+  readonly partialRho: number;
+  readonly partialPValue: number;
+  /** Benjamini–Hochberg over every defined partial p of the grid. */
+  readonly partialQValue: number;
 }
 
 /** Every statistic but top_dim, which names a dimension: ranking by it means nothing. */
 export const correlatedStatistics = activationStatistics.filter((s) => s !== 'top_dim');
-
 
 
 /** statistic value by `mask|layer|pooling|statistic`, then example. */
@@ -50,6 +64,28 @@ export async function readStatsCsv(files: readonly string[]): Promise<Map<string
     }
   }
   return cells;
+}
+
+/**
+ * The span's token count by mask, then example, from stats.csv's token_count column (empty for files
+ * written before it existed). An example whose rows disagree is an error naming the file.
+ */
+export async function readTokenCounts(files: readonly string[]): Promise<Map<string, Map<number, number>>> {
+  const byMask = new Map<string, Map<number, number>>();
+  for (const file of files) {
+    for (const row of await readCsvTable(file)) {
+      if (row[lengthStatistic] === undefined) continue;
+      const mask = row['mask']!;
+      const example = Number(row['example']);
+      const tokens = numberCell(row[lengthStatistic]);
+      let byExample = byMask.get(mask);
+      if (!byExample) byMask.set(mask, (byExample = new Map()));
+      const seen = byExample.get(example);
+      if (seen !== undefined && seen !== tokens) throw new Error(`${file}: example ${example} (${mask}) has token_count ${seen} and ${tokens} on different rows`);
+      byExample.set(example, tokens);
+    }
+  }
+  return byMask;
 }
 
 /** quality value by `estimator|metric`, then example. */
@@ -72,60 +108,83 @@ export function qualityByCell(rows: readonly { readonly example: number; readonl
 export interface CorrelationOptions {
   readonly bootstrapResamples: number;
   readonly seed: number;
+  /** The span's token count by mask, then example: adds the length rows and the partial correlations. */
+  readonly tokenCounts?: ReadonlyMap<string, ReadonlyMap<number, number>>;
   /** Called after each grid cell (the bootstrap makes the whole grid take a while). */
   readonly onProgress?: (done: number, total: number) => void;
 }
+
+type UnrankedRow = Omit<CorrelationRow, 'qValue' | 'partialQValue'>;
 
 export function correlate(
   stats: ReadonlyMap<string, ReadonlyMap<number, number>>,
   quality: ReadonlyMap<string, ReadonlyMap<number, number>>,
   options: CorrelationOptions,
 ): CorrelationRow[] {
-  const partial: Omit<CorrelationRow, 'qValue'>[] = [];
-  const total = stats.size * quality.size;
-  for (const [statKey, statByExample] of stats) {
-    const [mask, layer, pooling, statistic] = statKey.split('|') as [string, string, string, string];
+  const partial: UnrankedRow[] = [];
+  const masks = [...new Set([...stats.keys()].map((key) => key.split('|')[0]!))];
+  const lengthCells = masks.filter((mask) => options.tokenCounts?.has(mask)).length;
+  const total = (stats.size + lengthCells) * quality.size;
+  const cell = (mask: string, layer: number, statistic: string, pooling: string, statByExample: ReadonlyMap<number, number>): void => {
+    const tokens = options.tokenCounts?.get(mask);
     for (const [qualityKey, qualityByExample] of quality) {
       const [estimator, metric] = qualityKey.split('|') as [string, string];
       const x: number[] = [];
       const y: number[] = [];
+      const z: number[] = [];
       for (const [example, value] of statByExample) {
         const q = qualityByExample.get(example);
         if (q !== undefined && Number.isFinite(value) && Number.isFinite(q)) {
           x.push(value);
           y.push(q);
+          z.push(tokens?.get(example) ?? NaN);
         }
       }
       const { rho, p, n } = spearman(x, y);
       const interval = options.bootstrapResamples > 0 && Number.isFinite(rho)
         ? bootstrapSpearmanInterval(x, y, { resamples: options.bootstrapResamples, seed: options.seed })
         : { lower: NaN, upper: NaN };
-      partial.push({ mask, layer: Number(layer), statistic, pooling, estimator, metric, rho, pValue: p, ciLow: interval.lower, ciHigh: interval.upper, n });
+      // Controlling length for length itself means nothing: the length rows get no partial.
+      const controlled = tokens && statistic !== lengthStatistic ? partialSpearman(x, y, z) : { rho: NaN, p: NaN };
+      partial.push({ mask, layer, statistic, pooling, estimator, metric, rho, pValue: p, ciLow: interval.lower, ciHigh: interval.upper, n, partialRho: controlled.rho, partialPValue: controlled.p });
       options.onProgress?.(partial.length, total);
     }
+  };
+  for (const [statKey, statByExample] of stats) {
+    const [mask, layer, pooling, statistic] = statKey.split('|') as [string, string, string, string];
+    cell(mask, Number(layer), statistic, pooling, statByExample);
+  }
+  for (const mask of masks) {
+    const tokens = options.tokenCounts?.get(mask);
+    if (tokens) cell(mask, NaN, lengthStatistic, '', tokens);
   }
   const q = benjaminiHochberg(partial.map((row) => row.pValue));
-  return partial.map((row, i) => ({ ...row, qValue: q[i]! }));
+  const partialQ = benjaminiHochberg(partial.map((row) => row.partialPValue));
+  return partial.map((row, i) => ({ ...row, qValue: q[i]!, partialQValue: partialQ[i]! }));
 }
 
 export function correlationsCsv(rows: readonly CorrelationRow[]): string {
   const lines = rows.map((r) =>
-    [r.mask, r.layer, r.statistic, r.pooling, r.estimator, r.metric, formatNumber(r.rho), formatNumber(r.pValue), formatNumber(r.qValue), formatNumber(r.ciLow), formatNumber(r.ciHigh), r.n].join(','),
+    [
+      r.mask, Number.isNaN(r.layer) ? '' : r.layer, r.statistic, r.pooling, r.estimator, r.metric,
+      formatNumber(r.rho), formatNumber(r.pValue), formatNumber(r.qValue), formatNumber(r.ciLow), formatNumber(r.ciHigh), r.n,
+      formatNumber(r.partialRho), formatNumber(r.partialPValue), formatNumber(r.partialQValue),
+    ].join(','),
   );
   return [correlationsCsvColumns.join(','), ...lines].join('\n') + '\n';
 }
 
-/** The headline, as in the paper: the largest |ρ| in the grid, with its place. */
+/** The headline, as in the paper: the largest |ρ| of an activation statistic in the grid (the length baseline is not one). */
 export function strongestCorrelation(rows: readonly CorrelationRow[]): CorrelationRow | undefined {
   let best: CorrelationRow | undefined;
-  for (const row of rows) if (Number.isFinite(row.rho) && (!best || Math.abs(row.rho) > Math.abs(best.rho))) best = row;
+  for (const row of rows) {
+    if (row.statistic === lengthStatistic || !Number.isFinite(row.rho)) continue;
+    if (!best || Math.abs(row.rho) > Math.abs(best.rho)) best = row;
+  }
   return best;
 }
 
-export function describeCorrelation(row: CorrelationRow): string {
-  return (
-    `largest |ρ| = ${Math.abs(row.rho).toFixed(3)} (ρ = ${row.rho.toFixed(3)}, 95% CI ${row.ciLow.toFixed(2)}..${row.ciHigh.toFixed(2)}, ` +
-    `p = ${row.pValue.toPrecision(3)}, q = ${row.qValue.toPrecision(3)}, n = ${row.n}) at mask ${row.mask}, layer ${row.layer}, ` +
-    `${row.statistic} (${row.pooling}) vs ${row.estimator} ${row.metric}`
-  );
+/** The length baseline of a cell: token count vs the same quality measure under the same mask. */
+export function lengthCorrelation(rows: readonly CorrelationRow[], of: CorrelationCell): CorrelationRow | undefined {
+  return rows.find((r) => r.statistic === lengthStatistic && r.mask === of.mask && r.estimator === of.estimator && r.metric === of.metric);
 }

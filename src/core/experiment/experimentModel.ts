@@ -31,6 +31,8 @@ export interface ModelExtraction {
 
 export interface ModelExtractionResult {
   readonly example: number;
+  /** Tokens of the measured span (stats.csv's token_count). */
+  readonly spanTokens: number;
   /** [layer][pooling][statistic], as stats.csv rows are written. */
   readonly stats: Float64Array;
   /** [pooled layer][width]. */

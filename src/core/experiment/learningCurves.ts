@@ -52,17 +52,23 @@ export function summarizeCurves(rows: readonly CurveRow[], metric: string): Curv
 /** One row of acquisition_correlations.csv. */
 export interface AcquisitionCorrelation {
   readonly strategy: string;
+  readonly budget: number;
   readonly metric: string;
   readonly rho: number;
   readonly pValue: number;
   readonly n: number;
 }
 
-export const acquisitionCorrelationsCsvColumns = ['strategy', 'metric', 'rho', 'p_value', 'n'] as const;
+export const acquisitionCorrelationsCsvColumns = ['strategy', 'budget', 'metric', 'rho', 'p_value', 'n'] as const;
 
 /**
- * Per strategy: Spearman between the mean acquisition score of each prompt's examples and that
- * prompt's test performance, over every seed × budget the strategy built a prompt for.
+ * Per strategy and budget: Spearman, over seeds, between the mean acquisition score of each
+ * prompt's examples and that prompt's test performance. Per budget because scores and performance
+ * both move with the budget (k-center's distances shrink as it grows), which would make a pooled ρ
+ * a budget effect. A strategy × budget whose mean score is the same for every seed (random's 0, a
+ * seed-free ranking's identical prompts) has nothing to correlate and gets no row, nor does one with
+ * fewer than 3 seeds. A prompt with a non-finite score (a NaN statistic ranked by highest-first)
+ * is left out of its cell rather than making its mean NaN.
  */
 export function acquisitionCorrelations(selections: readonly SelectionRow[], curves: readonly CurveRow[], metric: string): AcquisitionCorrelation[] {
   const scores = new Map<string, number[]>();
@@ -72,22 +78,25 @@ export function acquisitionCorrelations(selections: readonly SelectionRow[], cur
     if (list) list.push(s.score);
     else scores.set(key, [s.score]);
   }
-  const byStrategy = new Map<string, { x: number[]; y: number[] }>();
+  const byCell = new Map<string, { strategy: string; budget: number; x: number[]; y: number[] }>();
   for (const c of curves) {
     if (c.metric !== metric) continue;
     const picked = scores.get(`${c.strategy}\u0000${c.seed}\u0000${c.budget}`);
-    if (!picked) continue;
-    const entry = byStrategy.get(c.strategy) ?? { x: [], y: [] };
+    if (!picked || !picked.every(Number.isFinite)) continue;
+    const key = `${c.strategy}\u0000${c.budget}`;
+    let entry = byCell.get(key);
+    if (!entry) byCell.set(key, (entry = { strategy: c.strategy, budget: c.budget, x: [], y: [] }));
     entry.x.push(mean(picked));
     entry.y.push(c.value);
-    byStrategy.set(c.strategy, entry);
   }
-  return [...byStrategy].map(([strategy, { x, y }]) => {
-    const { rho, p, n } = spearman(x, y);
-    return { strategy, metric, rho, pValue: p, n };
-  });
+  return [...byCell.values()]
+    .filter(({ x }) => x.length >= 3 && x.some((v) => v !== x[0]))
+    .map(({ strategy, budget, x, y }) => {
+      const { rho, p, n } = spearman(x, y);
+      return { strategy, budget, metric, rho, pValue: p, n };
+    });
 }
 
 export function acquisitionCorrelationsCsv(rows: readonly AcquisitionCorrelation[]): string {
-  return [acquisitionCorrelationsCsvColumns.join(','), ...rows.map((r) => [r.strategy, r.metric, formatNumber(r.rho), formatNumber(r.pValue), r.n].join(','))].join('\n') + '\n';
+  return [acquisitionCorrelationsCsvColumns.join(','), ...rows.map((r) => [r.strategy, r.budget, r.metric, formatNumber(r.rho), formatNumber(r.pValue), r.n].join(','))].join('\n') + '\n';
 }

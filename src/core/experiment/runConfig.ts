@@ -135,8 +135,12 @@ export interface RunConfig {
   };
   /** Metric on the test split; default accuracy (classification) or em (generative). */
   readonly evaluation: { readonly metric: string };
-  /** Bootstrap resamples of each correlation's interval; default 1000. */
-  readonly correlation: { readonly bootstrap: number };
+  /**
+   * Bootstrap resamples of each correlation's interval (default 1000); resamples of the headline's
+   * max-aware interval, which re-selects the largest |ρ| over the grid in each (default 500); and
+   * permutations of quality for its family-wise p (default 500). 0 turns one off.
+   */
+  readonly correlation: { readonly bootstrap: number; readonly maxBootstrap: number; readonly permutations: number };
   /** Seed of the split, the quality estimator and the in-context demonstrations; default 0. */
   readonly seed: number;
   /** Engine settings; defaults gpu auto, contextSize 4096, batchSize 512, maxSequences 64, threads 0, exact false. */
@@ -325,7 +329,11 @@ export const runConfigSchema = {
     correlation: {
       type: 'object',
       additionalProperties: false,
-      properties: { bootstrap: wholeNumber(0, 'Bootstrap resamples of each interval.', 1000) },
+      properties: {
+        bootstrap: wholeNumber(0, 'Bootstrap resamples of each interval.', 1000),
+        maxBootstrap: wholeNumber(0, "Bootstrap resamples of the headline's max-aware interval (the largest |ρ| re-selected over the grid in each).", 500),
+        permutations: wholeNumber(0, "Permutations of quality for the headline's family-wise p (the largest |ρ| over the grid under the null).", 500),
+      },
     },
     seed: wholeNumber(0, 'Seed of the split, the quality estimator and the in-context demonstrations.', 0),
     engine: {
@@ -729,7 +737,11 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
       voteK: { neighbours: get<number>('/selection/voteK/neighbours') ?? 10, rho: get<number>('/selection/voteK/rho') ?? 10 },
     },
     evaluation: { metric: get<string>('/evaluation/metric') ?? defaultEvaluationMetric[task] },
-    correlation: { bootstrap: get<number>('/correlation/bootstrap') ?? 1000 },
+    correlation: {
+      bootstrap: get<number>('/correlation/bootstrap') ?? 1000,
+      maxBootstrap: get<number>('/correlation/maxBootstrap') ?? 500,
+      permutations: get<number>('/correlation/permutations') ?? 500,
+    },
     seed: get<number>('/seed') ?? 0,
     engine: {
       gpu: get<GpuChoice>('/engine/gpu') ?? 'auto',

@@ -32,7 +32,8 @@ import { checkTemplateFields } from '../template/templateFields.js';
 import { parseTemplate } from '../template/templateParser.js';
 import { acquire, selectionsCsv, type SelectionRow } from './acquisition.js';
 import { CheckpointStore } from './checkpointStore.js';
-import { correlate, correlationsCsv, qualityByCell, readStatsCsv, strongestCorrelation, type CorrelationRow } from './correlations.js';
+import { correlate, correlationsCsv, qualityByCell, readStatsCsv, readTokenCounts } from './correlations.js';
+import { buildHeadline, qualityReliability, type Headline } from './headline.js';
 import type { ExperimentModel, ModelFacts } from './experimentModel.js';
 import { acquisitionCorrelations, acquisitionCorrelationsCsv, curvesCsv, type CurveRow } from './learningCurves.js';
 import { checkLayersAgainstModel, resolveLayer, runConfigToJson, type RunConfig } from './runConfig.js';
@@ -91,7 +92,7 @@ export interface RunRecord {
   data: { file: string; pool: number; probe: number; test: number };
   versions: Readonly<Record<string, string>>;
   phases: Partial<Record<RunPhase | 'report', PhaseRecord>>;
-  headline?: { byMask: CorrelationRow[]; overall?: CorrelationRow };
+  headline?: Headline;
 }
 
 export class RunCancelledError extends Error {
@@ -243,7 +244,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
           counts.reused++;
         } else {
           const wantsVectors = needsVectors && unit.mask === 'isolated';
-          const byExample = new Map<number, { stats: Float64Array; pooled?: Float64Array }>();
+          const byExample = new Map<number, { spanTokens: number; stats: Float64Array; pooled?: Float64Array }>();
           const examples = unit.positions.map((position) => {
             const row = unit.rows[position]!;
             if (unit.mask !== 'in-context') return { example: row.index, text: exampleText(row, config.data.inputs) };
@@ -268,7 +269,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
             throw locateExamples(error, unit.rows, config.data.file);
           }
           const value: ExtractUnit = {
-            stats: unit.statsWanted ? examples.map((e) => statsCsvRows(e.example, unit.mask, byExample.get(e.example)!.stats)).join('') : '',
+            stats: unit.statsWanted ? examples.map((e) => statsCsvRows(e.example, unit.mask, byExample.get(e.example)!.spanTokens, byExample.get(e.example)!.stats)).join('') : '',
             ...(wantsVectors ? { vectors: examples.map((e) => Array.from(byExample.get(e.example)!.pooled!)) } : {}),
           };
           await store.writeJson(unit.name, value);
@@ -335,6 +336,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
 
     // ---- correlate -----------------------------------------------------------------------------
     const statsByCell = await readStatsCsv([path.join(dir, 'stats.csv')]);
+    const tokenCounts = await readTokenCounts([path.join(dir, 'stats.csv')]);
     await phase('correlate', async (counts) => {
       const layers = config.layers === 'all' ? undefined : new Set(config.layers.map(String));
       const wanted = new Map(
@@ -343,15 +345,19 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
           return (layers === undefined || layers.has(layer)) && config.poolings.includes(pooling as never) && config.statistics.includes(statistic);
         }),
       );
-      const rows = correlate(wanted, qualityByCell(qualityRows), {
+      const quality = qualityByCell(qualityRows);
+      const rows = correlate(wanted, quality, {
         bootstrapResamples: config.correlation.bootstrap,
         seed: config.seed,
+        tokenCounts,
         onProgress: (done, total) => options.onProgress?.({ phase: 'correlate', done, total, unit: 'cells' }),
       });
       await writeAtomic(path.join(dir, 'correlations.csv'), correlationsCsv(rows));
-      const byMask = config.masks.map((mask) => strongestCorrelation(rows.filter((r) => r.mask === mask))).filter((r): r is CorrelationRow => r !== undefined);
-      const overall = strongestCorrelation(rows);
-      record.headline = { byMask, ...(overall ? { overall } : {}) };
+      record.headline = buildHeadline(rows, wanted, quality, qualityReliability(qualityRows), config.masks, {
+        maxResamples: config.correlation.maxBootstrap,
+        permutations: config.correlation.permutations,
+        seed: config.seed,
+      });
       counts.computed++;
     });
 

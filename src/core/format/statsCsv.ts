@@ -3,7 +3,8 @@
 import type { MaskStrategy } from '../masks.js';
 import { activationStatistics, poolings } from '../stats/activationStatistics.js';
 
-export const statsCsvColumns = ['example', 'layer', 'mask', 'pooling', ...activationStatistics] as const;
+/** `token_count`: the span's tokens, the same on every row of an example and mask (the length baseline). */
+export const statsCsvColumns = ['example', 'layer', 'mask', 'pooling', 'token_count', ...activationStatistics] as const;
 
 export function statsCsvHeader(): string {
   return statsCsvColumns.join(',') + '\n';
@@ -22,8 +23,8 @@ export function csvCell(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** The rows of one example: values is [layer][pooling][statistic]. */
-export function statsCsvRows(example: number, mask: MaskStrategy, values: Float64Array): string {
+/** The rows of one example: values is [layer][pooling][statistic]; tokenCount is its span's length in tokens. */
+export function statsCsvRows(example: number, mask: MaskStrategy, tokenCount: number, values: Float64Array): string {
   const perPooling = activationStatistics.length;
   const layers = values.length / (poolings.length * perPooling);
   let out = '';
@@ -31,7 +32,7 @@ export function statsCsvRows(example: number, mask: MaskStrategy, values: Float6
     poolings.forEach((pooling, p) => {
       const base = (layer * poolings.length + p) * perPooling;
       const cells = Array.from(values.subarray(base, base + perPooling), formatNumber);
-      out += `${example},${layer},${mask},${pooling},${cells.join(',')}\n`;
+      out += `${example},${layer},${mask},${pooling},${tokenCount},${cells.join(',')}\n`;
     });
   }
   return out;

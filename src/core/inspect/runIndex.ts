@@ -11,7 +11,7 @@ import type { RunFolder } from '../experiment/runFolders.js';
 import { prepareRun, readRunRecord, type PreparedRun, type RunRecord } from '../experiment/runExperiment.js';
 import { resolveLayer, type RunConfig } from '../experiment/runConfig.js';
 import { numberCell, readCsvTable } from '../format/csvTable.js';
-import { qualityCsvColumns } from '../format/qualityCsv.js';
+import { qualityCsvRequiredColumns } from '../format/qualityCsv.js';
 import { readStatsTable, type LayerValues, type StatsTable } from './statsTable.js';
 
 export interface QualityCell {
@@ -112,7 +112,7 @@ export async function loadRunIndex(dir: string): Promise<RunIndex> {
   const stats: StatsTable = existsSync(statsFile) ? await readStatsTable(statsFile, chosen.mask, chosen.pooling) : { mask: chosen.mask, pooling: chosen.pooling, layers: [], byExample: new Map() };
   const selections = await readSelectionsCsv(path.join(dir, 'selections.csv'));
   const qualityFile = path.join(dir, 'quality.csv');
-  const qualityRows = existsSync(qualityFile) ? await readCsvTable(qualityFile, qualityCsvColumns) : [];
+  const qualityRows = existsSync(qualityFile) ? await readCsvTable(qualityFile, qualityCsvRequiredColumns) : [];
 
   const rows = new Map<number, { row: DatasetRow; split: SplitName; quality: QualityCell[]; selections: RowSelection[] }>();
   for (const split of splitNames) for (const row of prepared.splits[split]) rows.set(row.index, { row, split, quality: [], selections: [] });

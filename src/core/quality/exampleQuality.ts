@@ -23,6 +23,18 @@ export interface QualityRow {
   readonly stderr: number;
   /** Prompts the value rests on: probes for one-shot, sampled prompts holding the candidate for influence. */
   readonly nPrompts: number;
+  /**
+   * The same estimate on each half of its data, for split-half reliability (src/core/stats/
+   * reliability.ts): one-shot on the even- and odd-numbered probes, influence on the even- and
+   * odd-numbered sampled prompts. NaN where a half leaves the estimate undefined.
+   */
+  readonly halfA: number;
+  readonly halfB: number;
+}
+
+/** Positions 0, 2, 4, … (half A) or 1, 3, 5, … (half B) of a list. */
+function half(values: ArrayLike<number>, which: 0 | 1): number[] {
+  return Array.from(values).filter((_, i) => i % 2 === which);
 }
 
 export type PromptEvaluator = (prompts: readonly (readonly DatasetRow[])[]) => Promise<PromptMetrics>;
@@ -44,6 +56,8 @@ export async function oneShotGain(pool: readonly DatasetRow[], evaluate: PromptE
         value: mean(gains),
         stderr: Math.sqrt(sampleVariance(gains) / gains.length),
         nPrompts: gains.length,
+        halfA: mean(half(gains, 0)),
+        halfB: mean(half(gains, 1)),
       });
     }
   });
@@ -77,6 +91,11 @@ export async function kShotInfluence(pool: readonly DatasetRow[], evaluate: Prom
       const inside = promptMeans.filter((_, p) => holds[p]);
       const outside = promptMeans.filter((_, p) => !holds[p]);
       const defined = inside.length > 0 && outside.length > 0;
+      const influenceOn = (which: 0 | 1): number => {
+        const inHalf = half(promptMeans, which).filter((_, k) => holds[2 * k + which]);
+        const outHalf = half(promptMeans, which).filter((_, k) => !holds[2 * k + which]);
+        return inHalf.length > 0 && outHalf.length > 0 ? mean(inHalf) - mean(outHalf) : NaN;
+      };
       rows.push({
         example: candidate.index,
         id: candidate.id,
@@ -85,6 +104,8 @@ export async function kShotInfluence(pool: readonly DatasetRow[], evaluate: Prom
         value: defined ? mean(inside) - mean(outside) : NaN,
         stderr: defined ? Math.sqrt(sampleVariance(inside) / inside.length + sampleVariance(outside) / outside.length) : NaN,
         nPrompts: inside.length,
+        halfA: influenceOn(0),
+        halfB: influenceOn(1),
       });
     }
   });

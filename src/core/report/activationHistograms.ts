@@ -6,12 +6,10 @@
 // every example present; values below 1e-4 (zeros included) fold into the first bin, values above
 // 1e4 (±inf included) into the last. NaN values are counted apart (`nanValues`), in no bin.
 //
-// Massive activations (Sun et al., 2024): |a| > 100 AND |a| > 1000 × the layer's median |a|, where
-// the median (numpy semantics) is over all tokens × dimensions of all examples present for that
-// layer. The engine's stats.csv (ActivationReducer.cpp) defines its two counts differently:
-// `massive_100` counts |a| > 100 alone and `massive_1000x` counts |a| > 1000 × median alone, each
-// with the median of that one example's span (per pooling), not the conjunction over a layer-wide
-// median. For a single example the rows here are a subset of both engine counts' values.
+// Massive activations (Sun et al., 2024): |a| > 100 AND |a| > 1000 × the median |a| of the value's
+// own token (numpy median over that token's d_model values, NaN left out), both at once: the
+// definition of stats.csv's `massive` count (ActivationReducer.cpp). The layer's median |a| over
+// every token × dimension is reported apart (`medianAbs`).
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { numberCell, readCsvTable } from '../format/csvTable.js';
@@ -252,12 +250,16 @@ export async function activationHistograms(rawDir: string, mask: string, options
     const median = medianInPlace(abs.subarray(0, n));
     counts.forEach((count, i) => out.histograms.push({ mask, layer, binLow: edges[i]!, binHigh: edges[i + 1]!, count }));
 
-    const threshold = Math.max(massiveAbsoluteThreshold, massiveMedianFactor * median);
     const found: MassiveRow[] = [];
     for (const { example, dims, values } of arrays) {
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i]!;
-        if (Math.abs(v) > threshold) found.push({ mask, layer, example, token: Math.floor(i / dims), dim: i % dims, value: v });
+      for (let start = 0; start < values.length; start += dims) {
+        const token = values.subarray(start, start + dims);
+        // Only a value over the absolute threshold can qualify: skip the median otherwise.
+        if (!token.some((v) => Math.abs(v) > massiveAbsoluteThreshold)) continue;
+        const threshold = Math.max(massiveAbsoluteThreshold, massiveMedianFactor * medianInPlace(Float32Array.from(token.filter((v) => !Number.isNaN(v)), Math.abs)));
+        token.forEach((v, d) => {
+          if (Math.abs(v) > threshold) found.push({ mask, layer, example, token: start / dims, dim: d, value: v });
+        });
       }
     }
     found.sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || a.example - b.example || a.token - b.token || a.dim - b.dim);

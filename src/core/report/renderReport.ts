@@ -11,6 +11,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { compile } from 'vega-lite';
 import type { CorrelationRow } from '../experiment/correlations.js';
 import { strongestCorrelation } from '../experiment/correlations.js';
+import { describeCorrelation, type HeadlineRow } from '../experiment/headline.js';
 import { maskStrategies } from '../masks.js';
 import type { HistogramRow, LayerSummary, MassiveRow } from './activationHistograms.js';
 import {
@@ -137,6 +138,19 @@ function orderMasks(masks: Iterable<string>): string[] {
   const set = new Set(masks);
   const known = (maskStrategies as readonly string[]).filter((m) => set.has(m));
   return [...known, ...[...set].filter((m) => !known.includes(m)).sort()];
+}
+
+/**
+ * What run.json's headline adds to a mask's strongest cell (max-aware interval, length baseline,
+ * partial ρ, noise ceiling), as `; …` clauses; empty for run folders that predate them.
+ */
+function headlineControls(run: unknown, r: CorrelationRow): string {
+  const byMask = (run as { headline?: { byMask?: HeadlineRow[] } } | undefined)?.headline?.byMask;
+  const row = byMask?.find((h) => h.mask === r.mask && h.layer === r.layer && h.statistic === r.statistic && h.pooling === r.pooling && h.estimator === r.estimator && h.metric === r.metric);
+  if (!row) return '';
+  // describeCorrelation's clauses after the cell itself.
+  const clauses = describeCorrelation(row).split('; ').slice(1);
+  return clauses.length > 0 ? `; ${clauses.join('; ')}` : '';
 }
 
 function byAbsRho(a: CorrelationRow, b: CorrelationRow): number {
@@ -317,7 +331,7 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
           (r) =>
             `<p class="headline"><strong>${esc(r.mask)}</strong>: largest |ρ| = ${esc(formatFixed(Math.abs(r.rho), 3))} ` +
             `(ρ = ${esc(formatFixed(r.rho, 3))}, 95% CI ${esc(formatFixed(r.ciLow, 2))} to ${esc(formatFixed(r.ciHigh, 2))}, ` +
-            `q = ${esc(formatPrecision(r.qValue, 2))}, n = ${esc(String(r.n))}) at ${esc(describePlace(r))}</p>`,
+            `q = ${esc(formatPrecision(r.qValue, 2))}, n = ${esc(String(r.n))}) at ${esc(describePlace(r))}${esc(headlineControls(run, r))}</p>`,
         )
         .join('\n') + table(correlationHeaders, headlines.filter((r): r is CorrelationRow => r !== undefined).map(correlationCells), 6);
     const top = finite.slice(0, options.topCorrelations ?? 10);

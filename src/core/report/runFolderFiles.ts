@@ -1,10 +1,10 @@
 // Reading a run folder's result files back (no rendering, no vega): shared by the report and the
 // VS Code panels, whose extension-host bundle must not pull in vega's canvas code.
 import { readFile } from 'node:fs/promises';
-import { correlationsCsvColumns, type CorrelationRow } from '../experiment/correlations.js';
+import { correlationsCsvRequiredColumns, type CorrelationRow } from '../experiment/correlations.js';
 import { curvesCsvColumns, type CurveRow } from '../experiment/learningCurves.js';
 import { numberCell, readCsvTable } from '../format/csvTable.js';
-import { qualityCsvColumns } from '../format/qualityCsv.js';
+import { qualityCsvRequiredColumns } from '../format/qualityCsv.js';
 
 /** The run folder's files, by role. */
 export const runFiles = {
@@ -19,9 +19,9 @@ export const runFiles = {
 } as const;
 
 export async function readCorrelationsCsv(file: string): Promise<CorrelationRow[]> {
-  return (await readCsvTable(file, correlationsCsvColumns)).map((r) => ({
+  return (await readCsvTable(file, correlationsCsvRequiredColumns)).map((r) => ({
     mask: r['mask']!,
-    layer: Number(r['layer']),
+    layer: numberCell(r['layer']),
     statistic: r['statistic']!,
     pooling: r['pooling']!,
     estimator: r['estimator']!,
@@ -32,6 +32,9 @@ export async function readCorrelationsCsv(file: string): Promise<CorrelationRow[
     ciLow: numberCell(r['ci_low']),
     ciHigh: numberCell(r['ci_high']),
     n: Number(r['n']),
+    partialRho: numberCell(r['partial_rho']),
+    partialPValue: numberCell(r['partial_p_value']),
+    partialQValue: numberCell(r['partial_q_value']),
   }));
 }
 
@@ -51,15 +54,20 @@ export interface QualityCsvRow {
   readonly estimator: string;
   readonly metric: string;
   readonly value: number;
+  /** The estimate on each half of its data (NaN in files written before these columns existed). */
+  readonly halfA: number;
+  readonly halfB: number;
 }
 
 export async function readQualityRows(file: string): Promise<QualityCsvRow[]> {
-  return (await readCsvTable(file, qualityCsvColumns)).map((r) => ({
+  return (await readCsvTable(file, qualityCsvRequiredColumns)).map((r) => ({
     example: Number(r['example']),
     id: r['id']!,
     estimator: r['estimator']!,
     metric: r['metric']!,
     value: numberCell(r['value']),
+    halfA: numberCell(r['quality_half_a']),
+    halfB: numberCell(r['quality_half_b']),
   }));
 }
 

@@ -5,8 +5,9 @@ import { squaredEuclidean } from './vectorDistance.js';
 /**
  * k-center greedy (Sener & Savarese, 2018): repeatedly take the candidate farthest (Euclidean) from
  * everything chosen so far, starting from the labelled set, or from one seeded random candidate
- * when nothing is labelled yet. Score: the distance to the nearest chosen point when chosen
- * (Infinity for a seeded first point, which had nothing to be far from).
+ * when nothing is labelled yet. Score: the distance to the nearest chosen point when chosen; a
+ * seeded first point, which had nothing to be far from, scores its distance to the farthest
+ * candidate (the radius it covers alone: the score the next pick gets), so every score is finite.
  */
 export const kCenterGreedy: SelectionStrategy = {
   name: 'k-center-greedy',
@@ -30,7 +31,8 @@ export const kCenterGreedy: SelectionStrategy = {
         best = remaining[0]!;
         for (const p of remaining) if (nearest[p]! > nearest[best]!) best = p;
       }
-      out.push({ position: best, score: Math.sqrt(nearest[best]!) });
+      const v = pool[best]!.vector!;
+      out.push({ position: best, score: Math.sqrt(Number.isFinite(nearest[best]!) ? nearest[best]! : remaining.reduce((far, p) => Math.max(far, squaredEuclidean(pool[p]!.vector!, v)), 0)) });
       remaining.splice(remaining.indexOf(best), 1);
       choose(best);
     }

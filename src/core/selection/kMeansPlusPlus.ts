@@ -5,8 +5,9 @@ import { squaredEuclidean } from './vectorDistance.js';
 /**
  * k-means++ seeding (Arthur & Vassilvitskii, 2007) as in BADGE: each next candidate is drawn with
  * probability proportional to D², its squared Euclidean distance to the nearest point chosen so far
- * (labelled ones included); the first, when nothing is labelled, uniformly. Score: D² when drawn
- * (Infinity for a uniform first draw). When every remaining D² is 0 (duplicates), draws uniformly.
+ * (labelled ones included); the first, when nothing is labelled, uniformly. Score: D² when drawn;
+ * a uniform first draw, which had no D², scores the largest D² it leaves (to the farthest
+ * candidate), so every score is finite. When every remaining D² is 0 (duplicates), draws uniformly.
  */
 export const kMeansPlusPlus: SelectionStrategy = {
   name: 'k-means++',
@@ -40,7 +41,8 @@ export const kMeansPlusPlus: SelectionStrategy = {
           if (cumulative > target) break;
         }
       }
-      out.push({ position: drawn, score: d2[drawn]! });
+      const v = pool[drawn]!.vector!;
+      out.push({ position: drawn, score: Number.isFinite(d2[drawn]!) ? d2[drawn]! : remaining.reduce((far, p) => Math.max(far, squaredEuclidean(pool[p]!.vector!, v)), 0) });
       remaining.splice(remaining.indexOf(drawn), 1);
       choose(drawn);
     }

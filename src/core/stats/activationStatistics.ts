@@ -13,8 +13,12 @@ export const activationStatistics = [
   'median_abs',
   'max_over_median',
   'top_dim',
-  'massive_100',
-  'massive_1000x',
+  // Sun et al.'s massive activations: |a| > 100 AND |a| > 1000 × the median |a| of the value's own
+  // token (over its d_model values), both at once; a count.
+  'massive',
+  // The two conditions alone, as counts: |a| > 100; |a| > 1000 × the median |a| of the pooled values.
+  'abs_over_100',
+  'abs_over_1000x_median',
 ] as const;
 export type ActivationStatistic = (typeof activationStatistics)[number];
 

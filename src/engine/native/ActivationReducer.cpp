@@ -10,7 +10,8 @@ namespace icl {
 const char * statisticName(int statistic) {
     static const char * names[kStatisticCount] = {
         "mean",       "variance",        "skewness", "kurtosis",    "max_abs",
-        "median_abs", "max_over_median", "top_dim",  "massive_100", "massive_1000x",
+        "median_abs", "max_over_median", "top_dim",  "massive",     "abs_over_100",
+        "abs_over_1000x_median",
     };
     return statistic >= 0 && statistic < kStatisticCount ? names[statistic] : nullptr;
 }
@@ -50,7 +51,7 @@ void ActivationReducer::describe(const float * values, size_t n, size_t dims, do
     absScratch_.resize(n);
     float maxAbs = -1.0f;
     size_t argMax = 0;
-    size_t massive100 = 0;
+    size_t over100 = 0;
     for (size_t i = 0; i < n; i++) {
         const double d = double(values[i]) - mean;
         const double d2 = d * d;
@@ -63,7 +64,7 @@ void ActivationReducer::describe(const float * values, size_t n, size_t dims, do
             maxAbs = a;
             argMax = i;
         }
-        if (a > 100.0f) massive100++;
+        if (a > 100.0f) over100++;
     }
     m2 /= double(n);
     m3 /= double(n);
@@ -76,7 +77,7 @@ void ActivationReducer::describe(const float * values, size_t n, size_t dims, do
     out[kKurtosis] = m2 > 0.0 ? m4 / (m2 * m2) - 3.0 : nan;
     out[kMaxAbs] = maxAbs;
     out[kTopDim] = double(argMax % dims);
-    out[kMassive100] = double(massive100);
+    out[kAbsOver100] = double(over100);
 
     const double medianAbs = medianInPlace(absScratch_);
     out[kMedianAbs] = medianAbs;
@@ -87,7 +88,27 @@ void ActivationReducer::describe(const float * values, size_t n, size_t dims, do
     for (size_t i = 0; i < n; i++) {
         if (std::fabs(values[i]) > threshold) massiveRelative++;
     }
-    out[kMassive1000x] = double(massiveRelative);
+    out[kAbsOver1000xMedian] = double(massiveRelative);
+
+    // Sun et al.'s conjunction, each value against its own token's median |a|. Only values over
+    // 100 can qualify, so a token's median is computed only when it has one.
+    size_t massive = 0;
+    if (over100 > 0) {
+        for (size_t start = 0; start < n; start += dims) {
+            const size_t end = std::min(n, start + dims);
+            bool any = false;
+            for (size_t i = start; i < end && !any; i++) any = std::fabs(values[i]) > 100.0f;
+            if (!any) continue;
+            tokenAbs_.assign(end - start, 0.0f);
+            for (size_t i = start; i < end; i++) tokenAbs_[i - start] = std::fabs(values[i]);
+            const double tokenThreshold = 1000.0 * medianInPlace(tokenAbs_);
+            for (size_t i = start; i < end; i++) {
+                const float a = std::fabs(values[i]);
+                if (a > 100.0f && double(a) > tokenThreshold) massive++;
+            }
+        }
+    }
+    out[kMassive] = double(massive);
 }
 
 void ActivationReducer::reduce(const float * values, size_t tokens, size_t dims, double * out) {

@@ -17,8 +17,10 @@ enum Statistic : int {
     kMedianAbs,
     kMaxOverMedian,
     kTopDim,          // dimension of the largest |a|
-    kMassive100,      // count of |a| > 100 (Sun et al., 2024)
-    kMassive1000x,    // count of |a| > 1000 x median |a|
+    kMassive,         // massive activations (Sun et al., 2024): count of |a| > 100 AND
+                      // |a| > 1000 x the median |a| of that value's token (over its d_model values)
+    kAbsOver100,      // count of |a| > 100 alone
+    kAbsOver1000xMedian,  // count of |a| > 1000 x median |a| of the pooled values alone
     kStatisticCount
 };
 
@@ -43,6 +45,7 @@ private:
     void describe(const float * values, size_t n, size_t dims, double * out);
 
     std::vector<float> absScratch_;
+    std::vector<float> tokenAbs_;
     std::vector<double> tokenScratch_;
 };
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { datasetFormats, type DatasetFormat } from '../../core/dataset/datasetFormat.js';
 import { loadDataset } from '../../core/dataset/loadDataset.js';
 import type { ClassLabel, DatasetSpec } from '../../core/dataset/datasetSpec.js';
-import { readStatsCsv, strongestCorrelation, type CorrelationRow } from '../../core/experiment/correlations.js';
+import { lengthStatistic, readStatsCsv, strongestCorrelation, type CorrelationRow } from '../../core/experiment/correlations.js';
 import { exampleText } from '../../core/experiment/runExperiment.js';
 import { activationHistograms, findRawActivationDirs, readHistogramsCsv, readMassiveCsv, type HistogramRow, type LayerSummary, type MassiveRow } from '../../core/report/activationHistograms.js';
 import { jsonField, readCorrelationsCsv, readCurvesCsv, readQualityRows, readRunJson, runFiles, type QualityCsvRow } from '../../core/report/runFolderFiles.js';
@@ -100,6 +100,9 @@ function toWireCorrelation(r: CorrelationRow): WireCorrelationRow {
     ciLow: wireNumber(r.ciLow),
     ciHigh: wireNumber(r.ciHigh),
     n: r.n,
+    partialRho: wireNumber(r.partialRho),
+    partialPValue: wireNumber(r.partialPValue),
+    partialQValue: wireNumber(r.partialQValue),
   };
 }
 
@@ -253,7 +256,8 @@ export class RunPanelSource {
       type: 'correlations/data',
       run: this.run,
       notes,
-      rows: (rows ?? []).map(toWireCorrelation),
+      // The length baseline (token_count) has no layer: it is no cell of the layer × statistic heatmap.
+      rows: (rows ?? []).filter((r) => r.statistic !== lengthStatistic).map(toWireCorrelation),
       defaults: { ...defaults, ...(strongest ? { pooling: strongest.pooling } : {}) },
     };
   }

@@ -75,6 +75,9 @@ export interface WireCorrelationRow extends CorrelationCell {
   readonly ciLow: WireNumber;
   readonly ciHigh: WireNumber;
   readonly n: number;
+  readonly partialRho: WireNumber;
+  readonly partialPValue: WireNumber;
+  readonly partialQValue: WireNumber;
 }
 
 export interface WireCurveRow {

@@ -6,7 +6,7 @@ import { openSync, closeSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { describeCorrelation } from '../../core/experiment/correlations.js';
+import { describeCorrelation } from '../../core/experiment/headline.js';
 import { processAlive, runState, type RunState } from '../../core/experiment/runFolders.js';
 import { readRunRecord, type RunRecord } from '../../core/experiment/runExperiment.js';
 import type { EngineHost } from '../engineHost.js';
