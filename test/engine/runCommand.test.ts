@@ -90,7 +90,7 @@ describe('icl-lab run', function () {
     }
 
     const selections = await readCsv(path.join(out, 'selections.csv'));
-    const strategies = ['random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'oracle'];
+    const strategies = ['random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'top-quality'];
     assert.equal(selections.length, strategies.length * 3 * (2 + 4 + 8 + 16), 'strategies × seeds × Σ budgets');
     for (const strategy of strategies) {
       for (const budget of ['2', '4', '8', '16']) {
@@ -100,9 +100,9 @@ describe('icl-lab run', function () {
         assert.deepEqual([...new Set(picked.map((r) => r['round']))].sort(), ['1', '2'], 'two rounds');
       }
     }
-    // The oracle's first pick is the best measured example.
+    // top-quality's first pick is the best measured example.
     const best = quality.filter((r) => r['metric'] === 'gold_logprob').sort((a, b) => Number(b['value']) - Number(a['value']))[0]!;
-    assert.equal(selections.find((r) => r['strategy'] === 'oracle')!['example'], best['example']);
+    assert.equal(selections.find((r) => r['strategy'] === 'top-quality')!['example'], best['example']);
 
     const curves = await readCsv(path.join(out, 'curves.csv'));
     assert.equal(curves.length, (strategies.length + 1) * 3 * 4 * 2, '(strategies + kate) × seeds × budgets × metrics');

@@ -76,8 +76,8 @@ describe('run building blocks', () => {
     });
 
     it('writes selections.csv with quoted ids', () => {
-      const text = selectionsCsv([{ strategy: 'oracle', seed: 0, budget: 2, round: 1, example: 5, id: 'a,"b"', score: 0.25 }]);
-      assert.equal(text, 'strategy,seed,budget,round,example,id,score\noracle,0,2,1,5,"a,""b""",0.25\n');
+      const text = selectionsCsv([{ strategy: 'top-quality', seed: 0, budget: 2, round: 1, example: 5, id: 'a,"b"', score: 0.25 }]);
+      assert.equal(text, 'strategy,seed,budget,round,example,id,score\ntop-quality,0,2,1,5,"a,""b""",0.25\n');
     });
   });
 
@@ -87,12 +87,12 @@ describe('run building blocks', () => {
       { strategy: 'random', seed: 1, budget: 4, metric: 'accuracy', value: 0.7 },
       { strategy: 'random', seed: 2, budget: 4, metric: 'accuracy', value: 0.6 },
       { strategy: 'random', seed: 0, budget: 4, metric: 'gold_logprob', value: -1 },
-      { strategy: 'oracle', seed: 0, budget: 4, metric: 'accuracy', value: 0.9 },
+      { strategy: 'top-quality', seed: 0, budget: 4, metric: 'accuracy', value: 0.9 },
     ];
 
     it('summarises mean, sample sd, min and max over seeds per strategy and budget', () => {
       const points = summarizeCurves(rows, 'accuracy');
-      assert.deepEqual(points.map((p) => p.strategy), ['oracle', 'random']);
+      assert.deepEqual(points.map((p) => p.strategy), ['random', 'top-quality']);
       const random = points[1]!;
       assert.ok(Math.abs(random.mean - 0.6) < 1e-12);
       assert.ok(Math.abs(random.sd - 0.1) < 1e-12, 'sample sd of 0.5, 0.7, 0.6');

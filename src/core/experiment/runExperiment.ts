@@ -433,7 +433,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     await phase('evaluate', async (counts) => {
       const positionOf = new Map(pool.map((row, position) => [row.index, position]));
       const promptKey = (examples: readonly number[]): string => examples.join(' ');
-      // The same prompt (an oracle's, a seed-free ranking's) is evaluated once.
+      // The same prompt (a seed-free ranking's) is evaluated once.
       const prompts: number[][] = [];
       const promptIndex = new Map<string, number>();
       const built: { strategy: string; seed: number; budget: number; prompt: number }[] = [];

@@ -89,7 +89,7 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
   if (!template) return cancelled();
 
   const configuredStrategies = settings.get<string[]>('strategies', []);
-  const allStrategies = ['random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'kate', 'oracle'].filter((s) => task.label === 'classification' || s !== 'uncertainty');
+  const allStrategies = ['random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'kate', 'top-quality'].filter((s) => task.label === 'classification' || s !== 'uncertainty');
   const strategies = await vscode.window.showQuickPick(
     allStrategies.map((s) => ({ label: s, picked: configuredStrategies.includes(s) })),
     { title: 'Selection strategies (5/6)', canPickMany: true, ignoreFocusOut: true },
