@@ -1,6 +1,7 @@
 // Multi-round acquisition, as deep active learning runs it: each round a strategy picks from the
 // still-unlabelled pool, the simulated annotator "labels" the picks (their labels come from the
 // dataset), and the next round may use everything labelled so far.
+import { randomSelection } from '../selection/randomSelection.js';
 import type { Candidate, ConfidenceScorer, SelectionStrategy } from '../selection/selectionStrategy.js';
 import { csvCell, formatNumber } from '../format/statsCsv.js';
 
@@ -63,4 +64,15 @@ export async function acquire(plan: AcquisitionPlan): Promise<{ position: number
     for (const s of selections) picked.push({ position: s.position, round, score: s.score });
   }
   return picked;
+}
+
+/**
+ * The pool positions random selection labels at `seed` and `budget` over `rounds` (what its
+ * selections.csv rows hold): the labelled set KATE and BM25 retrieve from, so they spend the same
+ * budget as every other strategy.
+ */
+export async function randomBudget(poolSize: number, budget: number, rounds: number, seed: number): Promise<number[]> {
+  const pool: Candidate[] = Array.from({ length: poolSize }, (_, p) => ({ index: p, id: String(p) }));
+  const picked = await acquire({ strategy: randomSelection, budget, rounds, seed, poolForRound: () => Promise.resolve(pool) });
+  return picked.map((p) => p.position);
 }

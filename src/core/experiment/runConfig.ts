@@ -12,6 +12,7 @@ import type { ClassLabel } from '../dataset/datasetSpec.js';
 import { jsonSyntaxError } from '../dataset/jsonSyntax.js';
 import { maskStrategies, type MaskStrategy } from '../masks.js';
 import { qualityEstimators, type QualityEstimator } from '../quality/exampleQuality.js';
+import { retrievalStrategies } from '../selection/retrieval.js';
 import type { StrategyName } from '../selection/strategyRegistry.js';
 import { activationStatistics, poolings, type Pooling } from '../stats/activationStatistics.js';
 import { gpuChoices, type GpuChoice } from '../../engine/protocol.js';
@@ -23,7 +24,7 @@ export type LayerSpec = number | 'middle' | 'last';
 export type RunStrategyName = StrategyName | 'kate' | 'bm25';
 
 /** Strategies that retrieve demonstrations per test query from the budget random selection labelled. */
-export const retrievalStrategyNames = ['kate', 'bm25'] as const;
+export const retrievalStrategyNames = retrievalStrategies;
 
 /** Where the vectors of the similarity strategies come from (see `selectionEmbeddingSite` in runExperiment). */
 export const embeddingSources = ['model'] as const;

@@ -21,12 +21,10 @@ import { inContextDemonstrations, type MaskStrategy } from '../masks.js';
 import { influencePrompts, kShotInfluence, oneShotGain, type QualityRow } from '../quality/exampleQuality.js';
 import { continuationText, demonstrationOf, evaluatePromptItems, type ClassificationTask, type GenerativeTask, type PromptItem, type PromptMetrics } from '../quality/promptEvaluation.js';
 import { activationHistograms, histogramsCsv, massiveCsv } from '../report/activationHistograms.js';
-import { bm25Neighbours } from '../selection/bm25.js';
 import { demonstrationOrder } from '../selection/demonstrationOrder.js';
 import { centredUnitVectors } from '../selection/embeddings.js';
-import { kateNeighbours } from '../selection/kate.js';
-import { randomSelection } from '../selection/randomSelection.js';
-import { labelConfidence, type Candidate, type ConfidenceScorer, type Selection } from '../selection/selectionStrategy.js';
+import { retrieveDemonstrations, type RetrievalStrategy } from '../selection/retrieval.js';
+import { labelConfidence, type Candidate, type ConfidenceScorer } from '../selection/selectionStrategy.js';
 import { strategyByName } from '../selection/strategyRegistry.js';
 import { labelEntropy } from '../selection/uncertainty.js';
 import { classificationTemplate, generativeTemplate } from '../template/defaultTemplates.js';
@@ -34,7 +32,7 @@ import { renderPromptPrefix, renderQuerySuffix } from '../template/promptRendere
 import type { Template } from '../template/template.js';
 import { checkTemplateFields } from '../template/templateFields.js';
 import { parseTemplate } from '../template/templateParser.js';
-import { acquire, selectionsCsv, type SelectionRow } from './acquisition.js';
+import { acquire, randomBudget, selectionsCsv, type SelectionRow } from './acquisition.js';
 import { CheckpointStore } from './checkpointStore.js';
 import { correlate, correlationsCsv, qualityByCell, readStatsCsv, strongestCorrelation, type CorrelationRow } from './correlations.js';
 import type { ExperimentModel, ModelFacts } from './experimentModel.js';
@@ -526,30 +524,24 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       for (const b of built) {
         for (const metric of metricNames) itemScores.push({ strategy: b.strategy, seed: b.seed, budget: b.budget, metric, values: promptMetrics.metrics.get(metric)![b.prompt]! });
       }
-      const labelledByRandom = new Map<string, number[]>();
-      const budgetPool = async (seed: number, budget: number): Promise<number[]> => {
-        const key = `${seed} ${budget}`;
-        if (!labelledByRandom.has(key)) {
-          const picked = await acquire({ strategy: randomSelection, budget, rounds: config.selection.rounds, seed, poolForRound: () => Promise.resolve(baseCandidates) });
-          labelledByRandom.set(key, picked.map((p) => p.position));
-        }
-        return labelledByRandom.get(key)!;
-      };
       const poolTexts = pool.map((row) => exampleText(row, config.data.inputs));
+      const rowIndex = pool.map((row) => row.index);
       for (const unit of retrievalUnits) {
         checkCancelled('evaluate');
         const name = retrievalUnitName(unit);
         if (store.has(name)) counts.reused++;
         else {
-          const labelled = await budgetPool(unit.seed, unit.budget);
-          const shots = Math.min(config.selection.retrievalShots, labelled.length);
+          const labelled = await randomBudget(pool.length, unit.budget, config.selection.rounds, unit.seed);
           const items: PromptItem[] = unit.queries.map((q) => {
-            const retrieved: Selection[] =
-              unit.strategy === 'kate'
-                ? kateNeighbours(testEmbeddings[q]!, labelled.map((p) => baseCandidates[p]!), shots)
-                : bm25Neighbours(exampleText(splits.test[q]!, config.data.inputs), labelled.map((p) => poolTexts[p]!), shots);
-            const rows = demonstrationOrder(retrieved.map((s) => pool[labelled[s.position]!]!.index), unit.seed);
-            return { demonstrations: rows.map((e) => pool[positionOf.get(e)!]!), probes: [splits.test[q]!] };
+            const retrieved = retrieveDemonstrations({
+              strategy: unit.strategy as RetrievalStrategy,
+              labelled,
+              shots: config.selection.retrievalShots,
+              seed: unit.seed,
+              rowIndex,
+              ...(unit.strategy === 'kate' ? { vectors: { query: testEmbeddings[q]!, pool: poolEmbeddings } } : { texts: { query: exampleText(splits.test[q]!, config.data.inputs), pool: poolTexts } }),
+            });
+            return { demonstrations: retrieved.map((s) => pool[s.position]!), probes: [splits.test[q]!] };
           });
           await store.writeJson(name, metricsUnit(await evaluatePromptItems(model, template, task, items)));
           counts.computed++;
