@@ -29,7 +29,7 @@ export function demoRunConfig(threads: number): Record<string, unknown> {
     inContextShots: 2,
     quality: { estimator: 'one-shot' },
     selection: {
-      strategies: ['random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'kate', 'oracle'],
+      strategies: ['random', 'label-balanced-random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'adaicl', 'kate', 'bm25', 'top-quality'],
       budgets: [2, 4, 8, 16],
       rounds: 2,
       seeds: [0, 1, 2],

@@ -75,7 +75,7 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
       settings: {
         'iclLab.modelPath': model,
         'iclLab.budgets': [2, 4],
-        'iclLab.strategies': ['random', 'highest-first', 'k-center-greedy', 'oracle'],
+        'iclLab.strategies': ['random', 'highest-first', 'k-center-greedy', 'top-quality'],
       },
     });
     ({ context, page } = await openBrowser(path.join(scratch, 'chromium-profile')));
@@ -139,7 +139,7 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
     const config = await readFile(configFile, 'utf8');
     assert.match(config, /inputs:\s*\n\s*- text/, `the config does not read the text field:\n${config}`);
     assert.match(config, /target: label/);
-    assert.match(config, /strategies:\s*\n\s*- random\s*\n\s*- highest-first\s*\n\s*- k-center-greedy\s*\n\s*- oracle/, `strategies are not the settings':\n${config}`);
+    assert.match(config, /strategies:\s*\n\s*- random\s*\n\s*- highest-first\s*\n\s*- k-center-greedy\s*\n\s*- top-quality/, `strategies are not the settings':\n${config}`);
     assert.match(config, /budgets:\s*\n\s*- 2\s*\n\s*- 4/, `budgets are not the settings':\n${config}`);
   });
 

@@ -18,7 +18,7 @@ type Row = Record<string, string>;
 const readCsv = async (file: string): Promise<Row[]> => parse(await readFile(file, 'utf8'), { columns: true }) as Row[];
 
 /** The files a finished run must have, and which of them must be byte-identical for the same seed. */
-const deterministicFiles = ['stats.csv', 'quality.csv', 'correlations.csv', 'selections.csv', 'curves.csv', 'acquisition_correlations.csv'];
+const deterministicFiles = ['stats.csv', 'quality.csv', 'correlations.csv', 'selections.csv', 'curves.csv', 'strategy_vs_random.csv', 'acquisition_correlations.csv'];
 
 describe('icl-lab run', function () {
   this.timeout(600_000);
@@ -99,7 +99,7 @@ describe('icl-lab run', function () {
     }
 
     const selections = await readCsv(path.join(out, 'selections.csv'));
-    const strategies = ['random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'oracle'];
+    const strategies = ['random', 'label-balanced-random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'adaicl', 'top-quality'];
     assert.equal(selections.length, strategies.length * 3 * (2 + 4 + 8 + 16), 'strategies × seeds × Σ budgets');
     for (const strategy of strategies) {
       for (const budget of ['2', '4', '8', '16']) {
@@ -109,14 +109,24 @@ describe('icl-lab run', function () {
         assert.deepEqual([...new Set(picked.map((r) => r['round']))].sort(), ['1', '2'], 'two rounds');
       }
     }
-    // The oracle's first pick is the best measured example.
+    // top-quality's first pick is the best measured example.
     const best = quality.filter((r) => r['metric'] === 'gold_logprob').sort((a, b) => Number(b['value']) - Number(a['value']))[0]!;
-    assert.equal(selections.find((r) => r['strategy'] === 'oracle')!['example'], best['example']);
+    assert.equal(selections.find((r) => r['strategy'] === 'top-quality')!['example'], best['example']);
 
     const curves = await readCsv(path.join(out, 'curves.csv'));
-    assert.equal(curves.length, (strategies.length + 1) * 3 * 4 * 2, '(strategies + kate) × seeds × budgets × metrics');
-    for (const r of curves.filter((c) => c['metric'] === 'accuracy')) assert.ok(Number(r['value']) >= 0 && Number(r['value']) <= 1);
-    assert.ok(curves.some((r) => r['strategy'] === 'kate'));
+    assert.equal(curves.length, (strategies.length + 2) * 3 * 4 * 2, '(strategies + kate + bm25) × seeds × budgets × metrics');
+    for (const r of curves.filter((c) => c['metric'] === 'accuracy')) {
+      assert.ok(Number(r['value']) >= 0 && Number(r['value']) <= 1);
+      assert.ok(Number(r['ci_low']) <= Number(r['value']) && Number(r['value']) <= Number(r['ci_high']), `interval over test items around ${r['strategy']} ${r['seed']} ${r['budget']}`);
+    }
+    // KATE and BM25 retrieve per seed from random's budget: no value copied across seeds.
+    for (const strategy of ['kate', 'bm25']) assert.deepEqual(new Set(curves.filter((r) => r['strategy'] === strategy).map((r) => r['seed'])), new Set(['0', '1', '2']));
+    const versusRandom = await readCsv(path.join(out, 'strategy_vs_random.csv'));
+    assert.equal(versusRandom.length, (strategies.length + 1) * 4 * 2, '(strategies − random + kate + bm25) × budgets × metrics');
+    for (const r of versusRandom) {
+      assert.deepEqual([r['n_items'], r['n_seeds']], ['32', '3']);
+      assert.ok(Number(r['ci_low']) <= Number(r['diff']) && Number(r['diff']) <= Number(r['ci_high']), `${r['strategy']} ${r['budget']} ${r['metric']}`);
+    }
     const acquisition = await readCsv(path.join(out, 'acquisition_correlations.csv'));
     // Per strategy × budget over the 3 seeds; only seeded strategies' scores vary across seeds.
     assert.ok(acquisition.length > 0);

@@ -68,13 +68,13 @@ describe('runs from the editor', function () {
   after(async () => rm(root, { recursive: true, force: true }));
 
   it('turns the wizard’s answers into <data>.run.yaml and a finished run, with progress and a closing notification', async () => {
-    answerWizard(['random', 'oracle']);
+    answerWizard(['random', 'top-quality']);
     await vscode.commands.executeCommand('iclLab.runActiveLearning', vscode.Uri.file(data));
 
     const config = await readFile(path.join(root, 'reviews.run.yaml'), 'utf8');
     assert.match(config, /inputs:\n\s+- text/);
     assert.match(config, /id: id/);
-    assert.match(config, /strategies:\n\s+- random\n\s+- oracle/);
+    assert.match(config, /strategies:\n\s+- random\n\s+- top-quality/);
     assert.match(config, /budgets:\n\s+- 2\n\s+- 4/);
     const [dir] = await runDirs();
     assert.ok(dir, 'a run folder under .icl-lab/runs');
@@ -100,7 +100,7 @@ describe('runs from the editor', function () {
 
   it('cancels a run from its command, keeps the finished work, and resumes it to completion', async () => {
     const before = await runDirs();
-    answerWizard(['random', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'kate', 'oracle']);
+    answerWizard(['random', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'kate', 'top-quality']);
     Object.assign(vscode.fake.settings, { masks: ['isolated', 'shared-prefix', 'in-context'] });
     // The stopped run's warning is answered with Resume.
     vscode.fake.messageChoices.push('Resume');

@@ -83,7 +83,7 @@ async function makeWorkspace(dir: string): Promise<{ workspace: string; model: s
   const model = await testModelPath(demoModelOptions);
   await writeFile(
     path.join(workspace, '.vscode', 'settings.json'),
-    JSON.stringify({ 'iclLab.modelPath': model, 'iclLab.budgets': [2, 4], 'iclLab.strategies': ['random', 'highest-first', 'k-center-greedy', 'oracle'] }, null, 2),
+    JSON.stringify({ 'iclLab.modelPath': model, 'iclLab.budgets': [2, 4], 'iclLab.strategies': ['random', 'highest-first', 'k-center-greedy', 'top-quality'] }, null, 2),
   );
   return { workspace, model };
 }

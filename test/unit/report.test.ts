@@ -33,7 +33,7 @@ const dims = 16;
 const ids = ['alpha', 'beta, "quoted"', hostileId, 'delta', 'epsilon'];
 const rawExamples = [0, 1, 2];
 const tokensOf = (example: number) => 4 + example;
-const strategies = ['random', 'highest-first', 'k-center-greedy', 'kate', 'oracle'];
+const strategies = ['random', 'highest-first', 'k-center-greedy', 'kate', 'top-quality'];
 /** Planted massive activation: layer 1, example 2, token 3, dim 7. */
 const planted = { layer: 1, example: 2, token: 3, dim: 7, value: -2500 };
 /** Layer 2's: above 1e4, so it also lands in the overflow bin. */

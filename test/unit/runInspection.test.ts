@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBudget } from '../../src/core/experiment/acquisition.js';
 import { listRunFolders } from '../../src/core/experiment/runFolders.js';
 import { formatPromptDocument, parsePromptDocument } from '../../src/core/inspect/promptDocument.js';
 import { buildPromptPreview, promptChoices, type PromptPreview } from '../../src/core/inspect/promptPreview.js';
@@ -9,6 +10,9 @@ import { formatValue, layerTableMarkdown, rowHoverMarkdown, rowLensTitle } from 
 import { readRowStarts, rowAtLine, rowsInLines } from '../../src/core/inspect/rowStarts.js';
 import { loadRunIndex, newestRunOnFile, type RunIndex } from '../../src/core/inspect/runIndex.js';
 import { demonstrationOf } from '../../src/core/quality/promptEvaluation.js';
+import { demonstrationOrder } from '../../src/core/selection/demonstrationOrder.js';
+import { centredUnitVectors } from '../../src/core/selection/embeddings.js';
+import { cosineSimilarity } from '../../src/core/selection/vectorDistance.js';
 import { renderPromptPrefix, renderQuerySuffix } from '../../src/core/template/promptRenderer.js';
 import { demonstrationText, syntheticRows, writeSyntheticRun, type SyntheticRun } from '../support/syntheticRunFolder.js';
 
@@ -123,13 +127,18 @@ describe('run inspection', () => {
   });
 
   describe('the prompt preview', () => {
-    it('lists the evaluated selections, KATE per budget', () => {
-      assert.deepEqual(promptChoices(index).map((c) => `${c.strategy}/${c.seed}/${c.budget}`), ['random/0/2', 'random/1/2', 'highest-first/0/2', 'highest-first/1/2', 'kate/0/2']);
+    it('lists the evaluated selections, KATE per seed and budget', () => {
+      assert.deepEqual(promptChoices(index).map((c) => `${c.strategy}/${c.seed}/${c.budget}`), ['random/0/2', 'random/1/2', 'highest-first/0/2', 'highest-first/1/2', 'kate/0/2', 'kate/1/2']);
     });
 
-    it('renders the selection in selection order before the first test row, exactly as the run did', async () => {
+    it('renders the selection in the seeded demonstration order before the first test row, exactly as the run did', async () => {
       const preview = await buildPromptPreview(index, { strategy: 'random', seed: 0, budget: 2 });
       const [p3, p0] = [run.splits.pool[3]!, run.splits.pool[0]!];
+      // The evaluate phase's one order rule; at seed 0 it happens to keep the selection order.
+      assert.deepEqual(demonstrationOrder([p0.index, p3.index], 0), [p3.index, p0.index]);
+      const [h1, h2] = [run.splits.pool.at(-1)!, run.splits.pool.at(-2)!];
+      const reordered = await buildPromptPreview(index, { strategy: 'highest-first', seed: 1, budget: 2 });
+      assert.deepEqual(reordered.demonstrations.map((d) => d.example), demonstrationOrder([h1.index, h2.index], 1));
       const query = run.splits.test[0]!;
       assert.equal(preview.text, `Sort the notes.\n---\n${demonstrationText(p3)}\n---\n${demonstrationText(p0)}\n---\nNote: ${query.inputs['text']}\nKind:`);
       assert.deepEqual(preview.pieces.map((p) => p.kind), ['instruction', 'separator', 'demonstration', 'separator', 'demonstration', 'separator', 'query', 'answer-prefix']);
@@ -144,10 +153,20 @@ describe('run inspection', () => {
       assert.equal(preview.text, prefix + renderQuerySuffix(template, { inputs: query.inputs }).text);
     });
 
-    it('gives KATE the query\'s nearest pool rows, the nearest last', async () => {
-      // Test query 0 sits at 45°: pool rows at 40° (position 2) then 60° (position 3) are nearest.
+    it('gives KATE the query\'s nearest rows among those random selection labelled at that seed and budget, in the seeded order', async () => {
+      const labelled = await randomBudget(run.splits.pool.length, 2, 2, 0);
       const preview = await buildPromptPreview(index, { strategy: 'kate', seed: 0, budget: 2 }, run.splits.test[0]!.index);
-      assert.deepEqual(preview.demonstrations.map((d) => d.example), [run.splits.pool[3]!.index, run.splits.pool[2]!.index]);
+      // Budget 2 and retrievalShots 4: both labelled rows, in the seeded order.
+      assert.deepEqual(preview.demonstrations.map((d) => d.example), demonstrationOrder(labelled.map((p) => run.splits.pool[p]!.index), 0));
+      // One shot: the labelled row whose centred vector is nearest the query's (pool p at p × 20°, query 0 at 45°).
+      const oneShot: RunIndex = { ...index, config: { ...index.config, selection: { ...index.config.selection, retrievalShots: 1 } } };
+      const angle = (d: number): Float64Array => Float64Array.of(Math.cos((d * Math.PI) / 180), Math.sin((d * Math.PI) / 180));
+      const poolVectors = run.splits.pool.map((_, p) => angle(p * 20));
+      const [query] = centredUnitVectors([angle(45)], poolVectors);
+      const centred = centredUnitVectors(poolVectors);
+      const nearest = [...labelled].sort((a, b) => cosineSimilarity(query!, centred[b]!) - cosineSimilarity(query!, centred[a]!))[0]!;
+      const single = await buildPromptPreview(oneShot, { strategy: 'kate', seed: 0, budget: 2 }, run.splits.test[0]!.index);
+      assert.deepEqual(single.demonstrations.map((d) => d.example), [run.splits.pool[nearest]!.index]);
       assert.equal(preview.demonstrations[0]!.round, undefined);
       await assert.rejects(buildPromptPreview(index, { strategy: 'kate', seed: 0, budget: 2 }, run.splits.pool[0]!.index), /KATE retrieves for test queries only/);
     });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { acquire, roundSizes, selectionsCsv } from '../../src/core/experiment/acquisition.js';
 import { CheckpointStore } from '../../src/core/experiment/checkpointStore.js';
-import { acquisitionCorrelations, acquisitionCorrelationsCsv, curvesCsv, summarizeCurves, type CurveRow } from '../../src/core/experiment/learningCurves.js';
+import { acquisitionCorrelations, acquisitionCorrelationsCsv, curveRows, curvesCsv, differencesFromRandom, pairedBootstrapInterval, strategyVsRandomCsv, summarizeCurves, type CurveRow, type ItemScores } from '../../src/core/experiment/learningCurves.js';
 import { chunk, ownsUnit, parseShard } from '../../src/core/experiment/workUnits.js';
 import type { Candidate } from '../../src/core/selection/selectionStrategy.js';
 import { strategyByName } from '../../src/core/selection/strategyRegistry.js';
@@ -76,8 +76,8 @@ describe('run building blocks', () => {
     });
 
     it('writes selections.csv with quoted ids', () => {
-      const text = selectionsCsv([{ strategy: 'oracle', seed: 0, budget: 2, round: 1, example: 5, id: 'a,"b"', score: 0.25 }]);
-      assert.equal(text, 'strategy,seed,budget,round,example,id,score\noracle,0,2,1,5,"a,""b""",0.25\n');
+      const text = selectionsCsv([{ strategy: 'top-quality', seed: 0, budget: 2, round: 1, example: 5, id: 'a,"b"', score: 0.25 }]);
+      assert.equal(text, 'strategy,seed,budget,round,example,id,score\ntop-quality,0,2,1,5,"a,""b""",0.25\n');
     });
   });
 
@@ -87,17 +87,17 @@ describe('run building blocks', () => {
       { strategy: 'random', seed: 1, budget: 4, metric: 'accuracy', value: 0.7 },
       { strategy: 'random', seed: 2, budget: 4, metric: 'accuracy', value: 0.6 },
       { strategy: 'random', seed: 0, budget: 4, metric: 'gold_logprob', value: -1 },
-      { strategy: 'oracle', seed: 0, budget: 4, metric: 'accuracy', value: 0.9 },
+      { strategy: 'top-quality', seed: 0, budget: 4, metric: 'accuracy', value: 0.9 },
     ];
 
     it('summarises mean, sample sd, min and max over seeds per strategy and budget', () => {
       const points = summarizeCurves(rows, 'accuracy');
-      assert.deepEqual(points.map((p) => p.strategy), ['oracle', 'random']);
-      const random = points[1]!;
+      assert.deepEqual(points.map((p) => p.strategy), ['random', 'top-quality']);
+      const random = points[0]!;
       assert.ok(Math.abs(random.mean - 0.6) < 1e-12);
       assert.ok(Math.abs(random.sd - 0.1) < 1e-12, 'sample sd of 0.5, 0.7, 0.6');
       assert.deepEqual([random.min, random.max, random.seeds], [0.5, 0.7, 3]);
-      assert.equal(points[0]!.sd, 0, 'one seed: no spread');
+      assert.equal(points[1]!.sd, 0, 'one seed: no spread');
     });
 
     it('correlates acquisition scores with the performance of the prompts they built, per budget', () => {
@@ -117,7 +117,52 @@ describe('run building blocks', () => {
       const rows = acquisitionCorrelations(selections, curves, 'accuracy');
       assert.deepEqual(rows.map((r) => [r.strategy, r.budget, r.n, r.rho]), [['s', 2, 4, -1], ['s', 4, 4, -1]], 'higher mean score, lower accuracy');
       assert.equal(acquisitionCorrelationsCsv(rows).split('\n')[0], 'strategy,budget,metric,rho,p_value,n');
-      assert.equal(curvesCsv(curves).split('\n')[0], 'strategy,seed,budget,metric,value');
+    });
+  });
+
+  describe('intervals over test items and seeds', () => {
+    const settings = { resamples: 4000, seed: 3 };
+    /** n items alternating 1, 0: mean 0.5. */
+    const coinFlips = (n: number): Float64Array => Float64Array.from({ length: n }, (_, i) => i % 2);
+
+    it('curves.csv carries each row\'s interval over test items', () => {
+      const text = curvesCsv(curveRows([{ strategy: 'random', seed: 0, budget: 4, metric: 'accuracy', values: coinFlips(400) }], settings));
+      const [header, line] = text.trim().split('\n');
+      assert.equal(header, 'strategy,seed,budget,metric,value,ci_low,ci_high');
+      const [, , , , value, low, high] = line!.split(',').map(Number);
+      assert.equal(value, 0.5);
+      // The normal approximation of the mean's 95% interval: 0.5 ± 1.96 · √(0.25 / 400) = 0.5 ± 0.049.
+      assert.ok(Math.abs(low! - 0.451) < 0.01 && Math.abs(high! - 0.549) < 0.01, `${low} … ${high}`);
+    });
+
+    it('is the same for the same seed, and NaN with no resamples', () => {
+      const rows = [coinFlips(50), Float64Array.from({ length: 50 }, (_, i) => (i % 3) / 2)];
+      assert.deepEqual(pairedBootstrapInterval(rows, settings), pairedBootstrapInterval(rows, settings));
+      assert.deepEqual(pairedBootstrapInterval(rows, { resamples: 0, seed: 1 }), { low: NaN, high: NaN });
+    });
+
+    it('resamples seeds as well as items: two seeds that disagree give an interval spanning both', () => {
+      // Seed 0 is 0 on every item, seed 1 is 1: items add no spread, seeds give means 0, ½ or 1.
+      const { low, high } = pairedBootstrapInterval([new Float64Array(20), new Float64Array(20).fill(1)], settings);
+      assert.deepEqual([low, high], [0, 1]);
+    });
+
+    it("reports each strategy's difference from random, paired by seed and test item", () => {
+      // Random's items vary widely; the strategy is random + 0.1 on every item of both seeds.
+      const items = (seed: number): Float64Array => Float64Array.from({ length: 60 }, (_, i) => ((i * 7 + seed * 3) % 10) / 10);
+      const scores: ItemScores[] = [0, 1].flatMap((seed) => [
+        { strategy: 'random', seed, budget: 4, metric: 'accuracy', values: items(seed) },
+        { strategy: 'better', seed, budget: 4, metric: 'accuracy', values: items(seed).map((v) => v + 0.1) },
+      ]);
+      // A seed random lacks is left out.
+      scores.push({ strategy: 'better', seed: 9, budget: 4, metric: 'accuracy', values: new Float64Array(60) });
+      const [row, ...rest] = differencesFromRandom(scores, settings);
+      assert.equal(rest.length, 0, 'random is not compared with itself');
+      assert.equal(row!.strategy, 'better');
+      assert.ok(Math.abs(row!.diff - 0.1) < 1e-12);
+      assert.ok(Math.abs(row!.ciLow - 0.1) < 1e-12 && Math.abs(row!.ciHigh - 0.1) < 1e-12, 'paired: the item-to-item spread cancels');
+      assert.deepEqual([row!.nItems, row!.nSeeds], [60, 2]);
+      assert.equal(strategyVsRandomCsv([row!]).split('\n')[0], 'strategy,budget,metric,diff,ci_low,ci_high,n_items,n_seeds');
     });
 
     it('gives k-center greedy and k-means++ finite scores and a finite ρ per budget', async () => {

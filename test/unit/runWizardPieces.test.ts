@@ -56,7 +56,7 @@ describe('the run wizard’s pure parts', () => {
         labels: ['negative', 'positive'],
         masks: ['isolated'],
         statistics: ['kurtosis', 'mean'],
-        strategies: ['random', 'oracle'],
+        strategies: ['random', 'top-quality'],
         budgets: [4, 8, 64],
         engine: { gpu: 'cpu', contextSize: 2048, batchSize: 256, maxSequences: 32, threads: 2 },
       },

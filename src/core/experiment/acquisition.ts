@@ -1,7 +1,8 @@
 // Multi-round acquisition, as deep active learning runs it: each round a strategy picks from the
-// still-unlabelled pool, the simulated oracle "annotates" the picks (their labels come from the
+// still-unlabelled pool, the simulated annotator "labels" the picks (their labels come from the
 // dataset), and the next round may use everything labelled so far.
-import type { Candidate, SelectionStrategy } from '../selection/selectionStrategy.js';
+import { randomSelection } from '../selection/randomSelection.js';
+import type { Candidate, ConfidenceScorer, SelectionStrategy } from '../selection/selectionStrategy.js';
 import { csvCell, formatNumber } from '../format/statsCsv.js';
 
 /** One row of selections.csv. */
@@ -44,6 +45,8 @@ export interface AcquisitionPlan {
    * prompt's demonstrations.
    */
   readonly poolForRound: (labelled: readonly number[], round: number) => Promise<readonly Candidate[]>;
+  /** The model's confidence for strategies that query it while selecting (vote-k, AdaICL); absent: they select without it. */
+  readonly confidenceForRound?: (round: number) => ConfidenceScorer;
 }
 
 /** The positions acquired, in order, with the round and score of each. */
@@ -55,8 +58,21 @@ export async function acquire(plan: AcquisitionPlan): Promise<{ position: number
     const labelled = picked.map((p) => p.position);
     const pool = await plan.poolForRound(labelled, round);
     // Each round its own stream of random numbers, fixed by the seed.
-    const selections = plan.strategy.select({ pool, budget: size, seed: plan.seed * 1000 + round, labelled });
+    const context = { pool, budget: size, seed: plan.seed * 1000 + round, labelled };
+    const selections =
+      plan.strategy.selectWithModel && plan.confidenceForRound ? await plan.strategy.selectWithModel(context, plan.confidenceForRound(round)) : plan.strategy.select(context);
     for (const s of selections) picked.push({ position: s.position, round, score: s.score });
   }
   return picked;
+}
+
+/**
+ * The pool positions random selection labels at `seed` and `budget` over `rounds` (what its
+ * selections.csv rows hold): the labelled set KATE and BM25 retrieve from, so they spend the same
+ * budget as every other strategy.
+ */
+export async function randomBudget(poolSize: number, budget: number, rounds: number, seed: number): Promise<number[]> {
+  const pool: Candidate[] = Array.from({ length: poolSize }, (_, p) => ({ index: p, id: String(p) }));
+  const picked = await acquire({ strategy: randomSelection, budget, rounds, seed, poolForRound: () => Promise.resolve(pool) });
+  return picked.map((p) => p.position);
 }

@@ -1,24 +1,140 @@
-// Evaluation results: each strategy's k-shot performance on the test set per seed and budget
-// (curves.csv), their mean and spread over seeds, and how well a strategy's own acquisition scores
-// predicted the performance of the prompts it built.
+// Evaluation results: each strategy's k-shot performance on the test set per seed and budget, with
+// a bootstrap interval over test items (curves.csv), their mean and spread over seeds, each
+// strategy's paired difference from random (strategy_vs_random.csv), and how well a strategy's own
+// acquisition scores predicted the performance of the prompts it built.
 import { formatNumber } from '../format/statsCsv.js';
+import { SeededRandom } from '../random.js';
+import { quantileLinear } from '../stats/bootstrap.js';
 import { mean, sampleVariance } from '../stats/descriptive.js';
 import { spearman } from '../stats/spearman.js';
 import type { SelectionRow } from './acquisition.js';
 
-/** One row of curves.csv: the mean of `metric` over the test set for one prompt. */
+/**
+ * One row of curves.csv: the mean of `metric` over the test items for one strategy, seed and
+ * budget, and its 95% percentile bootstrap interval over test items (NaN where not computed).
+ */
 export interface CurveRow {
   readonly strategy: string;
   readonly seed: number;
   readonly budget: number;
   readonly metric: string;
   readonly value: number;
+  readonly ciLow?: number;
+  readonly ciHigh?: number;
 }
 
+/** The columns every curves.csv has (older run folders lack the interval). */
 export const curvesCsvColumns = ['strategy', 'seed', 'budget', 'metric', 'value'] as const;
+export const curvesCsvIntervalColumns = ['ci_low', 'ci_high'] as const;
 
 export function curvesCsv(rows: readonly CurveRow[]): string {
-  return [curvesCsvColumns.join(','), ...rows.map((r) => [r.strategy, r.seed, r.budget, r.metric, formatNumber(r.value)].join(','))].join('\n') + '\n';
+  const header = [...curvesCsvColumns, ...curvesCsvIntervalColumns].join(',');
+  const lines = rows.map((r) => [r.strategy, r.seed, r.budget, r.metric, formatNumber(r.value), formatNumber(r.ciLow ?? NaN), formatNumber(r.ciHigh ?? NaN)].join(','));
+  return [header, ...lines].join('\n') + '\n';
+}
+
+/** One strategy × seed × budget × metric: the metric of each test item (same items, same order, for every strategy). */
+export interface ItemScores {
+  readonly strategy: string;
+  readonly seed: number;
+  readonly budget: number;
+  readonly metric: string;
+  readonly values: Float64Array;
+}
+
+export interface BootstrapSettings {
+  /** Resamples; 0 gives NaN intervals. */
+  readonly resamples: number;
+  readonly seed: number;
+  /** Coverage; default 0.95. */
+  readonly confidence?: number;
+}
+
+/**
+ * Percentile bootstrap over test items (and, with several rows, over seeds) of
+ * mean over seeds of (mean over items of values[seed][item]). Items are paired across the rows:
+ * a resample draws n_items item indices once and n_seeds row indices, and every drawn row reads the
+ * same drawn items (the test set is the same for every seed). One row: the plain item bootstrap of
+ * a mean. Quantiles as numpy.percentile's default (linear).
+ */
+export function pairedBootstrapInterval(rows: readonly Float64Array[], settings: BootstrapSettings): { low: number; high: number } {
+  const nSeeds = rows.length;
+  const nItems = rows[0]?.length ?? 0;
+  if (rows.some((r) => r.length !== nItems)) throw new RangeError(`pairedBootstrapInterval: rows differ in length (${rows.map((r) => r.length).join(', ')})`);
+  if (settings.resamples === 0 || nItems === 0) return { low: NaN, high: NaN };
+  const random = new SeededRandom(settings.seed);
+  const items = new Int32Array(nItems);
+  const stats = new Float64Array(settings.resamples);
+  for (let b = 0; b < settings.resamples; b++) {
+    for (let i = 0; i < nItems; i++) items[i] = random.int(nItems);
+    let total = 0;
+    for (let s = 0; s < nSeeds; s++) {
+      // One seed is always itself: resampling a single row only reorders nothing.
+      const row = rows[nSeeds === 1 ? 0 : random.int(nSeeds)]!;
+      let sum = 0;
+      for (let i = 0; i < nItems; i++) sum += row[items[i]!]!;
+      total += sum / nItems;
+    }
+    stats[b] = total / nSeeds;
+  }
+  stats.sort();
+  const tail = (1 - (settings.confidence ?? 0.95)) / 2;
+  return { low: quantileLinear(stats, tail), high: quantileLinear(stats, 1 - tail) };
+}
+
+/** curves.csv's rows: each one's mean over items and its bootstrap interval over items, in input order. */
+export function curveRows(scores: readonly ItemScores[], settings: BootstrapSettings): CurveRow[] {
+  return scores.map(({ strategy, seed, budget, metric, values }) => {
+    const { low, high } = pairedBootstrapInterval([values], settings);
+    return { strategy, seed, budget, metric, value: mean(values), ciLow: low, ciHigh: high };
+  });
+}
+
+/** One row of strategy_vs_random.csv. */
+export interface RandomDifference {
+  readonly strategy: string;
+  readonly budget: number;
+  readonly metric: string;
+  /** Mean over seeds and test items of (strategy − random), paired by seed and item. */
+  readonly diff: number;
+  readonly ciLow: number;
+  readonly ciHigh: number;
+  readonly nItems: number;
+  readonly nSeeds: number;
+}
+
+export const strategyVsRandomCsvColumns = ['strategy', 'budget', 'metric', 'diff', 'ci_low', 'ci_high', 'n_items', 'n_seeds'] as const;
+
+/**
+ * Each strategy's difference from `random` per budget and metric: per seed both have, the item-wise
+ * difference of their metric, averaged over items and seeds, with the paired bootstrap interval
+ * over test items and seeds (`pairedBootstrapInterval`). Sorted by strategy, budget, metric.
+ */
+export function differencesFromRandom(scores: readonly ItemScores[], settings: BootstrapSettings): RandomDifference[] {
+  const key = (s: { strategy: string; seed: number; budget: number; metric: string }): string => `${s.strategy}\u0000${s.seed}\u0000${s.budget}\u0000${s.metric}`;
+  const byKey = new Map(scores.map((s) => [key(s), s.values]));
+  const groups = new Map<string, { strategy: string; budget: number; metric: string; rows: Float64Array[] }>();
+  for (const s of scores) {
+    if (s.strategy === 'random') continue;
+    const random = byKey.get(key({ ...s, strategy: 'random' }));
+    if (!random) continue;
+    if (random.length !== s.values.length) throw new RangeError(`${s.strategy} and random were scored on ${s.values.length} and ${random.length} test items (seed ${s.seed}, budget ${s.budget})`);
+    const groupKey = `${s.strategy}\u0000${s.budget}\u0000${s.metric}`;
+    const group = groups.get(groupKey) ?? { strategy: s.strategy, budget: s.budget, metric: s.metric, rows: [] };
+    group.rows.push(Float64Array.from(s.values, (v, i) => v - random[i]!));
+    groups.set(groupKey, group);
+  }
+  return [...groups.values()]
+    .map(({ strategy, budget, metric, rows }) => {
+      const { low, high } = pairedBootstrapInterval(rows, settings);
+      return { strategy, budget, metric, diff: mean(rows.map((r) => mean(r))), ciLow: low, ciHigh: high, nItems: rows[0]!.length, nSeeds: rows.length };
+    })
+    .sort((a, b) => a.strategy.localeCompare(b.strategy) || a.budget - b.budget || a.metric.localeCompare(b.metric));
+}
+
+export function strategyVsRandomCsv(rows: readonly RandomDifference[]): string {
+  const lines = rows.map((r) => [r.strategy, r.budget, r.metric, formatNumber(r.diff), formatNumber(r.ciLow), formatNumber(r.ciHigh), r.nItems, r.nSeeds].join(','));
+  return [strategyVsRandomCsvColumns.join(','), ...lines].join('\n') + '\n';
 }
 
 export interface CurvePoint {

@@ -12,6 +12,7 @@ import type { ClassLabel } from '../dataset/datasetSpec.js';
 import { jsonSyntaxError } from '../dataset/jsonSyntax.js';
 import { maskStrategies, type MaskStrategy } from '../masks.js';
 import { qualityEstimators, type QualityEstimator } from '../quality/exampleQuality.js';
+import { retrievalStrategies } from '../selection/retrieval.js';
 import type { StrategyName } from '../selection/strategyRegistry.js';
 import { activationStatistics, poolings, type Pooling } from '../stats/activationStatistics.js';
 import { gpuChoices, type GpuChoice } from '../../engine/protocol.js';
@@ -19,20 +20,30 @@ import { gpuChoices, type GpuChoice } from '../../engine/protocol.js';
 /** A layer named by number (0-based), or relative to the model's depth: `middle` = ⌊layers / 2⌋, `last` = layers − 1. */
 export type LayerSpec = number | 'middle' | 'last';
 
-/** The selection strategies a run can compare: the budget strategies and KATE (which picks per query). */
-export type RunStrategyName = StrategyName | 'kate';
+/** The selection strategies a run can compare: the budget strategies, KATE and BM25 (which pick per query). */
+export type RunStrategyName = StrategyName | 'kate' | 'bm25';
+
+/** Strategies that retrieve demonstrations per test query from the budget random selection labelled. */
+export const retrievalStrategyNames = retrievalStrategies;
+
+/** Where the vectors of the similarity strategies come from (see `selectionEmbeddingSite` in runExperiment). */
+export const embeddingSources = ['model'] as const;
+export type EmbeddingSource = (typeof embeddingSources)[number];
 
 /** Every strategy a run knows, in the order a run compares them by default. */
 export const runStrategyNames: readonly RunStrategyName[] = [
   'random',
+  'label-balanced-random',
   'highest-first',
   'lowest-first',
   'k-center-greedy',
   'k-means++',
   'vote-k',
   'uncertainty',
+  'adaicl',
   'kate',
-  'oracle',
+  'bm25',
+  'top-quality',
 ];
 
 export const taskTypes = ['classification', 'generative'] as const;
@@ -110,7 +121,7 @@ export interface RunConfig {
   readonly quality: {
     /** Default one-shot. */
     readonly estimator: QualityEstimator;
-    /** Quality metric strategies and the oracle use; default gold_logprob (classification) or reference_loglik (generative). */
+    /** Quality metric strategies and top-quality use; default gold_logprob (classification) or reference_loglik (generative). */
     readonly metric: string;
     /** Influence: demonstrations per random prompt; default 4. */
     readonly shots: number;
@@ -130,11 +141,16 @@ export interface RunConfig {
     readonly statistic: { readonly mask: MaskStrategy; readonly layer: LayerSpec; readonly statistic: string; readonly pooling: Pooling };
     /** Layer whose token-mean MLP output is the vector of k-center-greedy, k-means++, vote-k and KATE; default middle. */
     readonly vectorLayer: LayerSpec;
-    /** vote-k's options (src/core/selection/voteK.ts): neighbours default 10, rho default 10. */
+    /** vote-k's options (src/core/selection/voteK.ts): neighbours default 150 (Su et al.'s k), rho default 10. */
     readonly voteK: { readonly neighbours: number; readonly rho: number };
+    /** The vectors of vote-k, AdaICL, k-center-greedy, k-means++ and KATE: `model`, the run's own model (default). */
+    readonly embedding: EmbeddingSource;
+    /** Demonstrations KATE and BM25 retrieve per test query from the budget's labelled examples; default 4. */
+    readonly retrievalShots: number;
   };
   /** Metric on the test split; default accuracy (classification) or em (generative). */
-  readonly evaluation: { readonly metric: string };
+  /** Metric on the test split (default accuracy or em), and bootstrap resamples of the curves' intervals (default 1000). */
+  readonly evaluation: { readonly metric: string; readonly bootstrap: number };
   /**
    * Bootstrap resamples of each correlation's interval (default 1000); resamples of the headline's
    * max-aware interval, which re-selects the largest |ρ| over the grid in each (default 500); and
@@ -312,10 +328,17 @@ export const runConfigSchema = {
           additionalProperties: false,
           description: 'vote-k settings.',
           properties: {
-            neighbours: wholeNumber(1, 'k of the k-NN graph.', 10),
+            neighbours: wholeNumber(1, 'k of the k-NN graph (Su et al. use 150; capped at the pool size − 1).', 150),
             rho: { type: 'number', exclusiveMinimum: 1, default: 10, description: 'Discount base ρ > 1.' },
           },
         },
+        embedding: {
+          type: 'string',
+          enum: [...embeddingSources],
+          default: 'model',
+          description: 'Vectors of vote-k, AdaICL, k-center-greedy, k-means++ and KATE, mean-centred and L2-normalised: model = the run model\'s pooled hidden state.',
+        },
+        retrievalShots: wholeNumber(1, 'Demonstrations KATE and BM25 retrieve per test query from the examples random selection labelled at each budget (at most the budget).', 4),
       },
     },
     evaluation: {
@@ -324,6 +347,7 @@ export const runConfigSchema = {
       description: 'How selected prompts are evaluated on the test split.',
       properties: {
         metric: { type: 'string', enum: allMetrics, description: 'Default accuracy (classification) or em (generative).' },
+        bootstrap: wholeNumber(0, 'Bootstrap resamples of the learning curves\' intervals over test items and of each strategy\'s difference from random.', 1000),
       },
     },
     correlation: {
@@ -734,9 +758,11 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
       seeds: get<number[]>('/selection/seeds') ?? [0, 1, 2],
       statistic,
       vectorLayer: get<LayerSpec>('/selection/vectorLayer') ?? 'middle',
-      voteK: { neighbours: get<number>('/selection/voteK/neighbours') ?? 10, rho: get<number>('/selection/voteK/rho') ?? 10 },
+      voteK: { neighbours: get<number>('/selection/voteK/neighbours') ?? 150, rho: get<number>('/selection/voteK/rho') ?? 10 },
+      embedding: get<EmbeddingSource>('/selection/embedding') ?? 'model',
+      retrievalShots: get<number>('/selection/retrievalShots') ?? 4,
     },
-    evaluation: { metric: get<string>('/evaluation/metric') ?? defaultEvaluationMetric[task] },
+    evaluation: { metric: get<string>('/evaluation/metric') ?? defaultEvaluationMetric[task], bootstrap: get<number>('/evaluation/bootstrap') ?? 1000 },
     correlation: {
       bootstrap: get<number>('/correlation/bootstrap') ?? 1000,
       maxBootstrap: get<number>('/correlation/maxBootstrap') ?? 500,

@@ -2,11 +2,12 @@
 // checkpointed in the run folder so a crash, a cancel or a sharded run loses nothing and a resumed
 // run gives the same bytes.
 //   extract   — MLP statistics of every pool example under every mask (stats.csv), pooled vectors
-//               for the diversity strategies and KATE, raw outputs of a few examples (histograms)
+//               for the similarity strategies and KATE, raw outputs of a few examples (histograms)
 //   quality   — each pool example's quality on the probe set (quality.csv)
 //   correlate — statistic × quality Spearman over the grid (correlations.csv)
 //   select    — every strategy × seed × budget, round by round (selections.csv)
-//   evaluate  — k-shot performance of each selection on the test set (curves.csv,
+//   evaluate  — k-shot performance of each selection on the test set, demonstrations in one seeded
+//               order (curves.csv with intervals over test items, strategy_vs_random.csv,
 //               acquisition_correlations.csv)
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -20,9 +21,10 @@ import { inContextDemonstrations, type MaskStrategy } from '../masks.js';
 import { influencePrompts, kShotInfluence, oneShotGain, type QualityRow } from '../quality/exampleQuality.js';
 import { continuationText, demonstrationOf, evaluatePromptItems, type ClassificationTask, type GenerativeTask, type PromptItem, type PromptMetrics } from '../quality/promptEvaluation.js';
 import { activationHistograms, histogramsCsv, massiveCsv } from '../report/activationHistograms.js';
-import { kateNeighbours } from '../selection/kate.js';
-import { mean } from '../stats/descriptive.js';
-import type { Candidate } from '../selection/selectionStrategy.js';
+import { demonstrationOrder } from '../selection/demonstrationOrder.js';
+import { centredUnitVectors } from '../selection/embeddings.js';
+import { retrieveDemonstrations, type RetrievalStrategy } from '../selection/retrieval.js';
+import { labelConfidence, type Candidate, type ConfidenceScorer } from '../selection/selectionStrategy.js';
 import { strategyByName } from '../selection/strategyRegistry.js';
 import { labelEntropy } from '../selection/uncertainty.js';
 import { classificationTemplate, generativeTemplate } from '../template/defaultTemplates.js';
@@ -30,13 +32,13 @@ import { renderPromptPrefix, renderQuerySuffix } from '../template/promptRendere
 import type { Template } from '../template/template.js';
 import { checkTemplateFields } from '../template/templateFields.js';
 import { parseTemplate } from '../template/templateParser.js';
-import { acquire, selectionsCsv, type SelectionRow } from './acquisition.js';
+import { acquire, randomBudget, selectionsCsv, type SelectionRow } from './acquisition.js';
 import { CheckpointStore } from './checkpointStore.js';
 import { correlate, correlationsCsv, qualityByCell, readStatsCsv, readTokenCounts } from './correlations.js';
 import { buildHeadline, qualityReliability, type Headline } from './headline.js';
 import type { ExperimentModel, ModelFacts } from './experimentModel.js';
-import { acquisitionCorrelations, acquisitionCorrelationsCsv, curvesCsv, type CurveRow } from './learningCurves.js';
-import { checkLayersAgainstModel, resolveLayer, runConfigToJson, type RunConfig } from './runConfig.js';
+import { acquisitionCorrelations, acquisitionCorrelationsCsv, curveRows, curvesCsv, differencesFromRandom, strategyVsRandomCsv, type ItemScores } from './learningCurves.js';
+import { checkLayersAgainstModel, resolveLayer, retrievalStrategyNames, runConfigToJson, type RunConfig } from './runConfig.js';
 import { chunk, describeShard, ownsUnit, type Shard } from './workUnits.js';
 
 export const runPhases = ['extract', 'quality', 'correlate', 'select', 'evaluate'] as const;
@@ -147,8 +149,10 @@ export async function prepareRun(config: RunConfig, log?: (line: string) => void
   }
   const budgetsTooLarge = config.selection.budgets.filter((b) => b > splits.pool.length);
   if (budgetsTooLarge.length > 0) throw new Error(`${config.configFile}: selection.budgets: ${budgetsTooLarge.join(', ')} exceed${budgetsTooLarge.length === 1 ? 's' : ''} the pool of ${splits.pool.length} examples`);
-  if (config.selection.strategies.includes('uncertainty') && task.type !== 'classification') {
-    throw new Error(`${config.configFile}: selection.strategies: uncertainty needs a classification task (it is the entropy of the label distribution)`);
+  for (const name of ['uncertainty', 'adaicl', 'label-balanced-random'] as const) {
+    if (config.selection.strategies.includes(name) && task.type !== 'classification') {
+      throw new Error(`${config.configFile}: selection.strategies: ${name} needs a classification task (it reads the label distribution or the labels)`);
+    }
   }
   return { splits, template, task, spec };
 }
@@ -158,7 +162,16 @@ export function exampleText(row: DatasetRow, inputs: readonly string[]): string 
   return inputs.map((field) => row.inputs[field] ?? '').join('\n');
 }
 
-const vectorStrategies = new Set(['k-center-greedy', 'k-means++', 'vote-k', 'kate']);
+const vectorStrategies = new Set(['k-center-greedy', 'k-means++', 'vote-k', 'adaicl', 'kate']);
+
+/**
+ * Which layer's pooled vector embeds an example for the similarity strategies (selection.embedding
+ * `model`). Today: the token-mean MLP output at selection.vectorLayer, the only pooled vector the
+ * extraction gives; the one place to switch to another site (e.g. the final residual stream).
+ */
+export function selectionEmbeddingLayer(config: RunConfig, layerCount: number): number {
+  return resolveLayer(config.selection.vectorLayer, layerCount);
+}
 
 /**
  * Runs (or resumes) the study in `options.dir`. Units already in the folder's checkpoints are
@@ -173,9 +186,10 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
   const layerCount = model.facts.layers;
   const layerProblems = checkLayersAgainstModel(config, layerCount);
   if (layerProblems.length > 0) throw new Error(`${config.configFile}: ${layerProblems.join('; ')}`);
-  const vectorLayer = resolveLayer(config.selection.vectorLayer, layerCount);
+  const vectorLayer = selectionEmbeddingLayer(config, layerCount);
   const needsVectors = config.selection.strategies.some((s) => vectorStrategies.has(s));
   const needsKate = config.selection.strategies.includes('kate');
+  const retrievers = config.selection.strategies.filter((s) => (retrievalStrategyNames as readonly string[]).includes(s));
 
   await mkdir(dir, { recursive: true });
   const record: RunRecord = {
@@ -368,6 +382,9 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       for (const [c] of poolChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(`extract-isolated-${c}.json`)).vectors!) poolVectors.push(Float64Array.from(v));
       for (const [c] of testChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(`extract-test-${c}.json`)).vectors!) testVectors.push(Float64Array.from(v));
     }
+    // Mean-centred on the pool and unit length: raw pooled states share a large common direction.
+    const poolEmbeddings = centredUnitVectors(poolVectors);
+    const testEmbeddings = centredUnitVectors(testVectors, poolVectors);
     const chosen = config.selection.statistic;
     const statisticKey = `${chosen.mask}|${resolveLayer(chosen.layer, layerCount)}|${chosen.pooling}|${chosen.statistic}`;
     const statisticByExample = statsByCell.get(statisticKey);
@@ -375,7 +392,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     const baseCandidates: Candidate[] = pool.map((row, position) => ({
       index: row.index,
       id: row.id,
-      ...(needsVectors ? { vector: poolVectors[position]! } : {}),
+      ...(needsVectors ? { vector: poolEmbeddings[position]! } : {}),
+      ...(row.label !== undefined ? { label: row.label } : {}),
       ...(statisticByExample ? { statistic: statisticByExample.get(row.index)! } : {}),
       ...(qualityByExample.has(row.index) ? { quality: qualityByExample.get(row.index)! } : {}),
     }));
@@ -395,12 +413,38 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       return entropy;
     };
 
+    /** The model's confidence per request, checkpointed as `unitName`: requests sharing demonstrations share one prefix. */
+    const confidences = (unitName: string, counted: (unit: string) => void): ConfidenceScorer => async (requests) => {
+      counted(unitName);
+      if (store.has(unitName)) return Float64Array.from(await store.readJson<number[]>(unitName));
+      if (task.type !== 'classification') throw new Error('model confidence needs a classification task');
+      const continuations = task.labels.map((l) => continuationText(template.answerPrefix, l.verbalizer));
+      const groups = new Map<string, { prefix: string; queries: { key: number; query: string; continuations: string[] }[] }>();
+      requests.forEach((r, key) => {
+        const demos = r.demonstrations.join(' ');
+        let group = groups.get(demos);
+        if (!group) groups.set(demos, (group = { prefix: renderPromptPrefix(template, r.demonstrations.map((p) => demonstrationOf(pool[p]!, task))).text, queries: [] }));
+        group.queries.push({ key, query: renderQuerySuffix(template, { inputs: pool[r.position]!.inputs }).text, continuations });
+      });
+      const scored = await model.scoreTexts([...groups.values()]);
+      const confidence = requests.map((_, key) => labelConfidence(scored.scores.get(key)!.map((s) => s.logprob)));
+      await store.writeJson(unitName, confidence);
+      return Float64Array.from(confidence);
+    };
+
     const selections: SelectionRow[] = [];
     await phase('select', async (counts) => {
-      const strategies = config.selection.strategies.filter((s) => s !== 'kate');
+      const strategies = config.selection.strategies.filter((s) => !(retrievalStrategyNames as readonly string[]).includes(s));
+      if (strategies.includes('vote-k') && task.type !== 'classification') log('vote-k: a generative task has no label distribution to be confident in; the graph stage chooses the whole budget (fast vote-k)');
       const counted = new Set<string>();
       const total = strategies.length * config.selection.seeds.length * config.selection.budgets.length;
       let done = 0;
+      const countUnit = (unit: string): void => {
+        if (counted.has(unit)) return;
+        counted.add(unit);
+        if (store.has(unit)) counts.reused++;
+        else counts.computed++;
+      };
       for (const name of strategies) {
         const strategy = strategyByName(name, config.selection.voteK);
         if ((name === 'highest-first' || name === 'lowest-first') && !statisticByExample) {
@@ -414,15 +458,12 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
               budget,
               rounds: config.selection.rounds,
               seed,
+              ...(task.type === 'classification' ? { confidenceForRound: (round: number) => confidences(`confidence-${name}-${seed}-${budget}-${round}.json`, countUnit) } : {}),
               poolForRound: async (labelled, round) => {
                 if (name !== 'uncertainty') return baseCandidates;
                 // Round 1 sees no demonstrations, whatever the seed: one unit serves every run.
                 const unit = round === 1 ? 'uncertainty-zero-shot.json' : `uncertainty-${seed}-${budget}-${round}.json`;
-                if (!counted.has(unit)) {
-                  counted.add(unit);
-                  if (store.has(unit)) counts.reused++;
-                  else counts.computed++;
-                }
+                countUnit(unit);
                 const entropy = await uncertainties(labelled, unit);
                 return baseCandidates.map((c, position) => ({ ...c, uncertainty: entropy[position]! }));
               },
@@ -438,8 +479,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     // ---- evaluate ------------------------------------------------------------------------------
     await phase('evaluate', async (counts) => {
       const positionOf = new Map(pool.map((row, position) => [row.index, position]));
-      const promptKey = (examples: readonly number[]): string => examples.join(' ');
-      // The same prompt (an oracle's, a seed-free ranking's) is evaluated once.
+      // Every prompt shows its demonstrations in the one seeded order (demonstrationOrder), so two
+      // strategies that chose the same set at a seed build the same prompt, evaluated once.
       const prompts: number[][] = [];
       const promptIndex = new Map<string, number>();
       const built: { strategy: string; seed: number; budget: number; prompt: number }[] = [];
@@ -452,16 +493,24 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       }
       for (const [key, examples] of bySelection) {
         const [strategy, seed, budget] = key.split('\u0000') as [string, string, string];
-        const k = promptKey(examples);
+        const ordered = demonstrationOrder(examples, Number(seed));
+        const k = ordered.join(' ');
         if (!promptIndex.has(k)) {
           promptIndex.set(k, prompts.length);
-          prompts.push(examples);
+          prompts.push(ordered);
         }
         built.push({ strategy, seed: Number(seed), budget: Number(budget), prompt: promptIndex.get(k)! });
       }
       const promptChunks = chunk(prompts, unitSizes.evaluate);
-      const kateUnits = needsKate ? config.selection.budgets.flatMap((budget) => chunk(splits.test.map((_, q) => q), unitSizes.kate).map((queries, c) => ({ budget, queries, c }))) : [];
-      const total = prompts.length + kateUnits.length;
+      // KATE and BM25: per test query, from the examples random selection labelled at this seed and
+      // budget (the same budget the other strategies spend), the retrievalShots most similar.
+      const retrievalUnits = retrievers.flatMap((strategy) =>
+        config.selection.seeds.flatMap((seed) =>
+          config.selection.budgets.flatMap((budget) => chunk(splits.test.map((_, q) => q), unitSizes.kate).map((queries, c) => ({ strategy, seed, budget, queries, c }))),
+        ),
+      );
+      const retrievalUnitName = (u: { strategy: string; seed: number; budget: number; c: number }): string => `evaluate-${u.strategy}-${u.seed}-${u.budget}-${u.c}.json`;
+      const total = prompts.length + retrievalUnits.length;
       let done = 0;
       for (const [c, examples] of promptChunks.entries()) {
         checkCancelled('evaluate');
@@ -476,39 +525,49 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         options.onProgress?.({ phase: 'evaluate', done, total, unit: 'prompts' });
       }
       const promptMetrics = await assembleMetrics(promptChunks.map((_, c) => `evaluate-${c}.json`));
-      const curves: CurveRow[] = [];
+      const itemScores: ItemScores[] = [];
       const metricNames = [...promptMetrics.metrics.keys()];
       for (const b of built) {
-        for (const metric of metricNames) curves.push({ strategy: b.strategy, seed: b.seed, budget: b.budget, metric, value: mean(promptMetrics.metrics.get(metric)![b.prompt]!) });
+        for (const metric of metricNames) itemScores.push({ strategy: b.strategy, seed: b.seed, budget: b.budget, metric, values: promptMetrics.metrics.get(metric)![b.prompt]! });
       }
-      // KATE: each test query gets its own prompt, the pool's nearest examples with the nearest last.
-      for (const unit of kateUnits) {
+      const poolTexts = pool.map((row) => exampleText(row, config.data.inputs));
+      const rowIndex = pool.map((row) => row.index);
+      for (const unit of retrievalUnits) {
         checkCancelled('evaluate');
-        const name = `evaluate-kate-${unit.budget}-${unit.c}.json`;
+        const name = retrievalUnitName(unit);
         if (store.has(name)) counts.reused++;
         else {
-          const items: PromptItem[] = unit.queries.map((q) => ({
-            demonstrations: kateNeighbours(testVectors[q]!, baseCandidates, unit.budget).reverse().map((s) => pool[s.position]!),
-            probes: [splits.test[q]!],
-          }));
+          const labelled = await randomBudget(pool.length, unit.budget, config.selection.rounds, unit.seed);
+          const items: PromptItem[] = unit.queries.map((q) => {
+            const retrieved = retrieveDemonstrations({
+              strategy: unit.strategy as RetrievalStrategy,
+              labelled,
+              shots: config.selection.retrievalShots,
+              seed: unit.seed,
+              rowIndex,
+              ...(unit.strategy === 'kate' ? { vectors: { query: testEmbeddings[q]!, pool: poolEmbeddings } } : { texts: { query: exampleText(splits.test[q]!, config.data.inputs), pool: poolTexts } }),
+            });
+            return { demonstrations: retrieved.map((s) => pool[s.position]!), probes: [splits.test[q]!] };
+          });
           await store.writeJson(name, metricsUnit(await evaluatePromptItems(model, template, task, items)));
           counts.computed++;
         }
         options.onProgress?.({ phase: 'evaluate', done: ++done, total, unit: 'prompts' });
       }
-      for (const budget of needsKate ? config.selection.budgets : []) {
-        const units = kateUnits.filter((u) => u.budget === budget).map((u) => `evaluate-kate-${budget}-${u.c}.json`);
-        const perQuery = await assembleMetrics(units);
-        for (const metric of metricNames) {
-          const value = mean(Float64Array.from(perQuery.metrics.get(metric)!, (values) => values[0]!));
-          // KATE has no seed: one value, listed under every seed so each strategy has the same rows.
-          for (const seed of config.selection.seeds) curves.push({ strategy: 'kate', seed, budget, metric, value });
+      for (const strategy of retrievers) {
+        for (const seed of config.selection.seeds) {
+          for (const budget of config.selection.budgets) {
+            const perQuery = await assembleMetrics(retrievalUnits.filter((u) => u.strategy === strategy && u.seed === seed && u.budget === budget).map(retrievalUnitName));
+            for (const metric of metricNames) itemScores.push({ strategy, seed, budget, metric, values: Float64Array.from(perQuery.metrics.get(metric)!, (values) => values[0]!) });
+          }
         }
       }
+      const bootstrap = { resamples: config.evaluation.bootstrap, seed: config.seed };
+      const curves = curveRows(itemScores, bootstrap);
       await writeAtomic(path.join(dir, 'curves.csv'), curvesCsv(curves));
+      await writeAtomic(path.join(dir, 'strategy_vs_random.csv'), strategyVsRandomCsv(differencesFromRandom(itemScores, bootstrap)));
       await writeAtomic(path.join(dir, 'acquisition_correlations.csv'), acquisitionCorrelationsCsv(metricNames.flatMap((metric) => acquisitionCorrelations(selections, curves, metric))));
     });
-
     if (options.report) {
       const started = performance.now();
       await options.report(dir);

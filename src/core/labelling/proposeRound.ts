@@ -29,7 +29,9 @@ const needsOf = (name: string): readonly CandidateField[] => strategyByName(name
 /** Every budget strategy, and whether it can propose rows to a human with this information. */
 export function labellingStrategies(info: CandidateInfo): StrategyAvailability[] {
   return strategyNames.map((name) => {
-    if (name === 'oracle') return { name, available: false, reason: 'ranks by measured example quality, which needs the labels being asked for' };
+    if (name === 'top-quality') return { name, available: false, reason: 'ranks by measured example quality, which needs the labels being asked for' };
+    if (name === 'label-balanced-random') return { name, available: false, reason: 'balances by the gold labels, which are the labels being asked for' };
+    if (name === 'adaicl') return { name, available: false, reason: 'needs the model to score each row; not offered for human labelling yet' };
     if (name === 'uncertainty') return { name, available: false, reason: 'needs the model to score each row; not offered for human labelling yet' };
     const needs = needsOf(name);
     if (needs.includes('vector') && !(info.vectors && info.vectors.size > 0)) {

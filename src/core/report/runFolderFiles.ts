@@ -45,6 +45,9 @@ export async function readCurvesCsv(file: string): Promise<CurveRow[]> {
     budget: Number(r['budget']),
     metric: r['metric']!,
     value: numberCell(r['value']),
+    // Run folders from before the item bootstrap have no interval.
+    ciLow: r['ci_low'] === undefined ? NaN : numberCell(r['ci_low']),
+    ciHigh: r['ci_high'] === undefined ? NaN : numberCell(r['ci_high']),
   }));
 }
 

@@ -9,11 +9,25 @@ export interface Candidate {
   readonly vector?: Float64Array;
   /** One activation statistic of the example (e.g. kurtosis at a layer). */
   readonly statistic?: number;
-  /** Measured in-context quality of the example (known only to the oracle). */
+  /** Measured in-context quality of the example (read only by top-quality). */
   readonly quality?: number;
   /** Entropy of the model's label distribution with the example as the query. */
   readonly uncertainty?: number;
+  /** The example's gold label (classification): read only by label-balanced random. */
+  readonly label?: string;
 }
+
+/** One query for the model: the pool candidate at `position` after the candidates at `demonstrations`, in that order. */
+export interface ConfidenceRequest {
+  readonly position: number;
+  readonly demonstrations: readonly number[];
+}
+
+/**
+ * The model's confidence in each request: the probability of its most likely label, the label
+ * log-probabilities normalised over the task's labels (see `labelConfidence`).
+ */
+export type ConfidenceScorer = (requests: readonly ConfidenceRequest[]) => Promise<Float64Array>;
 
 export interface SelectionContext {
   readonly pool: readonly Candidate[];
@@ -36,9 +50,14 @@ export interface SelectionStrategy {
   readonly needs: readonly CandidateField[];
   /** `budget` new positions, in selection order, none of them in `labelled`. */
   select(context: SelectionContext): Selection[];
+  /**
+   * The same, for strategies that query the model while they select (vote-k's second stage,
+   * AdaICL): a run calls this instead of `select` when it has a model to score with.
+   */
+  selectWithModel?(context: SelectionContext, confidence: ConfidenceScorer): Promise<Selection[]>;
 }
 
-export type CandidateField = 'vector' | 'statistic' | 'quality' | 'uncertainty';
+export type CandidateField = 'vector' | 'statistic' | 'quality' | 'uncertainty' | 'label';
 
 export class SelectionError extends Error {
   constructor(
@@ -69,7 +88,10 @@ export function checkContext(strategy: string, needs: readonly CandidateField[],
   if (budget > remaining) throw new SelectionError(strategy, `budget ${budget} is larger than the ${remaining} pool candidates not yet labelled`);
   for (const field of needs) {
     if (field === 'vector') checkVectors(strategy, pool);
-    else {
+    else if (field === 'label') {
+      const position = pool.findIndex((c) => typeof c.label !== 'string');
+      if (position >= 0) throw new SelectionError(strategy, `needs a \`label\` on every candidate; ${describeCandidate(pool[position]!, position)} has none`);
+    } else {
       const position = pool.findIndex((c) => typeof c[field] !== 'number' || !Number.isFinite(c[field]));
       if (position >= 0) throw new SelectionError(strategy, `needs a finite \`${field}\` on every candidate; ${describeCandidate(pool[position]!, position)} has ${pool[position]![field] ?? 'none'}`);
     }
@@ -94,4 +116,17 @@ export function remainingPositions(size: number, taken: ReadonlySet<number>): nu
   const out: number[] = [];
   for (let p = 0; p < size; p++) if (!taken.has(p)) out.push(p);
   return out;
+}
+
+/**
+ * The probability of the most likely label under softmax(logprobs): the scorer reads each label's
+ * log-probability separately, so they need not sum to one. Su et al. (2022) call it confidence.
+ */
+export function labelConfidence(logprobs: readonly number[]): number {
+  if (logprobs.length === 0) throw new RangeError('labelConfidence needs at least one label log-probability');
+  if (logprobs.some((x) => Number.isNaN(x) || x === Infinity)) throw new RangeError(`labelConfidence needs log-probabilities that are numbers below +Infinity, got [${logprobs.join(', ')}]`);
+  const max = Math.max(...logprobs);
+  if (max === -Infinity) throw new RangeError('labelConfidence got only -Infinity: no label has any probability');
+  // exp(max − logZ) = 1 / Σ exp(x − max).
+  return 1 / logprobs.reduce((sum, x) => sum + Math.exp(x - max), 0);
 }

@@ -1,14 +1,27 @@
 import { highestFirst, lowestFirst } from './activationStatistic.js';
+import { createAdaIcl } from './adaIcl.js';
 import { kCenterGreedy } from './kCenterGreedy.js';
 import { kMeansPlusPlus } from './kMeansPlusPlus.js';
-import { oracle } from './oracle.js';
+import { labelBalancedRandom } from './labelBalancedRandom.js';
 import { randomSelection } from './randomSelection.js';
 import { SelectionError, type SelectionStrategy } from './selectionStrategy.js';
+import { topQuality } from './topQuality.js';
 import { uncertainty } from './uncertainty.js';
 import { createVoteK, type VoteKOptions } from './voteK.js';
 
-/** Every budget strategy by the name users type (KATE picks per query: see `kateNeighbours`). */
-export const strategyNames = ['random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'oracle', 'uncertainty'] as const;
+/** Every budget strategy by the name users type (KATE and BM25 pick per query: see `kateNeighbours`, `bm25Neighbours`). */
+export const strategyNames = [
+  'random',
+  'label-balanced-random',
+  'highest-first',
+  'lowest-first',
+  'k-center-greedy',
+  'k-means++',
+  'vote-k',
+  'top-quality',
+  'uncertainty',
+  'adaicl',
+] as const;
 
 export type StrategyName = (typeof strategyNames)[number];
 
@@ -20,16 +33,29 @@ export function isStrategyName(name: string): name is StrategyName {
 
 const fixed: Record<Exclude<StrategyName, 'vote-k'>, SelectionStrategy> = {
   random: randomSelection,
+  'label-balanced-random': labelBalancedRandom,
   'highest-first': highestFirst,
   'lowest-first': lowestFirst,
   'k-center-greedy': kCenterGreedy,
   'k-means++': kMeansPlusPlus,
-  oracle,
+  'top-quality': topQuality,
   uncertainty,
+  adaicl: createAdaIcl(),
 };
 
 /** The strategy called `name`; options only matter to vote-k. */
 export function strategyByName(name: string, options: StrategyOptions = {}): SelectionStrategy {
   if (!isStrategyName(name)) throw new SelectionError(name, `unknown selection strategy; known: ${strategyNames.join(', ')}`);
   return name === 'vote-k' ? createVoteK(options) : fixed[name];
+}
+
+/**
+ * Selection happens before a candidate's label is known, so a signal computed over a span that
+ * shows the label (`span: demonstration`, offered for the correlation analysis only) would leak
+ * the answer into the choice. Throws for that span; any other span kind passes.
+ */
+export function assertSignalUsableForSelection(spanKind: string): void {
+  if (spanKind === 'demonstration') {
+    throw new SelectionError('selection', 'signals computed with `span: demonstration` include the candidate\'s label, which selection must not see; compute the selection signal with the default input-only span');
+  }
 }

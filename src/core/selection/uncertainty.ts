@@ -1,8 +1,9 @@
 import { rankedStrategy } from './rankedSelection.js';
 
 /**
- * AdaICL-style (Mavromatis et al., 2023): the candidates the model is least sure about first, by
- * the precomputed `uncertainty` (see `labelEntropy`).
+ * Plain uncertainty sampling (top entropy): the candidates the model is least sure about first, by
+ * the precomputed `uncertainty` (see `labelEntropy`), with no diversity term. AdaICL, which adds
+ * per-query demonstrations and coverage, is `adaicl`.
  */
 export const uncertainty = rankedStrategy('uncertainty', 'uncertainty', 'highest');
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { surveyFields } from '../../core/dataset/fieldSurvey.js';
 import { correlatedStatistics } from '../../core/experiment/correlations.js';
+import { runStrategyNames } from '../../core/experiment/runConfig.js';
 import { runConfigDraft, type WizardAnswers } from './runConfigDraft.js';
 
 export interface WizardResult {
@@ -89,7 +90,9 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
   if (!template) return cancelled();
 
   const configuredStrategies = settings.get<string[]>('strategies', []);
-  const allStrategies = ['random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'kate', 'oracle'].filter((s) => task.label === 'classification' || s !== 'uncertainty');
+  // These read the label distribution or the labels: classification only.
+  const classificationOnly: readonly string[] = ['uncertainty', 'adaicl', 'label-balanced-random'];
+  const allStrategies = runStrategyNames.filter((s) => task.label === 'classification' || !classificationOnly.includes(s));
   const strategies = await vscode.window.showQuickPick(
     allStrategies.map((s) => ({ label: s, picked: configuredStrategies.includes(s) })),
     { title: 'Selection strategies (5/6)', canPickMany: true, ignoreFocusOut: true },

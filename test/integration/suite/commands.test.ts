@@ -125,7 +125,7 @@ describe('ICL Lab in VS Code', function () {
     void vscode.commands.executeCommand('iclLab.runActiveLearning', vscode.Uri.file(dataFile));
     await acceptDefaultsUntil(() => existsSync(configFile), 120_000, 'the run wizard');
     const config = readFileSync(configFile, 'utf8');
-    assert.match(config, /strategies:\s*\n\s*- random\s*\n\s*- highest-first\s*\n\s*- k-center-greedy\s*\n\s*- oracle/, config);
+    assert.match(config, /strategies:\s*\n\s*- random\s*\n\s*- highest-first\s*\n\s*- k-center-greedy\s*\n\s*- top-quality/, config);
     assert.match(config, /budgets:\s*\n\s*- 2\s*\n\s*- 4/, config);
     const dir = await waitFor(() => runFolders().find((d) => !before.has(d) && existsSync(path.join(d, 'run.json'))), 120_000, 'a new run folder');
     await waitForRunStatus(dir, 'complete');
