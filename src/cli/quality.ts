@@ -44,7 +44,8 @@ export async function runQuality(options: QualityCliOptions): Promise<number> {
     let minimum = 0;
     const started = performance.now();
     const evaluate = async (prompts: Parameters<typeof evaluatePrompts>[3]) => {
-      const result = await evaluatePrompts(scorer, template, task, prompts, splits.probe);
+      // One-shot gain differences prompts on the same probes: each prompt gets the same window layout.
+      const result = await evaluatePrompts(scorer, template, task, prompts, splits.probe, { ownWindows: options.estimator === 'one-shot' });
       evaluated += result.evaluatedTokens;
       minimum += result.minimumTokens;
       return result;

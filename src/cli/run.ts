@@ -159,7 +159,7 @@ function printSummary(record: RunRecord, dir: string): void {
   console.log('\nmask           largest |ρ|   ρ        q        layer  statistic          pooling     quality');
   for (const row of record.headline?.byMask ?? []) {
     console.log(
-      `${row.mask.padEnd(15)}${Math.abs(row.rho).toFixed(3).padEnd(14)}${row.rho.toFixed(3).padEnd(9)}${row.qValue.toPrecision(3).padEnd(9)}` +
+      `${row.mask.padEnd(15)}${Math.abs(row.rho).toFixed(3).padEnd(14)}${row.rho.toFixed(3).padEnd(9)}${row.qValue.toPrecision(3).padEnd(8)} ` +
         `${String(row.layer).padEnd(7)}${row.statistic.padEnd(19)}${row.pooling.padEnd(12)}${row.estimator} ${row.metric}`,
     );
   }

@@ -57,6 +57,8 @@ export interface ScoringSummary {
 export interface GenerationGroup {
   readonly prefix: Int32Array;
   readonly queries: readonly { readonly key: number; readonly query: Int32Array }[];
+  /** As ScoringGroup.ownWindow. */
+  readonly ownWindow?: boolean;
 }
 
 export interface GeneratedText {
@@ -352,7 +354,7 @@ export class ActivationEngine {
     const started = performance.now();
     const decoder = new TextDecoder('utf-8');
     const outputs = new Map<number, GeneratedText>();
-    const scoringGroups: ScoringGroup[] = groups.map((g) => ({ prefix: g.prefix, queries: g.queries.map((q) => ({ ...q, continuations: [] })) }));
+    const scoringGroups: ScoringGroup[] = groups.map((g) => ({ prefix: g.prefix, queries: g.queries.map((q) => ({ ...q, continuations: [] })), ...(g.ownWindow ? { ownWindow: true } : {}) }));
     const total = groups.reduce((n, g) => n + g.queries.length, 0);
     let evaluated = 0;
     await this.withContext(model, options, cancel, async (context, maxSequences) => {
@@ -412,6 +414,7 @@ export class ActivationEngine {
       groups.map((g) => ({
         prefix: this.tokenizeFromStart(g.prefix),
         queries: g.queries.map((q) => ({ key: q.key, query: this.tokenize(q.query), continuations: q.continuations.map((c) => this.tokenize(c)) })),
+        ...(g.ownWindow ? { ownWindow: true } : {}),
       })),
       options,
     );
@@ -420,7 +423,7 @@ export class ActivationEngine {
 
   async generateTexts(groups: readonly TextGenerationGroup[], options: GenerationOptions): Promise<ReadonlyMap<number, string>> {
     const { outputs } = await this.generateGreedy(
-      groups.map((g) => ({ prefix: this.tokenizeFromStart(g.prefix), queries: g.queries.map((q) => ({ key: q.key, query: this.tokenize(q.query) })) })),
+      groups.map((g) => ({ prefix: this.tokenizeFromStart(g.prefix), queries: g.queries.map((q) => ({ key: q.key, query: this.tokenize(q.query) })), ...(g.ownWindow ? { ownWindow: true } : {}) })),
       options,
     );
     return new Map([...outputs].map(([key, output]) => [key, output.text]));

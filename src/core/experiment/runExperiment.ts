@@ -315,7 +315,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         const name = `quality-${c}.json`;
         if (store.has(name)) counts.reused++;
         else {
-          const result = await evaluatePromptItems(model, template, task, prompts.map((demonstrations) => ({ demonstrations, probes: splits.probe })));
+          // One-shot gain is a difference of two prompts on the same probes: each prompt alone in its windows, the same layout for both.
+          const result = await evaluatePromptItems(model, template, task, prompts.map((demonstrations) => ({ demonstrations, probes: splits.probe })), { ownWindows: config.quality.estimator === 'one-shot' });
           await store.writeJson(name, metricsUnit(result));
           counts.computed++;
         }
