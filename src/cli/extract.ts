@@ -2,12 +2,16 @@
 // as they arrive (a crash or Ctrl-C keeps every finished row), with the settings in <stem>.run.json.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadDataset } from '../core/dataset/loadDataset.js';
 import { statsCsvHeader, statsCsvRows } from '../core/format/statsCsv.js';
-import { inContextDemonstrations, maskStrategies, type MaskStrategy } from '../core/masks.js';
+import { inContextDemonstrations, maskLayout, maskStrategies, spanKinds, type MaskLayout, type MaskStrategy, type SpanKind } from '../core/masks.js';
+import { classificationTemplate } from '../core/template/defaultTemplates.js';
+import type { Template } from '../core/template/template.js';
+import { answerPlaceholder, templatePlaceholders } from '../core/template/template.js';
+import { parseTemplate } from '../core/template/templateParser.js';
 import { sha256File } from '../core/format/fileDigest.js';
 import type { EngineClient } from '../engine/client.js';
 import type { EngineError, ExtractionSummary } from '../engine/protocol.js';
@@ -19,8 +23,11 @@ import { ProgressLine } from './progressLine.js';
 export interface ExtractCliOptions extends EngineCliOptions {
   data: string;
   field: string;
+  template?: string;
+  instruction?: string;
+  target?: string;
+  span: SpanKind;
   mask: MaskStrategy;
-  prefix?: string;
   shots: number;
   seed: number;
   out: string;
@@ -32,9 +39,12 @@ export function registerExtractCommand(program: Command): void {
   const command = program.command('extract').description("capture every MLP block's output for each example and write per-layer statistics");
   addEngineOptions(command)
     .requiredOption('--data <file>', 'data file (.jsonl, .json, .csv or .tsv)')
-    .option('--field <name>', 'field holding the example text', 'text')
+    .option('--field <name>', "field holding the example text (the default template's {{text}})", 'text')
+    .option('--template <file>', 'prompt template (*.icl.tmpl) the masks lay examples out with; its fields are read from the data (default: the built-in classification template)')
+    .option('--instruction <text>', "replaces the template's @instruction (shared-prefix and in-context masks)")
+    .option('--target <field>', 'field whose value a demonstration shows as its answer (in-context mask, --span demonstration)')
+    .option('--span <kind>', `what each mask reads: ${spanKinds.join(' | ')} (input: the input as a demonstration shows it, without the label)`, oneOf(spanKinds), 'input')
     .option('--mask <strategy>', `attention mask: ${maskStrategies.join(' | ')}`, oneOf(maskStrategies), 'isolated')
-    .option('--prefix <text>', 'shared prefix every example sees (shared-prefix mask)')
     .option('--shots <k>', 'demonstrations before each example (in-context mask)', nonNegativeInteger, 4)
     .option('--seed <s>', 'seed for choosing in-context demonstrations', nonNegativeInteger, 0)
     .requiredOption('--out <file>', 'statistics CSV to write')
@@ -48,24 +58,38 @@ export function registerExtractCommand(program: Command): void {
 }
 
 export async function runExtract(options: ExtractCliOptions): Promise<number> {
-  if (options.mask === 'shared-prefix' && !options.prefix) {
-    console.error('error: --mask shared-prefix needs --prefix TEXT');
+  if ((options.mask === 'in-context' || options.span === 'demonstration') && !options.target) {
+    console.error(`error: ${options.mask === 'in-context' ? '--mask in-context' : '--span demonstration'} needs --target FIELD: demonstrations show their answers, as the k-shot prompt does`);
     return 1;
   }
-  let rows;
+  let rows: { example: number; line: number; inputs: Record<string, string>; answer: string }[];
+  let layout: MaskLayout;
   try {
-    const { field } = options;
-    rows = (await loadDataset({ file: options.data, inputs: [field] })).rows.map((r) => ({ example: r.index, line: r.line, text: r.inputs[field]! }));
+    let template: Template = options.template ? parseTemplate(await readFile(options.template, 'utf8'), options.template) : classificationTemplate;
+    if (options.instruction !== undefined) template = { ...template, instruction: options.instruction };
+    // The built-in template's {{text}} reads --field; a template of one's own names its fields.
+    const fields = options.template ? [...new Set(templatePlaceholders(template).map((p) => p.name).filter((n) => n !== answerPlaceholder))] : [options.field];
+    const loaded = await loadDataset({ file: options.data, inputs: fields, ...(options.target ? { task: { type: 'classification', target: options.target } } : {}) });
+    rows = loaded.rows.map((r) => ({
+      example: r.index,
+      line: r.line,
+      inputs: options.template ? { ...r.inputs } : { text: r.inputs[options.field]! },
+      answer: r.label ?? '',
+    }));
+    if (rows.length === 0) throw new Error(`${options.data}: no rows`);
+    const demonstrations = options.mask === 'in-context' ? inContextDemonstrations(rows.length, options.shots, options.seed) : [];
+    layout = maskLayout(
+      template,
+      options.mask,
+      options.span,
+      rows.map((r) => ({ example: r.example, demonstration: { inputs: r.inputs, answer: r.answer } })),
+      (i) => demonstrations[i]!.map((d) => ({ inputs: rows[d]!.inputs, answer: rows[d]!.answer })),
+    );
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     return 1;
   }
-  if (rows.length === 0) {
-    console.error(`error: ${options.data}: no rows`);
-    return 1;
-  }
   const lineOf = new Map(rows.map((r) => [r.example, r.line]));
-  const demonstrations = options.mask === 'in-context' ? inContextDemonstrations(rows.length, options.shots, options.seed) : [];
 
   // llama.cpp's warnings are mostly about the model file's metadata; errors are worth showing.
   const client = startCliEngine(options);
@@ -93,13 +117,7 @@ export async function runExtract(options: ExtractCliOptions): Promise<number> {
     model = { ...loaded, sha256 };
     run = client.extract(
       {
-        examples: rows.map((r) => ({
-          example: r.example,
-          text: r.text,
-          ...(options.mask === 'in-context' ? { demonstrations: demonstrations[r.example]!.map((d) => rows[d]!.text) } : {}),
-        })),
-        mask: options.mask,
-        ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+        ...layout,
         contextSize: options.contextSize,
         batchSize: options.batchSize,
         maxSequences: options.maxSequences,
@@ -134,9 +152,12 @@ export async function runExtract(options: ExtractCliOptions): Promise<number> {
         error: failure?.message,
         startedAt: started.toISOString(),
         finishedAt: new Date().toISOString(),
-        data: { file: path.resolve(options.data), field: options.field, rows: rows.length, examplesWritten: written },
+        data: { file: path.resolve(options.data), field: options.template ? undefined : options.field, target: options.target, rows: rows.length, examplesWritten: written },
+        template: options.template ? path.resolve(options.template) : 'built-in classification',
+        instruction: options.instruction,
         mask: options.mask,
-        prefix: options.prefix,
+        span: options.span,
+        prefix: layout.prefix,
         shots: options.mask === 'in-context' ? options.shots : undefined,
         seed: options.mask === 'in-context' ? options.seed : undefined,
         model,

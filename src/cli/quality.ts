@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { qualityCsv } from '../core/format/qualityCsv.js';
-import { kShotInfluence, oneShotGain, qualityEstimators, type QualityEstimator } from '../core/quality/exampleQuality.js';
+import { defaultInfluenceAppearances, influencePromptCount, kShotInfluence, oneShotGain, qualityEstimators, type QualityEstimator } from '../core/quality/exampleQuality.js';
 import { evaluatePrompts } from '../core/quality/promptEvaluation.js';
 import { addEngineOptions, withCliEngine, type EngineCliOptions } from './engineOptions.js';
 import { addDatasetOptions } from './datasetOptions.js';
@@ -23,7 +23,7 @@ export function registerQualityCommand(program: Command): void {
   addPromptTaskOptions(addEngineOptions(addDatasetOptions(command)))
     .addOption(new Option('--estimator <name>', 'one-shot gain or k-shot influence').choices(qualityEstimators).default('one-shot'))
     .option('--shots <k>', 'influence: demonstrations per random prompt', positiveInteger, 4)
-    .option('--prompts <m>', 'influence: random prompts drawn (default: 4 × pool size ÷ shots, so each candidate is in ~4)', positiveInteger)
+    .option('--prompts <m>', `influence: prompts drawn (default: ${defaultInfluenceAppearances} × ⌈pool size ÷ shots⌉, so each candidate is in at least ${defaultInfluenceAppearances})`, positiveInteger)
     .requiredOption('--out <file>', 'quality CSV to write')
     .action(async (options: QualityCliOptions) => {
       process.exitCode = await runQuality(options);
@@ -44,7 +44,8 @@ export async function runQuality(options: QualityCliOptions): Promise<number> {
     let minimum = 0;
     const started = performance.now();
     const evaluate = async (prompts: Parameters<typeof evaluatePrompts>[3]) => {
-      const result = await evaluatePrompts(scorer, template, task, prompts, splits.probe);
+      // One-shot gain differences prompts on the same probes: each prompt gets the same window layout.
+      const result = await evaluatePrompts(scorer, template, task, prompts, splits.probe, { ownWindows: options.estimator === 'one-shot' });
       evaluated += result.evaluatedTokens;
       minimum += result.minimumTokens;
       return result;
@@ -54,7 +55,7 @@ export async function runQuality(options: QualityCliOptions): Promise<number> {
         ? await oneShotGain(splits.pool, evaluate)
         : await kShotInfluence(splits.pool, evaluate, {
             shots: options.shots,
-            prompts: options.prompts ?? Math.max(2, Math.ceil((4 * splits.pool.length) / options.shots)),
+            prompts: options.prompts ?? influencePromptCount(splits.pool.length, options.shots),
             seed: options.seed,
           });
     await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });

@@ -194,7 +194,6 @@ class EngineExperimentModel implements ExperimentModel {
         examples: request.examples,
         mask: request.mask,
         ...(request.prefix !== undefined ? { prefix: request.prefix } : {}),
-        ...(request.separator !== undefined ? { separator: request.separator } : {}),
         ...(request.rawExamples ? { rawExamples: request.rawExamples } : {}),
         ...(request.rawDir ? { rawDir: request.rawDir } : {}),
         ...(request.pooledLayers ? { pooledLayers: request.pooledLayers } : {}),

@@ -10,6 +10,7 @@ import { encodeNpyFloat32 } from '../core/format/npy.js';
 import { loadAddon, type NativeTapContext, type NativeTapModel, type WindowResult } from './addon.js';
 import type { TextGenerationGroup, TextScores, TextScoringGroup } from '../core/quality/promptScorer.js';
 import { minimumTokens, planScoringWindows, QueryTooLongError, type ScoringGroup } from './scoringPlanner.js';
+import { chooseStartTokens, type StartTokens } from './startTokens.js';
 import { WindowPlanBuilder } from './windowPlanBuilder.js';
 import { planWindows, SpanTooLongError, type SpanRequest } from './windowPlanner.js';
 import {
@@ -56,6 +57,8 @@ export interface ScoringSummary {
 export interface GenerationGroup {
   readonly prefix: Int32Array;
   readonly queries: readonly { readonly key: number; readonly query: Int32Array }[];
+  /** As ScoringGroup.ownWindow. */
+  readonly ownWindow?: boolean;
 }
 
 export interface GeneratedText {
@@ -158,6 +161,8 @@ export class ActivationEngine {
     }
     const native = model.info();
     const fileType = (ggufInfo.metadata.general as { file_type?: number } | undefined)?.file_type;
+    const eosToken = (ggufInfo.metadata as { tokenizer?: { ggml?: { eos_token_id?: number } } }).tokenizer?.ggml?.eos_token_id;
+    const start = chooseStartTokens({ addBos: native.addBos, bosToken: native.bosToken, eosToken }, (text) => model.tokenize(text, false, false));
     this.model = model;
     this.modelInfo = {
       path: file,
@@ -172,6 +177,7 @@ export class ActivationEngine {
       addBos: native.addBos,
       gpu: this.gpu,
       llamaLibrary: native.llamaLibrary,
+      start,
     };
     return this.modelInfo;
   }
@@ -184,6 +190,21 @@ export class ActivationEngine {
 
   tokenize(text: string, addSpecial = false): Int32Array {
     return this.requireModel().tokenize(text, addSpecial, false);
+  }
+
+  /** The loaded model's start tokens, then `text` tokenized on its own: how every sequence begins. */
+  tokenizeFromStart(text: string): Int32Array {
+    const start = this.startTokens();
+    const rest = text === '' ? new Int32Array(0) : this.tokenize(text);
+    const out = new Int32Array(start.tokens.length + rest.length);
+    out.set(start.tokens);
+    out.set(rest, start.tokens.length);
+    return out;
+  }
+
+  private startTokens(): StartTokens {
+    this.requireModel();
+    return this.modelInfo!.start;
   }
 
   private requireModel(): NativeTapModel {
@@ -206,8 +227,7 @@ export class ActivationEngine {
     const model = this.requireModel();
     const info = this.modelInfo!;
     const started = performance.now();
-    const requests = this.buildRequests(model, examples, options);
-    const shared = this.sharedTokens(model, options);
+    const { shared, requests } = this.extractionLayout(examples, options);
     // Check every example fits before decoding anything: the error names them all.
     const tooLong = requests.filter((r) => shared.length + r.leading.length + r.span.length > options.contextSize);
     if (tooLong.length > 0) {
@@ -334,7 +354,7 @@ export class ActivationEngine {
     const started = performance.now();
     const decoder = new TextDecoder('utf-8');
     const outputs = new Map<number, GeneratedText>();
-    const scoringGroups: ScoringGroup[] = groups.map((g) => ({ prefix: g.prefix, queries: g.queries.map((q) => ({ ...q, continuations: [] })) }));
+    const scoringGroups: ScoringGroup[] = groups.map((g) => ({ prefix: g.prefix, queries: g.queries.map((q) => ({ ...q, continuations: [] })), ...(g.ownWindow ? { ownWindow: true } : {}) }));
     const total = groups.reduce((n, g) => n + g.queries.length, 0);
     let evaluated = 0;
     await this.withContext(model, options, cancel, async (context, maxSequences) => {
@@ -388,12 +408,13 @@ export class ActivationEngine {
     return { outputs, evaluatedTokens: evaluated, elapsedMs: performance.now() - started };
   }
 
-  /** scoreContinuations on texts: the prefix gets BOS (when the model uses one), pieces are tokenized apart. */
+  /** scoreContinuations on texts: the prefix follows the start tokens (BOS or its stand-in), pieces are tokenized apart. */
   async scoreTexts(groups: readonly TextScoringGroup[], options: ScoringOptions): Promise<TextScores> {
     const summary = await this.scoreContinuations(
       groups.map((g) => ({
-        prefix: this.tokenize(g.prefix, true),
+        prefix: this.tokenizeFromStart(g.prefix),
         queries: g.queries.map((q) => ({ key: q.key, query: this.tokenize(q.query), continuations: q.continuations.map((c) => this.tokenize(c)) })),
+        ...(g.ownWindow ? { ownWindow: true } : {}),
       })),
       options,
     );
@@ -402,7 +423,7 @@ export class ActivationEngine {
 
   async generateTexts(groups: readonly TextGenerationGroup[], options: GenerationOptions): Promise<ReadonlyMap<number, string>> {
     const { outputs } = await this.generateGreedy(
-      groups.map((g) => ({ prefix: this.tokenize(g.prefix, true), queries: g.queries.map((q) => ({ key: q.key, query: this.tokenize(q.query) })) })),
+      groups.map((g) => ({ prefix: this.tokenizeFromStart(g.prefix), queries: g.queries.map((q) => ({ key: q.key, query: this.tokenize(q.query) })), ...(g.ownWindow ? { ownWindow: true } : {}) })),
       options,
     );
     return new Map([...outputs].map(([key, output]) => [key, output.text]));
@@ -454,27 +475,37 @@ export class ActivationEngine {
     }
   }
 
-  private sharedTokens(model: NativeTapModel, options: ExtractionOptions): Int32Array {
-    if (options.mask === 'shared-prefix') {
-      if (!options.prefix) throw new EngineError('bad-request', 'the shared-prefix mask needs a prefix text');
-      return model.tokenize(options.prefix, true, false);
-    }
-    // BOS (when the model adds one) is shared by every sequence of a window: same token, same
-    // position, so each sequence sees exactly what it would alone.
-    return model.tokenize('', true, false);
+  /**
+   * The tokens an extraction decodes: `shared` at positions 0.. of every window (start tokens and
+   * any shared prefix), then per example its leading tokens and its span. A span's first token sits
+   * at position shared.length + leading.length.
+   */
+  extractionLayout(examples: readonly ExtractionExample[], options: ExtractionOptions): { readonly shared: Int32Array; readonly requests: readonly SpanRequest[] } {
+    const model = this.requireModel();
+    return { shared: this.sharedTokens(options), requests: this.buildRequests(model, examples, options) };
+  }
+
+  /**
+   * Tokens every sequence of a window shares: the start tokens, and the shared-prefix mask's prefix
+   * tokenized on its own. Same tokens, same positions for every sequence, so each sees exactly what
+   * it would alone. The layout each mask asks for is src/core/masks.ts's.
+   */
+  private sharedTokens(options: ExtractionOptions): Int32Array {
+    if (options.mask === 'shared-prefix' && !options.prefix) throw new EngineError('bad-request', 'the shared-prefix mask needs a prefix text');
+    if (options.mask !== 'shared-prefix' && options.prefix) throw new EngineError('bad-request', `the ${options.mask} mask takes no shared prefix`);
+    return this.tokenizeFromStart(options.prefix ?? '');
   }
 
   private buildRequests(model: NativeTapModel, examples: readonly ExtractionExample[], options: ExtractionOptions): SpanRequest[] {
     const rawSet = options.rawExamples === 'all' ? undefined : new Set(options.rawExamples ?? []);
     const pooling = (options.pooledLayers?.length ?? 0) > 0;
-    const separator = options.separator ?? '\n\n';
     return examples.map((e) => {
       if (e.text.length === 0) throw new EngineError('bad-request', `example ${e.example}: empty text`, { examples: [e.example] });
-      const demonstrations = options.mask === 'in-context' ? (e.demonstrations ?? []) : [];
-      const leading = demonstrations.length > 0 ? model.tokenize(demonstrations.join(separator) + separator, false, false) : new Int32Array(0);
+      if (e.leading !== undefined && options.mask !== 'in-context') throw new EngineError('bad-request', `example ${e.example}: the ${options.mask} mask takes no leading text`, { examples: [e.example] });
       return {
         example: e.example,
-        leading,
+        // Tokenized apart from the span, so the span's tokens are the same under every mask.
+        leading: e.leading ? model.tokenize(e.leading, false, false) : new Int32Array(0),
         span: model.tokenize(e.text, false, false),
         keepRaw: pooling || rawSet === undefined || rawSet.has(e.example),
       };

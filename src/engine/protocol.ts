@@ -4,6 +4,7 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { MaskStrategy } from '../core/masks.js';
 import type { TextGenerationGroup, TextScoringGroup } from '../core/quality/promptScorer.js';
 import type { NativeModelInfo } from './addon.js';
+import type { StartTokens } from './startTokens.js';
 
 export type GpuChoice = 'auto' | 'cuda' | 'vulkan' | 'metal' | 'cpu';
 export const gpuChoices: readonly GpuChoice[] = ['auto', 'cuda', 'vulkan', 'metal', 'cpu'];
@@ -56,6 +57,8 @@ export interface ModelInfo
   readonly fileBytes: number;
   /** Backend in use: cpu, cuda, vulkan or metal. */
   readonly gpu: string;
+  /** What every sequence starts with, before any text (startTokens.ts). */
+  readonly start: StartTokens;
 }
 
 export interface StartEngineParams {
@@ -71,18 +74,19 @@ export interface TokenizeParams {
   readonly addSpecial: boolean;
 }
 
+/** One example laid out by src/core/masks.ts (maskLayout). Each text is tokenized on its own. */
 export interface ExtractionExample {
   readonly example: number;
+  /** The span: the text whose tokens the statistics are taken over. */
   readonly text: string;
-  /** in-context mask: the demonstrations placed before this example, in order. */
-  readonly demonstrations?: readonly string[];
+  /** in-context mask: what only this example's sequence sees before its span (the k-shot prompt's prefix). */
+  readonly leading?: string;
 }
 
 export interface ExtractionOptions {
   readonly mask: MaskStrategy;
+  /** shared-prefix mask: what every sequence of a window sees after the start tokens, once in the KV cache. */
   readonly prefix?: string;
-  /** Placed between demonstrations and before the example in the in-context mask. */
-  readonly separator?: string;
   readonly contextSize: number;
   readonly batchSize: number;
   readonly maxSequences: number;

@@ -19,6 +19,13 @@ export interface ScoringGroup {
   /** Tokens every query of the group sees first (BOS, instruction, demonstrations). */
   readonly prefix: Int32Array;
   readonly queries: readonly ContinuationQuery[];
+  /**
+   * Lay the group out in windows of its own, shared with no other group: groups with the same
+   * queries then get the same layout (each query in the same sequence, after its prefix, split
+   * across windows at the same query wherever the sequence limit decides), so a difference of
+   * their scores holds no trace of which groups happened to share a batch.
+   */
+  readonly ownWindow?: boolean;
 }
 
 /** Where the answer to one logprob request goes. */
@@ -104,7 +111,7 @@ export function* planScoringWindows(
     const groupSequences = group.queries.reduce((n, q) => n + sequencesOf(q), 0);
     const fitsEmpty = groupTokens <= limits.contextSize && groupSequences <= limits.maxSequences;
     const fitsHere = tokens + groupTokens <= limits.contextSize && sequences + groupSequences <= limits.maxSequences;
-    if (pending.length > 0 && fitsEmpty && !fitsHere) yield flush();
+    if (pending.length > 0 && ((fitsEmpty && !fitsHere) || group.ownWindow)) yield flush();
     let current: PendingGroup | undefined;
     for (const query of group.queries) {
       const cost = queryCost(query) + reservePerQuery;
@@ -126,6 +133,7 @@ export function* planScoringWindows(
       tokens += cost;
       sequences += seqs;
     }
+    if (group.ownWindow && pending.length > 0) yield flush();
   }
   if (pending.length > 0) yield flush();
 }

@@ -88,7 +88,7 @@ describe('the icl-lab CLI', function () {
   it('runs from its bundles as `npx icl-lab` does, engine process included', async () => {
     assert.ok(existsSync(path.join(packageRoot(), 'dist', 'cli.mjs')), 'run `npm run build` first (`npm test` does)');
     const out = path.join(dir, 'bundled', 'stats.csv');
-    const result = await runCli(['extract', '--model', model, '--data', path.join(dir, 'data.jsonl'), '--gpu', 'cpu', '--mask', 'shared-prefix', '--prefix', 'Review:', '--out', out], bundledCli);
+    const result = await runCli(['extract', '--model', model, '--data', path.join(dir, 'data.jsonl'), '--gpu', 'cpu', '--mask', 'shared-prefix', '--instruction', 'Review:', '--out', out], bundledCli);
     assert.equal(result.code, 0, result.stderr);
     const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
     assert.equal(lines.length - 1, rows.length * tinyLlama.layers * 3);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { DatasetRow } from '../../src/core/dataset/datasetSpec.js';
-import { influencePrompts, kShotInfluence, oneShotGain, type PromptEvaluator } from '../../src/core/quality/exampleQuality.js';
+import { defaultInfluenceAppearances, influencePromptCount, influencePrompts, kShotInfluence, oneShotGain, type PromptEvaluator } from '../../src/core/quality/exampleQuality.js';
 import { continuationText } from '../../src/core/quality/promptEvaluation.js';
 
 const pool: DatasetRow[] = [10, 11, 12].map((index) => ({ index, line: index + 1, id: `r${index}`, inputs: { text: `row ${index}` }, label: '0' }));
@@ -88,6 +88,20 @@ describe('example quality estimators', () => {
     assert.deepEqual(influencePrompts(10, options), influencePrompts(10, options));
     assert.notDeepEqual(influencePrompts(10, options), influencePrompts(10, { ...options, seed: 6 }));
     for (const prompt of influencePrompts(10, options)) assert.equal(new Set(prompt).size, 2);
+  });
+
+  it('puts every candidate in at least the default 16 influence prompts, and at most one more', () => {
+    const pool = 30;
+    const shots = 4;
+    const prompts = influencePrompts(pool, { shots, prompts: influencePromptCount(pool, shots), seed: 1 });
+    assert.equal(defaultInfluenceAppearances, 16);
+    assert.equal(prompts.length, (16 * 30) / 4);
+    const appearances = new Array<number>(pool).fill(0);
+    for (const prompt of prompts) {
+      assert.equal(new Set(prompt).size, shots);
+      for (const p of prompt) appearances[p]!++;
+    }
+    assert.ok(Math.min(...appearances) >= 16 && Math.max(...appearances) <= 17, `appearances ${appearances.join(' ')}`);
   });
 
   it('puts a space before the answer unless the answer prefix ends in whitespace', () => {

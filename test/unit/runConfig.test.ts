@@ -77,13 +77,13 @@ describe('run configuration', () => {
         model: '/experiments/models/tiny.gguf',
         data: { file: '/experiments/data/rows.jsonl', inputs: ['text'], target: 'label', task: 'classification' },
         split: { test: 100, probe: 50 },
-        instruction: 'Classify each example.',
         masks: ['isolated', 'shared-prefix', 'in-context'],
+        span: 'input',
         inContextShots: 4,
         statistics: ['mean', 'variance', 'skewness', 'kurtosis', 'max_abs', 'median_abs', 'max_over_median', 'massive', 'abs_over_100', 'abs_over_1000x_median'],
         poolings: ['all', 'token-mean', 'last'],
         layers: 'all',
-        quality: { estimator: 'one-shot', metric: 'gold_logprob', shots: 4 },
+        quality: { estimator: 'one-shot', metric: 'gold_logprob', shots: 4, influenceAppearances: 16 },
         selection: {
           strategies: ['random', 'label-balanced-random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'adaicl', 'kate', 'bm25', 'top-quality'],
           budgets: [4, 8, 16, 32],
@@ -104,12 +104,12 @@ describe('run configuration', () => {
       assert.deepEqual(config, expected);
     });
 
-    it('gives generative tasks their own metrics and instruction, and the statistic mask follows the first mask', () => {
+    it('gives generative tasks their own metrics, keeps the template\'s instruction, and the statistic mask follows the first mask', () => {
       const config = parseRunConfig(withLines('  task: generative', 'masks: [in-context, isolated]'), '/x/run.yml');
       assert.equal(config.data.task, 'generative');
       assert.equal(config.quality.metric, 'reference_loglik');
       assert.equal(config.evaluation.metric, 'em');
-      assert.equal(config.instruction, 'Answer each question.');
+      assert.equal(config.instruction, undefined);
       assert.equal(config.selection.statistic.mask, 'in-context');
     });
 
@@ -132,7 +132,7 @@ describe('run configuration', () => {
       );
       assert.deepEqual(config.split, { test: 20, probe: 10, pool: 64 });
       assert.deepEqual(config.layers, [0, 6, 12]);
-      assert.deepEqual(config.quality, { estimator: 'influence', metric: 'accuracy', shots: 2, prompts: 30 });
+      assert.deepEqual(config.quality, { estimator: 'influence', metric: 'accuracy', shots: 2, prompts: 30, influenceAppearances: 16 });
       assert.deepEqual(config.selection.strategies, ['kate', 'random']);
       assert.deepEqual(config.selection.statistic, { mask: 'shared-prefix', layer: 6, statistic: 'max_abs', pooling: 'last' });
       assert.equal(config.selection.vectorLayer, 'last');
@@ -231,9 +231,19 @@ describe('run configuration', () => {
 
     it('wants an instruction for the shared-prefix mask, but not without it', () => {
       assert.deepEqual(problemsOf(withLines('instruction: "  "')), [
-        'run.yaml: instruction: the shared-prefix mask needs a non-empty instruction (leave the key out for the default one)',
+        "run.yaml: instruction: the shared-prefix mask needs a non-empty instruction (leave the key out for the template's)",
       ]);
       assert.equal(parseRunConfig(withLines('instruction: ""', 'masks: [isolated]'), '/x/run.yaml').instruction, '');
+    });
+
+    it('reads the span and the influence appearances, and refuses prompts beside appearances', () => {
+      const config = parseRunConfig(withLines('span: demonstration', 'quality: {estimator: influence, influenceAppearances: 24}'), '/x/run.yaml');
+      assert.equal(config.span, 'demonstration');
+      assert.equal(config.quality.influenceAppearances, 24);
+      assert.deepEqual(problemsOf(withLines('span: label')).length, 1);
+      assert.deepEqual(problemsOf(withLines('quality: {prompts: 30, influenceAppearances: 24}')), [
+        'run.yaml: quality.influenceAppearances: give quality.prompts or quality.influenceAppearances, not both',
+      ]);
     });
 
     it('wants metrics of the task', () => {

@@ -58,4 +58,25 @@ describe('scoring window packing', () => {
     const evaluated = windows.reduce((n, w) => n + w.plan.tokens.length, 0);
     assert.equal(evaluated, minimumTokens([group(0), group(2), group(4)]));
   });
+
+  it('lays out own-window groups alone, each with the same layout for the same queries (one-shot gain\'s zero-shot and candidate prompts)', () => {
+    const queries = [1, 2, 3].map((q) => ({ key: q, query: i32(20 + q, 30 + q), continuations: [i32(50), i32(60)] }));
+    const zeroShot: ScoringGroup = { prefix: i32(1, 2), queries, ownWindow: true };
+    const oneShot: ScoringGroup = { prefix: i32(1, 2, 7, 8, 9), queries: queries.map((q) => ({ ...q, key: q.key + 10 })), ownWindow: true };
+    // Room for both groups in one window, and a sequence limit that splits each group after two queries.
+    const windows = [...planScoringWindows([zeroShot, oneShot, zeroShot], { contextSize: 256, maxSequences: 2 })];
+    assert.deepEqual(windows.map((w) => w.queryKeys), [[1, 2], [3], [11, 12], [13], [1, 2], [3]]);
+    const shape = (w: (typeof windows)[number], prefix: number): string =>
+      JSON.stringify({
+        queryTokens: [...w.plan.tokens.subarray(prefix)],
+        positions: [...w.plan.positions.subarray(prefix)].map((p) => p - prefix),
+        sequences: [...w.plan.seqIds.subarray(w.plan.seqOffsets[prefix]!)],
+        logprobs: [...w.plan.logprobTokens!].map((t) => t - prefix),
+      });
+    assert.equal(shape(windows[2]!, 5), shape(windows[0]!, 2));
+    assert.equal(shape(windows[3]!, 5), shape(windows[1]!, 2));
+    // Without the flag the planner packs groups together: the zero-shot queries share a window with the one-shot ones.
+    const packed = [...planScoringWindows([{ ...zeroShot, ownWindow: false }, { ...oneShot, ownWindow: false }], { contextSize: 256, maxSequences: 8 })];
+    assert.deepEqual(packed.map((w) => w.queryKeys), [[1, 2, 3, 11, 12, 13]]);
+  });
 });

@@ -1,6 +1,6 @@
 // What a run needs from a loaded model, whatever runs it: the engine process through EngineClient
 // (CLI, extension) or anything else that can extract and score. Keeps the orchestration in core.
-import type { MaskStrategy } from '../masks.js';
+import type { MaskLayout } from '../masks.js';
 import type { PromptScorer } from '../quality/promptScorer.js';
 
 /** Facts about the model file recorded in run.json. */
@@ -15,13 +15,8 @@ export interface ModelFacts {
   readonly [more: string]: unknown;
 }
 
-export interface ModelExtraction {
-  readonly examples: readonly { readonly example: number; readonly text: string; readonly demonstrations?: readonly string[] }[];
-  readonly mask: MaskStrategy;
-  /** shared-prefix mask: the text every example sees. */
-  readonly prefix?: string;
-  /** Placed between the demonstrations and the example (in-context mask). */
-  readonly separator?: string;
+/** An extraction laid out by maskLayout (src/core/masks.ts), and what to keep of it. */
+export interface ModelExtraction extends MaskLayout {
   /** Examples whose raw MLP outputs are written to rawDir as `<example>_L<layer>.npy`. */
   readonly rawExamples?: readonly number[];
   readonly rawDir?: string;

@@ -10,8 +10,8 @@ import { LineCounter, parseDocument } from 'yaml';
 import { datasetFormatOf, datasetFormats, type DatasetFormat } from '../dataset/datasetFormat.js';
 import type { ClassLabel } from '../dataset/datasetSpec.js';
 import { jsonSyntaxError } from '../dataset/jsonSyntax.js';
-import { maskStrategies, type MaskStrategy } from '../masks.js';
-import { qualityEstimators, type QualityEstimator } from '../quality/exampleQuality.js';
+import { maskStrategies, spanKinds, type MaskStrategy, type SpanKind } from '../masks.js';
+import { defaultInfluenceAppearances, qualityEstimators, type QualityEstimator } from '../quality/exampleQuality.js';
 import { retrievalStrategies } from '../selection/retrieval.js';
 import type { StrategyName } from '../selection/strategyRegistry.js';
 import { activationStatistics, poolings, type Pooling } from '../stats/activationStatistics.js';
@@ -61,12 +61,6 @@ export const defaultQualityMetric: Readonly<Record<TaskType, string>> = { classi
 /** Metric selected prompts are evaluated with on the test split, when the config names none. */
 export const defaultEvaluationMetric: Readonly<Record<TaskType, string>> = { classification: 'accuracy', generative: 'em' };
 
-/** Shared prefix of the shared-prefix mask, when the config gives no instruction. */
-export const defaultInstruction: Readonly<Record<TaskType, string>> = {
-  classification: 'Classify each example.',
-  generative: 'Answer each question.',
-};
-
 /** The statistics that can rank examples: all but top_dim, which names a dimension. */
 const correlatedStatistics: readonly string[] = activationStatistics.filter((s) => s !== 'top_dim');
 
@@ -106,10 +100,15 @@ export interface RunConfig {
   readonly split: { readonly test: number; readonly probe: number; readonly pool?: number };
   /** Absolute path of a *.icl.tmpl prompt template; absent: the built-in template for the task. */
   readonly template?: string;
-  /** Shared prefix of the shared-prefix mask; default by task ("Classify each example." / "Answer each question."). */
-  readonly instruction: string;
+  /**
+   * Replaces the template's @instruction in every prompt, and so in the shared-prefix and in-context
+   * masks, which show the k-shot prompt's own text; absent: the template's.
+   */
+  readonly instruction?: string;
   /** Masks activations are read under; default all three. */
   readonly masks: readonly MaskStrategy[];
+  /** What each mask's span holds (src/core/masks.ts): the input as a demonstration shows it (default), or the whole demonstration, label included (correlation analysis only). */
+  readonly span: SpanKind;
   /** Demonstrations before each example under the in-context mask; default 4. */
   readonly inContextShots: number;
   /** stats.csv statistics entering correlations.csv; default every one but top_dim. */
@@ -125,8 +124,10 @@ export interface RunConfig {
     readonly metric: string;
     /** Influence: demonstrations per random prompt; default 4. */
     readonly shots: number;
-    /** Influence: random prompts drawn; absent: chosen from the pool size. */
+    /** Influence: prompts drawn; absent: enough for `influenceAppearances`. */
     readonly prompts?: number;
+    /** Influence: prompts each candidate appears in at least (when `prompts` is absent); default 16. */
+    readonly influenceAppearances: number;
   };
   readonly selection: {
     /** Strategies compared; default all of `runStrategyNames`. */
@@ -278,8 +279,14 @@ export const runConfigSchema = {
       },
     },
     template: { type: 'string', minLength: 1, pattern: '\\.icl\\.tmpl$', description: 'A prompt template (*.icl.tmpl); default: the built-in one for the task.' },
-    instruction: { type: 'string', description: 'The shared prefix of the shared-prefix mask; default by task.' },
+    instruction: { type: 'string', description: "Replaces the template's @instruction in every prompt and in the shared-prefix and in-context masks; default: the template's." },
     masks: uniqueList({ type: 'string', enum: [...maskStrategies] }, 'Attention masks activations are read under.', maskStrategies),
+    span: {
+      type: 'string',
+      enum: [...spanKinds],
+      default: 'input',
+      description: 'What each mask reads: the input as a demonstration shows it, without the label (input), or the whole demonstration with its label (demonstration: for the correlation analysis only; strategies refuse it).',
+    },
     inContextShots: wholeNumber(1, 'Demonstrations before each example under the in-context mask.', 4),
     statistics: uniqueList({ type: 'string', enum: [...activationStatistics] }, 'Statistics entering correlations.csv.', correlatedStatistics),
     poolings: uniqueList({ type: 'string', enum: [...poolings] }, 'Poolings entering correlations.csv.', poolings),
@@ -299,7 +306,8 @@ export const runConfigSchema = {
         estimator: { type: 'string', enum: [...qualityEstimators], default: 'one-shot', description: 'One-shot gain or k-shot influence.' },
         metric: { type: 'string', enum: allMetrics, description: 'Quality metric; default gold_logprob (classification) or reference_loglik (generative).' },
         shots: wholeNumber(1, 'Influence: demonstrations per random prompt.', 4),
-        prompts: wholeNumber(1, 'Influence: random prompts drawn; default: from the pool size.'),
+        prompts: wholeNumber(1, 'Influence: prompts drawn; default: enough for influenceAppearances.'),
+        influenceAppearances: wholeNumber(1, 'Influence: prompts each candidate appears in, at least (when prompts is absent).', defaultInfluenceAppearances),
       },
     },
     selection: {
@@ -721,6 +729,7 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
     metric: get<string>('/quality/metric') ?? defaultQualityMetric[task],
     shots: get<number>('/quality/shots') ?? 4,
     prompts: get<number>('/quality/prompts'),
+    influenceAppearances: get<number>('/quality/influenceAppearances') ?? defaultInfluenceAppearances,
   };
   const statistic = {
     mask: get<MaskStrategy>('/selection/statistic/mask') ?? masks[0]!,
@@ -744,13 +753,17 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
     },
     split: split.pool === undefined ? { test: split.test, probe: split.probe } : { test: split.test, probe: split.probe, pool: split.pool },
     ...(template === undefined ? {} : { template }),
-    instruction: get<string>('/instruction') ?? defaultInstruction[task],
+    ...(given('/instruction') ? { instruction: get<string>('/instruction')! } : {}),
     masks,
+    span: get<SpanKind>('/span') ?? 'input',
     inContextShots: get<number>('/inContextShots') ?? 4,
     statistics: get<string[]>('/statistics') ?? [...correlatedStatistics],
     poolings: get<Pooling[]>('/poolings') ?? [...poolings],
     layers,
-    quality: quality.prompts === undefined ? { estimator: quality.estimator, metric: quality.metric, shots: quality.shots } : quality,
+    quality:
+      quality.prompts === undefined
+        ? { estimator: quality.estimator, metric: quality.metric, shots: quality.shots, influenceAppearances: quality.influenceAppearances }
+        : { estimator: quality.estimator, metric: quality.metric, shots: quality.shots, prompts: quality.prompts, influenceAppearances: quality.influenceAppearances },
     selection: {
       strategies: get<RunStrategyName[]>('/selection/strategies') ?? [...runStrategyNames],
       budgets,
@@ -818,8 +831,11 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
   if (typeof statistic.layer === 'number' && layers !== 'all' && ok('/layers') && !layers.includes(statistic.layer)) {
     add('/selection/statistic/layer', ['selection', 'statistic', 'layer'], `layer ${statistic.layer} is not one of the run's layers (${layers.join(', ')})`);
   }
-  if (masks.includes('shared-prefix') && ok('/masks') && config.instruction.trim() === '') {
-    add('/instruction', ['instruction'], 'the shared-prefix mask needs a non-empty instruction (leave the key out for the default one)');
+  if (masks.includes('shared-prefix') && ok('/masks') && config.instruction !== undefined && config.instruction.trim() === '') {
+    add('/instruction', ['instruction'], "the shared-prefix mask needs a non-empty instruction (leave the key out for the template's)");
+  }
+  if (given('/quality/prompts') && given('/quality/influenceAppearances')) {
+    add('/quality/influenceAppearances', ['quality', 'influenceAppearances'], 'give quality.prompts or quality.influenceAppearances, not both');
   }
   if (ok('/data/task')) {
     for (const [pointer, keys, metric] of [

@@ -17,8 +17,8 @@ import { loadDataset } from '../dataset/loadDataset.js';
 import { loadSplits, seededSplit, type DatasetSplits } from '../dataset/splits.js';
 import { qualityCsv } from '../format/qualityCsv.js';
 import { statsCsvHeader, statsCsvRows } from '../format/statsCsv.js';
-import { inContextDemonstrations, type MaskStrategy } from '../masks.js';
-import { influencePrompts, kShotInfluence, oneShotGain, type QualityRow } from '../quality/exampleQuality.js';
+import { inContextDemonstrations, maskLayout, type MaskStrategy } from '../masks.js';
+import { influencePromptCount, influencePrompts, kShotInfluence, oneShotGain, type QualityRow } from '../quality/exampleQuality.js';
 import { continuationText, demonstrationOf, evaluatePromptItems, type ClassificationTask, type GenerativeTask, type PromptItem, type PromptMetrics } from '../quality/promptEvaluation.js';
 import { activationHistograms, histogramsCsv, massiveCsv } from '../report/activationHistograms.js';
 import { demonstrationOrder } from '../selection/demonstrationOrder.js';
@@ -28,7 +28,7 @@ import { labelConfidence, type Candidate, type ConfidenceScorer } from '../selec
 import { strategyByName } from '../selection/strategyRegistry.js';
 import { labelEntropy } from '../selection/uncertainty.js';
 import { classificationTemplate, generativeTemplate } from '../template/defaultTemplates.js';
-import { renderPromptPrefix, renderQuerySuffix } from '../template/promptRenderer.js';
+import { renderDemonstrationInput, renderPromptPrefix, renderQuerySuffix } from '../template/promptRenderer.js';
 import type { Template } from '../template/template.js';
 import { checkTemplateFields } from '../template/templateFields.js';
 import { parseTemplate } from '../template/templateParser.js';
@@ -124,12 +124,19 @@ export async function prepareRun(config: RunConfig, log?: (line: string) => void
         ? { type: 'classification', target: config.data.target, ...(config.data.labels ? { labels: config.data.labels } : {}) }
         : { type: 'generative', target: config.data.target },
   };
-  const template = config.template
+  const file = config.template
     ? parseTemplate(await readFile(config.template, 'utf8'), config.template)
     : config.data.task === 'generative'
       ? generativeTemplate
       : classificationTemplate;
+  // One instruction for every prompt and mask: the config's, where it gives one.
+  const template = config.instruction === undefined ? file : { ...file, instruction: config.instruction };
   checkTemplateFields(template, spec.inputs);
+  if (config.masks.includes('shared-prefix') && template.instruction === '') {
+    throw new Error(`${config.configFile}: the shared-prefix mask needs an instruction: ${template.file} has no @instruction; add one, or set instruction in the config`);
+  }
+  // The span's text must exist for every example: a template whose demonstration puts an input after {{answer}} has none.
+  if (config.span === 'input') renderDemonstrationInput(template, Object.fromEntries(spec.inputs.map((f) => [f, ''])));
   let splits: DatasetSplits;
   if (spec.labelsFile) {
     // Human labels: only the rows someone labelled take part.
@@ -157,7 +164,7 @@ export async function prepareRun(config: RunConfig, log?: (line: string) => void
   return { splits, template, task, spec };
 }
 
-/** What the extraction reads for an example: its input fields, one per line. */
+/** An example's input fields, one per line: how the panels show it (the masks read maskLayout's span). */
 export function exampleText(row: DatasetRow, inputs: readonly string[]): string {
   return inputs.map((field) => row.inputs[field] ?? '').join('\n');
 }
@@ -259,20 +266,23 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         } else {
           const wantsVectors = needsVectors && unit.mask === 'isolated';
           const byExample = new Map<number, { spanTokens: number; stats: Float64Array; pooled?: Float64Array }>();
-          const examples = unit.positions.map((position) => {
-            const row = unit.rows[position]!;
-            if (unit.mask !== 'in-context') return { example: row.index, text: exampleText(row, config.data.inputs) };
-            const demos = inContext[position]!.map((p) => demonstrationOf(pool[p]!, task));
-            return { example: row.index, text: exampleText(row, config.data.inputs), demonstrations: [renderPromptPrefix(template, demos).text] };
-          });
+          // Test rows have no label to show: only the label-free input span is read of them (KATE's vectors).
+          const layout = maskLayout(
+            template,
+            unit.mask,
+            unit.set === 'test' ? 'input' : config.span,
+            unit.positions.map((position) => {
+              const row = unit.rows[position]!;
+              return { example: row.index, demonstration: unit.set === 'test' ? { inputs: row.inputs, answer: '' } : demonstrationOf(row, task) };
+            }),
+            (i) => inContext[unit.positions[i]!]!.map((p) => demonstrationOf(pool[p]!, task)),
+          );
+          const examples = layout.examples;
           const raw = unit.set === 'pool' && unit.mask === 'isolated' ? examples.map((e) => e.example).filter((e) => histogramExamples.has(e)) : [];
           try {
             await model.extract(
               {
-                examples,
-                mask: unit.mask,
-                separator: '',
-                ...(unit.mask === 'shared-prefix' ? { prefix: config.instruction } : {}),
+                ...layout,
                 ...(raw.length > 0 ? { rawExamples: raw, rawDir } : {}),
                 ...(wantsVectors ? { pooledLayers: [vectorLayer] } : {}),
               },
@@ -320,7 +330,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         const name = `quality-${c}.json`;
         if (store.has(name)) counts.reused++;
         else {
-          const result = await evaluatePromptItems(model, template, task, prompts.map((demonstrations) => ({ demonstrations, probes: splits.probe })));
+          // One-shot gain is a difference of two prompts on the same probes: each prompt alone in its windows, the same layout for both.
+          const result = await evaluatePromptItems(model, template, task, prompts.map((demonstrations) => ({ demonstrations, probes: splits.probe })), { ownWindows: config.quality.estimator === 'one-shot' });
           await store.writeJson(name, metricsUnit(result));
           counts.computed++;
         }
@@ -625,7 +636,7 @@ function metricsUnit(result: PromptMetrics): MetricsUnit {
 }
 
 function qualityPromptCount(config: RunConfig, poolSize: number): number {
-  return config.quality.prompts ?? Math.max(2, Math.ceil((4 * poolSize) / config.quality.shots));
+  return config.quality.prompts ?? influencePromptCount(poolSize, config.quality.shots, config.quality.influenceAppearances);
 }
 
 /** An engine error that names examples by row index gets their file:line. */

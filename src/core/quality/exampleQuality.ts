@@ -67,16 +67,44 @@ export async function oneShotGain(pool: readonly DatasetRow[], evaluate: PromptE
 export interface InfluenceOptions {
   /** Demonstrations per prompt. */
   readonly shots: number;
-  /** Random prompts drawn. */
+  /** Prompts drawn; `influencePromptCount` gives the count for a number of appearances per candidate. */
   readonly prompts: number;
   readonly seed: number;
 }
 
-/** The random k-shot prompts of the influence estimator: pool positions, in prompt order. */
+/** Appearances per candidate the influence estimator aims at by default: each candidate's mean over its prompts rests on at least this many. */
+export const defaultInfluenceAppearances = 16;
+
+/** Prompts that give every candidate at least `appearances` appearances (see influencePrompts): ⌈appearances × pool ÷ shots⌉. */
+export function influencePromptCount(poolSize: number, shots: number, appearances = defaultInfluenceAppearances): number {
+  return Math.ceil((appearances * poolSize) / shots);
+}
+
+/**
+ * The k-shot prompts of the influence estimator: pool positions, in prompt order. A balanced
+ * design rather than independent draws (whose counts scatter binomially and leave some candidates
+ * in few prompts): prompts are cut in turn from a stream of seeded permutations of the pool, a
+ * candidate that would appear twice in one prompt (where two permutations meet) waiting for the
+ * next. After m prompts every candidate has appeared ⌊m × shots ÷ pool⌋ times or one more, so
+ * influencePromptCount(pool, shots, r) prompts give each at least r.
+ */
 export function influencePrompts(poolSize: number, options: InfluenceOptions): number[][] {
   if (options.shots < 1 || options.shots > poolSize) throw new RangeError(`shots must be between 1 and the pool size ${poolSize}`);
   const random = new SeededRandom(options.seed);
-  return Array.from({ length: options.prompts }, () => random.sample(poolSize, options.shots));
+  const prompts: number[][] = [];
+  let stream: number[] = [];
+  while (prompts.length < options.prompts) {
+    const prompt: number[] = [];
+    const waiting: number[] = [];
+    while (prompt.length < options.shots) {
+      if (stream.length === 0) stream = random.sample(poolSize, poolSize);
+      const next = stream.shift()!;
+      (prompt.includes(next) ? waiting : prompt).push(next);
+    }
+    stream.unshift(...waiting);
+    prompts.push(prompt);
+  }
+  return prompts;
 }
 
 export async function kShotInfluence(pool: readonly DatasetRow[], evaluate: PromptEvaluator, options: InfluenceOptions): Promise<QualityRow[]> {

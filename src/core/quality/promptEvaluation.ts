@@ -53,6 +53,15 @@ export interface PromptItem {
   readonly probes: readonly DatasetRow[];
 }
 
+export interface PromptLayout {
+  /**
+   * Each prompt in windows of its own (TextScoringGroup.ownWindow): prompts on the same probes are
+   * then scored in the same layout, so the difference of two prompts' metrics — one-shot gain's
+   * candidate minus zero-shot — holds no trace of which prompts shared a batch.
+   */
+  readonly ownWindows?: boolean;
+}
+
 /** Every prompt on every probe: metric[prompt][probe]. */
 export function evaluatePrompts(
   scorer: PromptScorer,
@@ -60,8 +69,9 @@ export function evaluatePrompts(
   task: ClassificationTask | GenerativeTask,
   prompts: readonly (readonly DatasetRow[])[],
   probes: readonly DatasetRow[],
+  layout: PromptLayout = {},
 ): Promise<PromptMetrics> {
-  return evaluatePromptItems(scorer, template, task, prompts.map((demonstrations) => ({ demonstrations, probes })));
+  return evaluatePromptItems(scorer, template, task, prompts.map((demonstrations) => ({ demonstrations, probes })), layout);
 }
 
 /** Each item's prompt on its own probes: metric[item][probe of that item]. */
@@ -70,7 +80,9 @@ export async function evaluatePromptItems(
   template: Template,
   task: ClassificationTask | GenerativeTask,
   items: readonly PromptItem[],
+  layout: PromptLayout = {},
 ): Promise<PromptMetrics> {
+  const own = layout.ownWindows ? { ownWindow: true } : {};
   const prefixes = items.map((item) => renderPromptPrefix(template, item.demonstrations.map((d) => demonstrationOf(d, task))).text);
   const suffixes = items.map((item) => item.probes.map((probe) => renderQuerySuffix(template, { inputs: probe.inputs }).text));
   // Query keys number every (item, probe) pair in order.
@@ -86,7 +98,7 @@ export async function evaluatePromptItems(
   if (task.type === 'classification') {
     const continuations = task.labels.map((l) => continuationText(template.answerPrefix, l.verbalizer));
     const scored = await scorer.scoreTexts(
-      prefixes.map((prefix, p) => ({ prefix, queries: suffixes[p]!.map((query, q) => ({ key: key(p, q), query, continuations })) })),
+      prefixes.map((prefix, p) => ({ prefix, ...own, queries: suffixes[p]!.map((query, q) => ({ key: key(p, q), query, continuations })) })),
     );
     const gold = perItem();
     const correct = perItem();
@@ -111,11 +123,12 @@ export async function evaluatePromptItems(
   const scored = await scorer.scoreTexts(
     prefixes.map((prefix, p) => ({
       prefix,
+      ...own,
       queries: suffixes[p]!.map((query, q) => ({ key: key(p, q), query, continuations: [continuationText(template.answerPrefix, items[p]!.probes[q]!.references?.[0] ?? '')] })),
     })),
   );
   const generated = await scorer.generateTexts(
-    prefixes.map((prefix, p) => ({ prefix, queries: suffixes[p]!.map((query, q) => ({ key: key(p, q), query })) })),
+    prefixes.map((prefix, p) => ({ prefix, ...own, queries: suffixes[p]!.map((query, q) => ({ key: key(p, q), query })) })),
     task.maxTokens,
     task.stop,
   );

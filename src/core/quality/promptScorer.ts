@@ -4,6 +4,8 @@
 export interface TextScoringGroup {
   /** Text every query of the group follows (instruction and demonstrations); its KV cache is shared. */
   readonly prefix: string;
+  /** Windows of its own, shared with no other group: the same layout for every group with the same queries (src/engine/scoringPlanner.ts). */
+  readonly ownWindow?: boolean;
   readonly queries: readonly {
     readonly key: number;
     /** The query and the answer prefix, up to the answer slot. */
@@ -22,6 +24,7 @@ export interface TextScores {
 
 export interface TextGenerationGroup {
   readonly prefix: string;
+  readonly ownWindow?: boolean;
   readonly queries: readonly { readonly key: number; readonly query: string }[];
 }
 

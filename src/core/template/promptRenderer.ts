@@ -62,7 +62,7 @@ export function renderPromptPrefix(template: Template, demonstrations: readonly 
   demonstrations.forEach((demonstration, index) => {
     if (blocks++ > 0) out.add({ kind: 'separator' }, template.separator, false);
     const where = `demonstration ${index}`;
-    out.add({ kind: 'demonstration', index }, fill(template, template.demonstration, demonstration.inputs, where, demonstration.answer), true);
+    out.add({ kind: 'demonstration', index }, renderDemonstration(template, demonstration, where), true);
   });
   if (blocks > 0) out.add({ kind: 'separator' }, template.separator, false);
   return out.result();
@@ -74,6 +74,34 @@ export function renderQuerySuffix(template: Template, query: PromptQuery, start 
   out.add({ kind: 'query' }, fill(template, template.query, query.inputs, 'the query'), true);
   out.add({ kind: 'answer-prefix' }, template.answerPrefix, false);
   return out.result();
+}
+
+/** One demonstration as the k-shot prompt shows it: its input fields and its answer. */
+export function renderDemonstration(template: Template, demonstration: Demonstration, where = 'the demonstration'): string {
+  return fill(template, template.demonstration, demonstration.inputs, where, demonstration.answer);
+}
+
+/**
+ * A candidate's input as a demonstration shows it, without its answer: the demonstration's text
+ * from its start through its last input field before {{answer}} ("Input: {{text}}" of
+ * "Input: {{text}}\nLabel: {{answer}}"). What follows — the answer's cue and the answer — is left
+ * out, so the text holds nothing the label decides. A demonstration with an input field after its
+ * {{answer}} has no such text: an error naming that field.
+ */
+export function renderDemonstrationInput(template: Template, inputs: Readonly<Record<string, string>>, where = 'the example'): string {
+  const segments = template.demonstration;
+  const answerAt = segments.findIndex((s) => s.kind === 'placeholder' && s.name === answerPlaceholder);
+  const beforeAnswer = answerAt < 0 ? segments : segments.slice(0, answerAt);
+  const late = segments.slice(beforeAnswer.length).find((s) => s.kind === 'placeholder' && s.name !== answerPlaceholder);
+  if (late?.kind === 'placeholder') {
+    throw new TemplateError(template.file, late.line, late.column, `the input span ends before {{${answerPlaceholder}}}, but the demonstration has the field "${late.name}" after it`);
+  }
+  let lastInput = -1;
+  beforeAnswer.forEach((s, i) => {
+    if (s.kind === 'placeholder') lastInput = i;
+  });
+  if (lastInput < 0) throw new TemplateError(template.file, 0, 0, `the demonstration has no input field before {{${answerPlaceholder}}}`);
+  return fill(template, beforeAnswer.slice(0, lastInput + 1), inputs, where);
 }
 
 type PieceLabel = { kind: 'demonstration'; index: number } | { kind: 'instruction' | 'separator' | 'query' | 'answer-prefix' };

@@ -145,10 +145,14 @@ export function registerRunCommands(context: vscode.ExtensionContext, host: Engi
       if (!field) return;
       const mask = await vscode.window.showQuickPick([...maskStrategies], { title: 'Attention mask' });
       if (!mask) return;
-      const prefix = mask === 'shared-prefix' ? await vscode.window.showInputBox({ prompt: 'Shared prefix every example sees', value: 'Classify each example.' }) : undefined;
-      if (mask === 'shared-prefix' && !prefix) return;
+      // The in-context mask shows other rows as demonstrations, answers included.
+      const target =
+        mask === 'in-context'
+          ? await vscode.window.showQuickPick(survey.fields.map((f) => f.name).filter((f) => f !== field), { title: 'Label field (the demonstrations show it)', placeHolder: survey.guessedLabel })
+          : undefined;
+      if (mask === 'in-context' && !target) return;
       const out = path.join(path.dirname(data.fsPath), '.icl-lab', `${path.basename(data.fsPath).replace(/\.[^.]+$/, '')}.${mask}.stats.csv`);
-      const args = ['extract', '--model', model, '--data', data.fsPath, '--field', field, '--mask', mask, '--out', out, ...engineArgs(), ...(prefix ? ['--prefix', prefix] : [])];
+      const args = ['extract', '--model', model, '--data', data.fsPath, '--field', field, '--mask', mask, '--out', out, ...engineArgs(), ...(target ? ['--target', target] : [])];
       if ((await runCliJob(host, `ICL Lab: extracting activations (${mask})`, args)) === 0) await offerOpen(out);
     }),
 
