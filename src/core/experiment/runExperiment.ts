@@ -25,7 +25,7 @@ import { demonstrationOrder } from '../selection/demonstrationOrder.js';
 import { centredUnitVectors } from '../selection/embeddings.js';
 import { retrieveDemonstrations, type RetrievalStrategy } from '../selection/retrieval.js';
 import { labelConfidence, type Candidate, type ConfidenceScorer } from '../selection/selectionStrategy.js';
-import { strategyByName } from '../selection/strategyRegistry.js';
+import { assertSignalUsableForSelection, strategyByName } from '../selection/strategyRegistry.js';
 import { labelEntropy } from '../selection/uncertainty.js';
 import { classificationTemplate, generativeTemplate } from '../template/defaultTemplates.js';
 import { renderDemonstrationInput, renderPromptPrefix, renderQuerySuffix } from '../template/promptRenderer.js';
@@ -446,6 +446,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     const selections: SelectionRow[] = [];
     await phase('select', async (counts) => {
       const strategies = config.selection.strategies.filter((s) => !(retrievalStrategyNames as readonly string[]).includes(s));
+      // Activation signals and vectors were read over config.span: one that shows the label may not choose.
+      if (strategies.some((s) => !['random', 'label-balanced-random', 'top-quality'].includes(s))) assertSignalUsableForSelection(config.span);
       if (strategies.includes('vote-k') && task.type !== 'classification') log('vote-k: a generative task has no label distribution to be confident in; the graph stage chooses the whole budget (fast vote-k)');
       const counted = new Set<string>();
       const total = strategies.length * config.selection.seeds.length * config.selection.budgets.length;
