@@ -5,6 +5,7 @@ import path from 'node:path';
 import { EngineClient, type ExtractedStatistics } from '../../src/engine/client.js';
 import { packageRoot } from '../../src/engine/packageRoot.js';
 import { EngineError, type GpuChoice } from '../../src/engine/protocol.js';
+import { activationStatistics, poolings } from '../../src/core/stats/activationStatistics.js';
 import { testModelPath, tinyQwen2 } from './generatedModels.js';
 
 function startClient(onExit?: (reason: string) => void, gpu: GpuChoice = 'cpu'): EngineClient {
@@ -125,7 +126,7 @@ describe('the engine process', function () {
 
   it('streams statistics that survive JSON: NaN and infinities included', async () => {
     const [result] = await extractOne();
-    assert.equal(result!.stats.length, tinyQwen2.layers * 3 * 10);
+    assert.equal(result!.stats.length, tinyQwen2.layers * poolings.length * activationStatistics.length);
     assert.ok(result!.stats.every((v) => typeof v === 'number'));
     const manifest = JSON.parse(await readFile(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
     assert.equal(client.engineInfo?.version, manifest.version);

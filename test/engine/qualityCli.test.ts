@@ -43,7 +43,7 @@ describe('example quality through the CLI and the engine', function () {
     assert.equal(text, await readFile(second, 'utf8'));
     const [header, ...rows] = text.trimEnd().split('\n');
     assert.equal(header, qualityCsvColumns.join(','));
-    assert.equal(header, 'example,id,estimator,metric,value,stderr,n_prompts');
+    assert.equal(header, 'example,id,estimator,metric,value,stderr,n_prompts,quality_half_a,quality_half_b');
     assert.equal(rows.length, 8 * 2);
     for (const row of rows) {
       const [example, id, estimator, metric, value, , nPrompts] = row.split(',');
