@@ -5,6 +5,9 @@ import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GgufFileType, getLlama, LlamaLogLevel, readGgufFileInfo, type Llama } from 'node-llama-cpp';
 import { tensorRuleFor } from '../core/sites.js';
+
+/** Scoring and generation windows hold no span, so the tap captures nothing: any prefix will do. */
+const noCapture = 'ffn_out';
 import { activationStatistics, poolings } from '../core/stats/activationStatistics.js';
 import { encodeNpyFloat32 } from '../core/format/npy.js';
 import { loadAddon, type NativeTapContext, type NativeTapModel, type WindowResult } from './addon.js';
@@ -239,7 +242,7 @@ export class ActivationEngine {
       );
     }
 
-    const rule = tensorRuleFor('mlp_out', info.architecture);
+    const rule = tensorRuleFor(options.site ?? 'mlp_out', info.architecture);
     let done = 0;
     let tokens = 0;
     let windows = 0;
@@ -251,7 +254,7 @@ export class ActivationEngine {
     for (const layer of options.pooledLayers ?? []) {
       if (!Number.isInteger(layer) || layer < 0 || layer >= info.layers) throw new EngineError('bad-request', `pooled layer ${layer} is outside the model's ${info.layers} layers`);
     }
-    const maxSequences = await this.withContext(model, options, cancel, async (context, maxSequences) => {
+    const maxSequences = await this.withContext(model, options, cancel, rule.tensorPrefix, async (context, maxSequences) => {
       if (options.rawDir) await mkdir(options.rawDir, { recursive: true });
       for (const window of planWindows(shared, requests, { contextSize: options.contextSize, maxSequences })) {
         if (cancel?.isCancellationRequested) throw new EngineError('cancelled', `cancelled after ${done} of ${requests.length} examples`);
@@ -317,7 +320,7 @@ export class ActivationEngine {
     let done = 0;
     let evaluated = 0;
     let windows = 0;
-    await this.withContext(model, options, cancel, async (context, maxSequences) => {
+    await this.withContext(model, options, cancel, noCapture, async (context, maxSequences) => {
       for (const window of planScoringWindows(groups, { contextSize: options.contextSize, maxSequences })) {
         if (cancel?.isCancellationRequested) throw new EngineError('cancelled', `cancelled after ${done} of ${total} queries`);
         const result = await this.runWindow(context, window.plan, `${done} of ${total} queries`);
@@ -357,7 +360,7 @@ export class ActivationEngine {
     const scoringGroups: ScoringGroup[] = groups.map((g) => ({ prefix: g.prefix, queries: g.queries.map((q) => ({ ...q, continuations: [] })), ...(g.ownWindow ? { ownWindow: true } : {}) }));
     const total = groups.reduce((n, g) => n + g.queries.length, 0);
     let evaluated = 0;
-    await this.withContext(model, options, cancel, async (context, maxSequences) => {
+    await this.withContext(model, options, cancel, noCapture, async (context, maxSequences) => {
       for (const window of planScoringWindows(scoringGroups, { contextSize: options.contextSize, maxSequences }, options.maxTokens)) {
         if (cancel?.isCancellationRequested) throw new EngineError('cancelled', `cancelled after ${outputs.size} of ${total} queries`);
         const prefill = await this.runWindow(context, { ...window.plan, argmaxTokens: Int32Array.from(window.queryEnds, (e) => e.lastToken) }, `${outputs.size} of ${total} queries`);
@@ -438,6 +441,7 @@ export class ActivationEngine {
     model: NativeTapModel,
     options: ScoringOptions,
     cancel: CancellationSignal | undefined,
+    tensorPrefix: string,
     work: (context: NativeTapContext, maxSequences: number) => Promise<T>,
   ): Promise<T> {
     // llama.cpp's limit on sequences in one context.
@@ -449,7 +453,7 @@ export class ActivationEngine {
       // 0 means "decide": node-llama-cpp knows how many cores do math well on this machine.
       threads: options.threads > 0 ? options.threads : this.llama.cpuMathCores,
       exact: options.exact,
-      tensorPrefix: tensorRuleFor('mlp_out', this.modelInfo!.architecture).tensorPrefix,
+      tensorPrefix,
     });
     const cancelListener = cancel?.onCancellationRequested(() => context.cancel());
     try {

@@ -2,6 +2,7 @@
 // engine process (server.ts), typed, with its params. Both sides import this file only.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { MaskStrategy } from '../core/masks.js';
+import type { SiteName } from '../core/sites.js';
 import type { TextGenerationGroup, TextScoringGroup } from '../core/quality/promptScorer.js';
 import type { NativeModelInfo } from './addon.js';
 import type { StartTokens } from './startTokens.js';
@@ -85,6 +86,8 @@ export interface ExtractionExample {
 
 export interface ExtractionOptions {
   readonly mask: MaskStrategy;
+  /** Which activations: each block's MLP output (default) or the residual stream after the block (src/core/sites.ts). */
+  readonly site?: SiteName;
   /** shared-prefix mask: what every sequence of a window sees after the start tokens, once in the KV cache. */
   readonly prefix?: string;
   readonly contextSize: number;
