@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { CheckpointStore } from '../core/experiment/checkpointStore.js';
 import type { ExperimentModel, ModelExtraction } from '../core/experiment/experimentModel.js';
 import { beatsLength, describeCorrelation } from '../core/experiment/headline.js';
+import { modelLabel } from '../core/experiment/modelLabel.js';
 import { changedComputationKeys, loadRunConfig, runConfigToJson, type RunConfig } from '../core/experiment/runConfig.js';
 import { prepareRun, readRunRecord, RunCancelledError, runExperiment, type RunPhase, type RunProgress, type RunRecord } from '../core/experiment/runExperiment.js';
 import { describeShard, parseShard, type Shard } from '../core/experiment/workUnits.js';
@@ -154,6 +155,7 @@ function printSummary(record: RunRecord, dir: string): void {
     console.log(`shard ${record.shard} complete → ${dir}; join every shard with \`icl-lab merge SHARD_DIR... --out DIR\``);
     return;
   }
+  console.log(`\nmodel: ${modelLabel(record.model)}`);
   console.log('\nphase        wall time');
   for (const [name, phase] of Object.entries(record.phases)) console.log(`${name.padEnd(13)}${(phase.wallMs / 1000).toFixed(1)} s${phase.reused > 0 ? ` (${phase.reused} units reused)` : ''}`);
   console.log('\nmask           largest |ρ|   ρ        q        max-aware CI  fw p     length ρ  partial ρ  ceiling  layer  statistic              pooling     quality');

@@ -166,9 +166,13 @@ export class ActivationEngine {
     const fileType = (ggufInfo.metadata.general as { file_type?: number } | undefined)?.file_type;
     const eosToken = (ggufInfo.metadata as { tokenizer?: { ggml?: { eos_token_id?: number } } }).tokenizer?.ggml?.eos_token_id;
     const start = chooseStartTokens({ addBos: native.addBos, bosToken: native.bosToken, eosToken }, (text) => model.tokenize(text, false, false));
+    const general = ggufInfo.metadata.general as { name?: string } | undefined;
     this.model = model;
     this.modelInfo = {
       path: file,
+      name: general?.name ?? path.basename(file, '.gguf'),
+      // The model generator stamps its files (icl_lab.generator_version): random weights, labelled as such wherever a figure is shown.
+      generated: (ggufInfo.metadata as Record<string, unknown>)['icl_lab'] !== undefined,
       architecture: native.architecture,
       description: native.description,
       layers: native.layers,

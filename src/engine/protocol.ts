@@ -53,6 +53,10 @@ export interface EngineInfo {
 export interface ModelInfo
   extends Pick<NativeModelInfo, 'architecture' | 'description' | 'layers' | 'embeddingLength' | 'vocabularySize' | 'parameters' | 'addBos' | 'llamaLibrary'> {
   readonly path: string;
+  /** GGUF general.name (else the file name). */
+  readonly name: string;
+  /** Written by this project's model generator: random weights, so its figures say nothing about a real model. */
+  readonly generated: boolean;
   /** GGUF general.file_type, e.g. MOSTLY_Q8_0. */
   readonly quantization: string;
   readonly fileBytes: number;

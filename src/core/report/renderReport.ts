@@ -188,6 +188,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.88rem; }
 th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
 thead th { background: #f4f4f4; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.facts th { background: #f8f8f8; font-weight: 600; white-space: nowrap; }
+p.warning { background: #fff4e5; border-left: 4px solid #e67e00; padding: 6px 10px; }
 td { overflow-wrap: anywhere; }
 .headline { font-size: 1.05rem; background: #f6f8fa; border-left: 4px solid #4c78a8; padding: 0.5rem 0.8rem; margin: 0.5rem 0; }
 .missing { color: #8a6d3b; background: #fcf8e3; border: 1px solid #faebcc; padding: 0.4rem 0.7rem; }
@@ -274,7 +275,11 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
     const examples = new Set([...(quality ?? []).map((q) => q.example), ...(stats ?? []).map((s) => Number(s['example']))]);
     factsHtml =
       '<h3>Model</h3>' +
+      (jsonField(run, 'model', 'generated') === true
+        ? '<p class="warning"><strong>Generated model with random weights</strong>: every figure in this report says nothing about a real model.</p>'
+        : '') +
       (facts([
+        ['model', text(jsonField(run, 'model', 'name'))],
         ['model file', modelPath],
         ['architecture', text(jsonField(run, 'model', 'architecture'))],
         ['layers', text(jsonField(run, 'model', 'layers'))],
