@@ -77,14 +77,20 @@ export function judgeSiteCheck(measurement: SiteCheckMeasurement, tolerance: num
 export function describeSiteCheck(result: SiteCheckResult, model: string): string {
   const worst = result.layers.find((l) => l.layer === result.worstLayer);
   const figures = worst
-    ? `layer ${worst.layer}: max |resid_post − resid_mid − mlp_out| = ${worst.maxResidual.toPrecision(3)}, ${worst.relative.toPrecision(3)} of max |resid_post| = ${worst.scale.toPrecision(3)}`
+    ? `layer ${worst.layer}: max |resid_post − resid_mid − mlp_out| = ${figure(worst.maxResidual)}, ${figure(worst.relative)} of max |resid_post| = ${figure(worst.scale)}`
     : 'no layer was measured';
   const failed = result.layers.filter((l) => !l.passed).length;
   const tensors = `${result.tensors.resid_post} = ${result.tensors.resid_mid} + ${result.tensors.mlp_out}`;
   return result.passed
     ? `site check passed for ${model} (architecture "${result.architecture}", ${tensors}): worst ${figures}`
     : `site check failed for ${model}: architecture "${result.architecture}" does not satisfy ${tensors} in ${failed} of ${result.layers.length} layers ` +
-        `(worst ${figures}; tolerance ${result.tolerance}), so its MLP output site is not what src/core/sites.ts says`;
+        `(worst ${figures}; tolerance ${figure(result.tolerance)}), so its MLP output site is not what src/core/sites.ts says`;
+}
+
+/** 3 significant digits, in exponent notation when far from 1. */
+export function figure(value: number): string {
+  const size = Math.abs(value);
+  return size === 0 || (size >= 1e-3 && size < 1e5) ? String(Number(value.toPrecision(3))) : Number(value.toPrecision(3)).toExponential();
 }
 
 /** A check recorded in run.json, if it is one and it passed. */
