@@ -1,6 +1,7 @@
 // `icl-lab`: the headless CLI. Each command file parses its options and calls core or engine code.
 import { Command } from 'commander';
 import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
+import { registerCheckModelCommand } from './checkModel.js';
 import { registerCorrelateCommand } from './correlate.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDownloadModelCommand } from './downloadModel.js';
@@ -28,5 +29,6 @@ registerRunCommand(program);
 registerMergeCommand(program);
 registerReportCommand(program);
 registerDownloadModelCommand(program);
+registerCheckModelCommand(program);
 
 await program.parseAsync(process.argv);

@@ -11,6 +11,7 @@ import { prepareRun, readRunRecord, RunCancelledError, runExperiment, type RunPh
 import { describeShard, parseShard, type Shard } from '../core/experiment/workUnits.js';
 import { sha256File } from '../core/format/fileDigest.js';
 import { renderReport } from '../core/report/renderReport.js';
+import { describeSiteCheck, judgeSiteCheck, passedSiteCheck, type SiteCheckResult } from '../core/siteCheck.js';
 import type { EngineClient } from '../engine/client.js';
 import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
 import { startCliEngine } from './engineOptions.js';
@@ -105,7 +106,10 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
       console.error(`error: ${config.model} is not the model file the run in ${dir} used (sha256 ${previous.model.sha256.slice(0, 12)}…, now ${sha256.slice(0, 12)}…)`);
       return 1;
     }
-    model = new EngineExperimentModel(client, config, { ...loaded, sha256 });
+    // Before any extraction: the model's sites must be what the site table says.
+    const siteCheck = await preflightSiteCheck(client, config, loaded.fileBytes, previous, options.progress === 'json');
+    if (!siteCheck) return 1;
+    model = new EngineExperimentModel(client, config, { ...loaded, sha256, siteCheck });
     if (previous) {
       const finished = (await new CheckpointStore(dir).units()).length;
       console.error(`resuming ${dir}: ${finished} finished units are reused`);
@@ -148,6 +152,31 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
     process.off('SIGTERM', onSigint);
     await client.stop();
   }
+}
+
+/**
+ * The site self-check (src/core/siteCheck.ts) once per model, before any extraction; undefined,
+ * with the error printed, when it fails or cannot run. A resumed run whose run.json records a
+ * passed check of this very file (same sha256, checked by the caller, and size) reuses it.
+ */
+async function preflightSiteCheck(client: EngineClient, config: RunConfig, fileBytes: number, previous: RunRecord | undefined, json: boolean): Promise<SiteCheckResult | undefined> {
+  const recorded = previous?.model.fileBytes === fileBytes ? passedSiteCheck(previous.model['siteCheck']) : undefined;
+  if (recorded) return recorded;
+  let result: SiteCheckResult;
+  try {
+    result = judgeSiteCheck(await client.checkSites({ threads: config.engine.threads }));
+  } catch (error) {
+    console.error(`error: ${config.model}: the site check cannot run: ${(error as Error).message}; nothing was extracted`);
+    return undefined;
+  }
+  if (!result.passed) {
+    console.error(`error: ${describeSiteCheck(result, config.model)}; nothing was extracted (see \`icl-lab check-model ${config.model}\`)`);
+    return undefined;
+  }
+  const line = describeSiteCheck(result, path.basename(config.model));
+  if (json) process.stderr.write(JSON.stringify({ event: 'log', message: line }) + '\n');
+  else console.error(line);
+  return result;
 }
 
 function printSummary(record: RunRecord, dir: string): void {

@@ -4,10 +4,13 @@
 import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GgufFileType, getLlama, LlamaLogLevel, readGgufFileInfo, type Llama } from 'node-llama-cpp';
-import { tensorRuleFor } from '../core/sites.js';
+import { siteCheckText, type SiteCheckLayer, type SiteCheckMeasurement } from '../core/siteCheck.js';
+import { tensorRuleFor, UnknownArchitectureError, type CheckSiteName, type TensorRule } from '../core/sites.js';
 
 /** Scoring and generation windows hold no span, so the tap captures nothing: any prefix will do. */
 const noCapture = 'ffn_out';
+/** The site check reads every token of its text three times over; a few dozen are enough. */
+const siteCheckMaxTokens = 512;
 import { activationStatistics, poolings } from '../core/stats/activationStatistics.js';
 import { encodeNpyFloat32 } from '../core/format/npy.js';
 import { loadAddon, type NativeTapContext, type NativeTapModel, type WindowResult } from './addon.js';
@@ -15,7 +18,7 @@ import type { TextGenerationGroup, TextScores, TextScoringGroup } from '../core/
 import { minimumTokens, planScoringWindows, QueryTooLongError, type ScoringGroup } from './scoringPlanner.js';
 import { chooseStartTokens, type StartTokens } from './startTokens.js';
 import { WindowPlanBuilder } from './windowPlanBuilder.js';
-import { planWindows, SpanTooLongError, type SpanRequest } from './windowPlanner.js';
+import { layoutWindow, planWindows, SpanTooLongError, type SpanRequest } from './windowPlanner.js';
 import {
   EngineError,
   type ExtractionExample,
@@ -306,6 +309,49 @@ export class ActivationEngine {
   }
 
   /**
+   * The site self-check (src/core/siteCheck.ts): resid_mid, mlp_out and resid_post of every layer
+   * for every token of `text` (start tokens included), each read by one exact decode (F32 KV cache,
+   * no flash attention) of the same window, since the tap captures one tensor name per context.
+   * Per layer: max |resid_post − resid_mid − mlp_out| and max |resid_post|, in float64.
+   * `rules` stands in for the site table (tests give a wrong one to see the check fail).
+   */
+  async checkSites(text: string = siteCheckText, threads = 0, rules?: Readonly<Record<CheckSiteName, TensorRule>>): Promise<SiteCheckMeasurement> {
+    const model = this.requireModel();
+    const info = this.modelInfo!;
+    const sites = rules ?? siteRules(info.architecture);
+    if (text.length === 0) throw new EngineError('bad-request', 'the site check needs a non-empty text');
+    const tokens = this.tokenizeFromStart(text);
+    if (tokens.length > siteCheckMaxTokens) throw new EngineError('bad-request', `the site check text has ${tokens.length} tokens; at most ${siteCheckMaxTokens}`);
+    const { plan } = layoutWindow(new Int32Array(0), [{ example: 0, leading: new Int32Array(0), span: tokens, keepRaw: true }]);
+    const options: ScoringOptions = { contextSize: tokens.length, batchSize: tokens.length, maxSequences: 1, threads, exact: true };
+    // [layer][token][n_embd]
+    const read = (site: CheckSiteName): Promise<Float32Array> =>
+      this.withContext(model, options, undefined, sites[site].tensorPrefix, async (context) => (await this.runWindow(context, plan, `the site check (${site})`)).raw[0]!);
+    const mid = await read('resid_mid');
+    const mlp = await read('mlp_out');
+    const post = await read('resid_post');
+    const perLayer = tokens.length * info.embeddingLength;
+    const layers: SiteCheckLayer[] = [];
+    for (let layer = 0; layer < info.layers; layer++) {
+      let maxResidual = 0;
+      let scale = 0;
+      for (let i = layer * perLayer; i < (layer + 1) * perLayer; i++) {
+        // NaN propagates through Math.max, so a broken tensor cannot pass.
+        maxResidual = Math.max(maxResidual, Math.abs(post[i]! - mid[i]! - mlp[i]!));
+        scale = Math.max(scale, Math.abs(post[i]!));
+      }
+      layers.push({ layer, maxResidual, scale });
+    }
+    const tensor = (site: CheckSiteName): string => `${sites[site].tensorPrefix}-<layer>`;
+    return {
+      architecture: info.architecture,
+      tokens: tokens.length,
+      tensors: { resid_mid: tensor('resid_mid'), mlp_out: tensor('mlp_out'), resid_post: tensor('resid_post') },
+      layers,
+    };
+  }
+
+  /**
    * log P(continuation | prefix + query) for every continuation of every query, on the loaded
    * model. Each group's prefix is evaluated once per window and shared through the KV cache.
    */
@@ -523,6 +569,16 @@ export class ActivationEngine {
   async dispose(): Promise<void> {
     this.unloadModel();
     await this.llama.dispose();
+  }
+}
+
+/** The site table's tensors for an architecture; one it does not list is refused by name. */
+function siteRules(architecture: string): Record<CheckSiteName, TensorRule> {
+  try {
+    return { resid_mid: tensorRuleFor('resid_mid', architecture), mlp_out: tensorRuleFor('mlp_out', architecture), resid_post: tensorRuleFor('resid_post', architecture) };
+  } catch (error) {
+    if (error instanceof UnknownArchitectureError) throw new EngineError('unknown-architecture', error.message);
+    throw error;
   }
 }
 

@@ -12,7 +12,9 @@ import {
   StreamMessageWriter,
   type MessageConnection,
 } from 'vscode-jsonrpc/node.js';
+import type { SiteCheckMeasurement } from '../core/siteCheck.js';
 import {
+  checkSitesRequest,
   crashForTestRequest,
   decodeFloat64,
   EngineError,
@@ -26,6 +28,7 @@ import {
   progressNotification,
   tokenizeRequest,
   unloadModelRequest,
+  type CheckSitesParams,
   type EngineErrorCode,
   type EngineInfo,
   type ExtractionProgress,
@@ -160,6 +163,11 @@ export class EngineClient {
 
   unloadModel(): Promise<void> {
     return this.request((c) => c.sendRequest(unloadModelRequest));
+  }
+
+  /** The site self-check on the loaded model (judge it with src/core/siteCheck.ts). */
+  checkSites(params: CheckSitesParams = {}): Promise<SiteCheckMeasurement> {
+    return this.request((c) => c.sendRequest(checkSitesRequest, params));
   }
 
   tokenize(text: string, addSpecial = false): Promise<number[]> {

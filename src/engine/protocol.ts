@@ -2,6 +2,7 @@
 // engine process (server.ts), typed, with its params. Both sides import this file only.
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { MaskStrategy } from '../core/masks.js';
+import type { SiteCheckMeasurement } from '../core/siteCheck.js';
 import type { SiteName } from '../core/sites.js';
 import type { TextGenerationGroup, TextScoringGroup } from '../core/quality/promptScorer.js';
 import type { NativeModelInfo } from './addon.js';
@@ -16,6 +17,7 @@ export type EngineErrorCode =
   | 'model-invalid'
   | 'model-truncated'
   | 'no-model'
+  | 'unknown-architecture'
   | 'gpu-unavailable'
   | 'text-too-long'
   | 'bad-request'
@@ -118,6 +120,14 @@ export interface GenerationOptions extends ScoringOptions {
   readonly stop: readonly string[];
 }
 
+/** The site self-check (src/core/siteCheck.ts) on the loaded model. */
+export interface CheckSitesParams {
+  /** Defaults to siteCheckText. */
+  readonly text?: string;
+  /** CPU threads; 0 or absent: llama.cpp decides. */
+  readonly threads?: number;
+}
+
 export interface ExtractParams extends ExtractionOptions {
   readonly examples: readonly ExtractionExample[];
 }
@@ -166,6 +176,7 @@ export const engineInfoRequest = new RequestType<StartEngineParams, EngineInfo, 
 export const loadModelRequest = new RequestType<LoadModelParams, ModelInfo, void>('model/load');
 export const unloadModelRequest = new RequestType0<void, void>('model/unload');
 export const tokenizeRequest = new RequestType<TokenizeParams, number[], void>('model/tokenize');
+export const checkSitesRequest = new RequestType<CheckSitesParams, SiteCheckMeasurement, void>('model/checkSites');
 export const extractRequest = new RequestType<ExtractParams, ExtractionSummary, void>('extract/run');
 export interface ScoreTextsParams {
   readonly groups: readonly TextScoringGroup[];

@@ -2,8 +2,10 @@
 // native crash or an out-of-memory kills this process and never its caller.
 import type { CancellationToken} from 'vscode-jsonrpc/node.js';
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js';
+import { UnknownArchitectureError } from '../core/sites.js';
 import { ActivationEngine } from './activationEngine.js';
 import {
+  checkSitesRequest,
   crashForTestRequest,
   encodeFloat64,
   EngineError,
@@ -33,6 +35,7 @@ function toResponseError(error: unknown): ResponseError<{ code: string; file?: s
   if (error instanceof EngineError) {
     return new ResponseError(engineErrorRpcCode, error.message, { code: error.code, ...error.data });
   }
+  if (error instanceof UnknownArchitectureError) return new ResponseError(engineErrorRpcCode, error.message, { code: 'unknown-architecture' });
   return new ResponseError(engineErrorRpcCode, (error as Error)?.message ?? String(error), { code: 'decode-failed' });
 }
 
@@ -76,6 +79,7 @@ connection.onRequest(
     }
   },
 );
+connection.onRequest(checkSitesRequest, handle(async (params) => requireEngine().checkSites(params.text, params.threads)));
 connection.onRequest(tokenizeRequest, handle(async (params) => Array.from(requireEngine().tokenize(params.text, params.addSpecial))));
 
 connection.onRequest(

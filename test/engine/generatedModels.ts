@@ -4,6 +4,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { GgufValueType, type GgufValue } from '../../src/engine/gguf/ggufFormat.js';
+import { readGguf, readTensorData } from '../../src/engine/gguf/ggufReader.js';
+import { writeGguf } from '../../src/engine/gguf/ggufWriter.js';
 import { generateModel, MODEL_GENERATOR_VERSION, type ModelOptions } from '../../src/engine/gguf/modelGenerator.js';
 
 export type TestModelOptions = Omit<ModelOptions, 'out'>;
@@ -31,4 +34,28 @@ export function testModelPath(options: TestModelOptions): Promise<string> {
     pending.set(key, model);
   }
   return model;
+}
+
+/**
+ * A generated model relabelled as another llama.cpp architecture with the same tensors (e.g.
+ * `xverse`): llama.cpp loads and runs it, but the site table does not list it. Cached beside the
+ * generated models.
+ */
+export async function relabelledModelPath(options: TestModelOptions, architecture: string): Promise<string> {
+  const source = await testModelPath(options);
+  const file = source.replace(/\.gguf$/, `-as-${architecture}.gguf`);
+  if (existsSync(file)) return file;
+  const gguf = await readGguf(source);
+  const metadata = [...gguf.metadata].map(([key, value]): [string, GgufValue] => {
+    if (key === 'general.architecture') return [key, { type: GgufValueType.String, value: architecture }];
+    return [key.startsWith(`${options.arch}.`) ? `${architecture}${key.slice(options.arch.length)}` : key, value];
+  });
+  const partial = `${file}.${process.pid}.partial`;
+  await writeGguf(partial, {
+    metadata,
+    alignment: gguf.alignment,
+    tensors: gguf.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type, data: async function* () { yield await readTensorData(gguf, t.name); } })),
+  });
+  await rename(partial, file);
+  return file;
 }

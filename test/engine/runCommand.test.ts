@@ -12,7 +12,7 @@ import { correlationsCsvColumns } from '../../src/core/experiment/correlations.j
 import { activationStatistics, poolings } from '../../src/core/stats/activationStatistics.js';
 import { packageRoot } from '../../src/engine/packageRoot.js';
 import { runCli, sourceCli } from '../support/runCli.js';
-import { testModelPath, tinyQwen2 } from './generatedModels.js';
+import { relabelledModelPath, testModelPath, tinyLlama, tinyQwen2 } from './generatedModels.js';
 
 type Row = Record<string, string>;
 const readCsv = async (file: string): Promise<Row[]> => parse(await readFile(file, 'utf8'), { columns: true }) as Row[];
@@ -59,6 +59,11 @@ describe('icl-lab run', function () {
     assert.equal(run.model.embeddingLength, 64);
     assert.match(run.model.sha256, /^[0-9a-f]{64}$/);
     assert.ok(run.model.fileBytes > 0 && typeof run.model.quantization === 'string');
+    // The site check ran before extracting, and run.json records it.
+    assert.match(result.stderr, /site check passed for .*\.gguf \(architecture "qwen2", l_out-<layer> = ffn_inp-<layer> \+ ffn_out-<layer>\)/);
+    assert.equal(run.model.siteCheck.passed, true);
+    assert.equal(run.model.siteCheck.layers.length, 3);
+    assert.ok(run.model.siteCheck.layers.every((l: { relative: number }) => l.relative <= run.model.siteCheck.tolerance));
     assert.ok(run.versions.nodeLlamaCpp && run.versions.iclLab && run.versions.llamaCpp);
     assert.equal(run.seed, 7);
     assert.equal(run.config.split.pool, 48);
@@ -181,6 +186,9 @@ describe('icl-lab run', function () {
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, new RegExp(`resuming .*: ${finishedBefore.length} finished units are reused`));
     assert.match(resumed.stderr, /extract: 0 units computed, \d+ reused/);
+    // The killed run recorded a passed site check of the same file: not checked again.
+    assert.match(full.stderr, /site check passed/);
+    assert.doesNotMatch(resumed.stderr, /site check/);
     const run = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
     assert.equal(run.status, 'complete');
     assert.equal(run.phases.extract.computed, 0);
@@ -227,6 +235,16 @@ describe('icl-lab run', function () {
     for (const file of deterministicFiles) {
       assert.ok((await readFile(path.join(merged, file))).equals(await readFile(path.join(dir, 'small-reference', file))), `${file} differs from the unsharded run`);
     }
+  });
+
+  it('stops before any work, naming the architecture, when the site table does not list the model\'s', async () => {
+    const config = path.join(dir, 'xverse.run.yaml');
+    await writeFile(config, stringify({ ...demoRunConfig(1), model: await relabelledModelPath(tinyLlama, 'xverse') }));
+    const out = path.join(dir, 'xverse');
+    const result = await runCli(['run', config, '--out', out]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /the site check cannot run: architecture "xverse" is not in the site table .*; nothing was extracted/);
+    assert.equal(existsSync(path.join(out, 'run.json')), false, 'no run started');
   });
 
   it('names the key of a bad config and the file of a missing model, before any work', async () => {
