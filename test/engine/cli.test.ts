@@ -117,9 +117,9 @@ describe('the icl-lab CLI', function () {
     const result = await runCli(['demo', '--out', out]);
     assert.equal(result.code, 0, result.stderr);
     for (const phase of ['extract', 'quality', 'correlate', 'select', 'evaluate', 'report']) assert.match(result.stdout, new RegExp(`^${phase} +[\\d.]+ s$`, 'm'), phase);
-    // mask, |ρ|, ρ, q, max-aware CI, family-wise p, length ρ, partial ρ, ceiling, layer, statistic, pooling, quality
-    for (const mask of ['isolated', 'shared-prefix', 'in-context']) assert.match(result.stdout, new RegExp(`^${mask} +0\\.\\d{3} +-?0\\.\\d{3} +[\\d.e-]+ .* \\d+ +\\w+ +[\\w-]+ +one-shot \\w+$`, 'm'), mask);
-    assert.match(result.stdout, /largest \|ρ\| = [\d.]+ \(ρ = -?[\d.]+, 95% CI .*\) at mask [\w-]+, layer \d+, \w+ \([\w-]+\) vs one-shot \w+/);
+    // mask, |ρ|, ρ, q, max-aware CI, family-wise p, length ρ, partial ρ, ceiling, site, layer, statistic, pooling, quality
+    for (const mask of ['isolated', 'shared-prefix', 'in-context']) assert.match(result.stdout, new RegExp(`^${mask} +0\\.\\d{3} +-?0\\.\\d{3} +[\\d.e-]+ .* mlp_out +\\d+ +\\w+ +[\\w-]+ +one-shot \\w+$`, 'm'), mask);
+    assert.match(result.stdout, /largest \|ρ\| = [\d.]+ \(ρ = -?[\d.]+, 95% CI .*\) at mask [\w-]+, site mlp_out, layer \d+, \w+ \([\w-]+\) vs one-shot \w+/);
     assert.deepEqual((await readdir(out)).filter((f) => !f.startsWith('.')).sort(), ['demo-model.gguf', 'demo.jsonl', 'demo.run.yaml', 'run']);
     const files = await readdir(path.join(out, 'run'));
     for (const name of ['run.json', 'stats.csv', 'quality.csv', 'correlations.csv', 'selections.csv', 'curves.csv', 'report.html']) {

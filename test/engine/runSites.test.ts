@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -116,6 +116,16 @@ describe('icl-lab run with several sites', function () {
     delete record.config.sites;
     delete record.config.selection.statistic.site;
     await writeFile(runJson, JSON.stringify(record, null, 2));
+    // Its extraction units as they were then: no site, stats rows without the site column.
+    const checkpoints = path.join(out, 'checkpoints');
+    for (const name of (await readdir(checkpoints)).filter((n) => /^extract-isolated-\d+\.json$/.test(n))) {
+      const unit = JSON.parse(await readFile(path.join(checkpoints, name), 'utf8')) as { site?: string; stats: string };
+      assert.equal(unit.site, 'mlp_out');
+      delete unit.site;
+      unit.stats = unit.stats.replace(/^(\d+),mlp_out,/gm, '$1,');
+      await writeFile(path.join(checkpoints, name), JSON.stringify(unit) + '\n');
+    }
+    await rm(path.join(out, 'stats.csv'));
     const resumed = await runCli(['run', defaultConfig, '--out', out, '--no-report', '--resume']);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, /extract: 0 units computed/);

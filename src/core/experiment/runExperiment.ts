@@ -257,6 +257,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     const rawDir = path.join(dir, 'raw');
     const inContext = inContextDemonstrations(pool.length, Math.min(config.inContextShots, pool.length - 1), config.seed);
     interface ExtractUnit {
+      /** Absent in units written before sites existed, whose stats rows have no site column. */
+      site?: SiteName;
       stats: string;
       vectors?: number[][];
     }
@@ -311,6 +313,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
             throw locateExamples(error, unit.rows, config.data.file);
           }
           const value: ExtractUnit = {
+            site: unit.site,
             stats: unit.statsWanted ? examples.map((e) => statsCsvRows(e.example, unit.site, unit.mask, byExample.get(e.example)!.spanTokens, byExample.get(e.example)!.stats)).join('') : '',
             ...(wantsVectors ? { vectors: examples.map((e) => Array.from(byExample.get(e.example)!.pooled!)) } : {}),
           };
@@ -324,7 +327,10 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       let csv = statsCsvHeader();
       for (const site of config.sites) {
         for (const mask of config.masks) {
-          for (const [c] of poolChunks.entries()) csv += (await store.readJson<ExtractUnit>(extractUnitName(site, mask, c))).stats;
+          for (const [c] of poolChunks.entries()) {
+            const unit = await store.readJson<ExtractUnit>(extractUnitName(site, mask, c));
+            csv += unit.site === undefined ? withSiteColumn(unit.stats, site) : unit.stats;
+          }
         }
       }
       await writeAtomic(path.join(dir, 'stats.csv'), csv);
@@ -640,6 +646,11 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     }
     return { metrics, predictions: [], evaluatedTokens, minimumTokens };
   }
+}
+
+/** stats.csv rows written before the site column (`example,layer,…`) with `site` put after `example`, where the column now is. */
+function withSiteColumn(rows: string, site: SiteName): string {
+  return rows.replace(/^(\d+),/gm, `$1,${site},`);
 }
 
 /** A quality or evaluation unit: metric[prompt][probe] of its prompts. */
