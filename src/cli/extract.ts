@@ -1,4 +1,4 @@
-// `icl-lab extract`: MLP-output statistics of every example of a JSONL file, written to stats.csv
+// `icl-lab extract`: activation statistics (MLP output by default, or another site) of every example of a JSONL file, written to stats.csv
 // as they arrive (a crash or Ctrl-C keeps every finished row), with the settings in <stem>.run.json.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { loadDataset } from '../core/dataset/loadDataset.js';
 import { statsCsvHeader, statsCsvRows } from '../core/format/statsCsv.js';
 import { inContextDemonstrations, maskLayout, maskStrategies, spanKinds, type MaskLayout, type MaskStrategy, type SpanKind } from '../core/masks.js';
+import { siteNames, type SiteName } from '../core/sites.js';
 import { classificationTemplate } from '../core/template/defaultTemplates.js';
 import type { Template } from '../core/template/template.js';
 import { answerPlaceholder, templatePlaceholders } from '../core/template/template.js';
@@ -28,6 +29,7 @@ export interface ExtractCliOptions extends EngineCliOptions {
   target?: string;
   span: SpanKind;
   mask: MaskStrategy;
+  site: SiteName;
   shots: number;
   seed: number;
   out: string;
@@ -45,10 +47,11 @@ export function registerExtractCommand(program: Command): void {
     .option('--target <field>', 'field whose value a demonstration shows as its answer (in-context mask, --span demonstration)')
     .option('--span <kind>', `what each mask reads: ${spanKinds.join(' | ')} (input: the input as a demonstration shows it, without the label)`, oneOf(spanKinds), 'input')
     .option('--mask <strategy>', `attention mask: ${maskStrategies.join(' | ')}`, oneOf(maskStrategies), 'isolated')
+    .option('--site <site>', `activations read: ${siteNames.join(' | ')} (each block's MLP output, or the residual stream after the block)`, oneOf(siteNames), 'mlp_out')
     .option('--shots <k>', 'demonstrations before each example (in-context mask)', nonNegativeInteger, 4)
     .option('--seed <s>', 'seed for choosing in-context demonstrations', nonNegativeInteger, 0)
     .requiredOption('--out <file>', 'statistics CSV to write')
-    .option('--raw <dir>', 'also write each example\'s MLP outputs as <example>_L<layer>.npy')
+    .option('--raw <dir>', 'also write each example\'s activations at --site as <example>_L<layer>.npy')
     .option('--raw-examples <list>', 'with --raw: only these example indices (comma-separated)', (v) =>
       v.split(',').map((x) => nonNegativeInteger(x.trim())),
     )
@@ -118,6 +121,7 @@ export async function runExtract(options: ExtractCliOptions): Promise<number> {
     run = client.extract(
       {
         ...layout,
+        site: options.site,
         contextSize: options.contextSize,
         batchSize: options.batchSize,
         maxSequences: options.maxSequences,
@@ -126,7 +130,7 @@ export async function runExtract(options: ExtractCliOptions): Promise<number> {
         ...(options.raw ? { rawDir: path.resolve(options.raw), rawExamples: options.rawExamples ?? 'all' } : {}),
       },
       (result) => {
-        csv.write(statsCsvRows(result.example, options.mask, result.spanTokens, result.stats));
+        csv.write(statsCsvRows(result.example, options.site, options.mask, result.spanTokens, result.stats));
         written++;
       },
       (p) => progress.update(p.done, p.total, p.tokens),
@@ -156,6 +160,7 @@ export async function runExtract(options: ExtractCliOptions): Promise<number> {
         template: options.template ? path.resolve(options.template) : 'built-in classification',
         instruction: options.instruction,
         mask: options.mask,
+        site: options.site,
         span: options.span,
         prefix: layout.prefix,
         shots: options.mask === 'in-context' ? options.shots : undefined,

@@ -187,7 +187,7 @@ function printSummary(record: RunRecord, dir: string): void {
   console.log(`\nmodel: ${modelLabel(record.model)}`);
   console.log('\nphase        wall time');
   for (const [name, phase] of Object.entries(record.phases)) console.log(`${name.padEnd(13)}${(phase.wallMs / 1000).toFixed(1)} s${phase.reused > 0 ? ` (${phase.reused} units reused)` : ''}`);
-  console.log('\nmask           largest |ρ|   ρ        q        max-aware CI  fw p     length ρ  partial ρ  ceiling  layer  statistic              pooling     quality');
+  console.log('\nmask           largest |ρ|   ρ        q        max-aware CI  fw p     length ρ  partial ρ  ceiling  site        layer  statistic              pooling     quality');
   const cell = (v: number | undefined, text: (v: number) => string, width: number): string => (v === undefined || Number.isNaN(v) ? 'nan' : text(v)).padEnd(width);
   for (const row of record.headline?.byMask ?? []) {
     const beats = beatsLength(row);
@@ -196,7 +196,7 @@ function printSummary(record: RunRecord, dir: string): void {
         `${(row.maxCiLow === undefined ? '' : `${cell(row.maxCiLow, (v) => v.toFixed(2), 0)}..${cell(row.maxCiHigh, (v) => v.toFixed(2), 0)}`).padEnd(14)}` +
         `${cell(row.familywiseP, (v) => v.toPrecision(2), 9)}` +
         `${cell(row.lengthRho, (v) => `${v.toFixed(3)}${beats === false ? '!' : ''}`, 10)}${cell(row.partialRho, (v) => v.toFixed(3), 11)}${cell(row.ceiling, (v) => v.toFixed(2), 9)}` +
-        `${String(row.layer).padEnd(7)}${row.statistic.padEnd(23)}${row.pooling.padEnd(12)}${row.estimator} ${row.metric}`,
+        `${(row.site ?? '').padEnd(12)}${String(row.layer).padEnd(7)}${row.statistic.padEnd(23)}${row.pooling.padEnd(12)}${row.estimator} ${row.metric}`,
     );
   }
   if ((record.headline?.byMask ?? []).some((row) => beatsLength(row) === false)) console.log("(! : the statistic's |ρ| does not beat the length baseline's)");
@@ -224,6 +224,7 @@ class EngineExperimentModel implements ExperimentModel {
       {
         examples: request.examples,
         mask: request.mask,
+        ...(request.site ? { site: request.site } : {}),
         ...(request.prefix !== undefined ? { prefix: request.prefix } : {}),
         ...(request.rawExamples ? { rawExamples: request.rawExamples } : {}),
         ...(request.rawDir ? { rawDir: request.rawDir } : {}),

@@ -61,11 +61,11 @@ describe('the icl-lab CLI', function () {
 
     const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
     assert.equal(lines[0], statsCsvColumns.join(','));
-    assert.equal(lines[0], 'example,layer,mask,pooling,token_count,mean,variance,skewness,kurtosis,max_abs,median_abs,max_over_median,top_dim,massive,abs_over_100,abs_over_1000x_median');
+    assert.equal(lines[0], 'example,site,layer,mask,pooling,token_count,mean,variance,skewness,kurtosis,max_abs,median_abs,max_over_median,top_dim,massive,abs_over_100,abs_over_1000x_median');
     assert.equal(lines.length - 1, rows.length * tinyLlama.layers * 3);
     const first = lines[1]!.split(',');
-    assert.deepEqual(first.slice(0, 4), ['0', '0', 'isolated', 'all']);
-    assert.ok(first.slice(4).every((cell) => cell === 'nan' || Number.isFinite(Number(cell))), lines[1]);
+    assert.deepEqual(first.slice(0, 5), ['0', 'mlp_out', '0', 'isolated', 'all']);
+    assert.ok(first.slice(5).every((cell) => cell === 'nan' || Number.isFinite(Number(cell))), lines[1]);
     assert.deepEqual([...new Set(lines.slice(1).map((l) => l.split(',')[0]))], ['0', '1', '2']);
 
     const metadata = JSON.parse(await readFile(path.join(dir, 'out', 'stats.run.json'), 'utf8'));
@@ -85,6 +85,23 @@ describe('the icl-lab CLI', function () {
     assert.equal(npy.length - header.dataOffset, header.shape[0]! * header.shape[1]! * 4);
   });
 
+  it('extract --site resid_post reads the residual stream after each block, not the MLP output', async () => {
+    const args = (site: string) => ['extract', '--model', model, '--data', path.join(dir, 'data.jsonl'), '--mask', 'isolated', '--gpu', 'cpu', '--exact', '--site', site, '--out', path.join(dir, site, 'stats.csv')];
+    for (const site of ['mlp_out', 'resid_post']) assert.equal((await runCli(args(site))).code, 0, site);
+    const read = async (site: string) => (await readFile(path.join(dir, site, 'stats.csv'), 'utf8')).trimEnd().split('\n').slice(1).map((l) => l.split(','));
+    const [mlp, residual] = [await read('mlp_out'), await read('resid_post')];
+    assert.ok(residual.every((cells) => cells[1] === 'resid_post'));
+    assert.equal(residual.length, mlp.length);
+    // Same example, layer and pooling on each line; the values (variance onwards) differ, at layer 0 too.
+    residual.forEach((cells, i) => {
+      assert.deepEqual([cells[0], cells[2], cells[4], cells[5]], [mlp[i]![0], mlp[i]![2], mlp[i]![4], mlp[i]![5]]);
+      assert.notEqual(cells[7], mlp[i]![7], `variance, line ${i + 1}`);
+    });
+    const refused = await runCli([...args('resid_mid')]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /mlp_out \| resid_post|mlp_out, resid_post/);
+  });
+
   it('runs from its bundles as `npx icl-lab` does, engine process included', async () => {
     assert.ok(existsSync(path.join(packageRoot(), 'dist', 'cli.mjs')), 'run `npm run build` first (`npm test` does)');
     const out = path.join(dir, 'bundled', 'stats.csv');
@@ -92,7 +109,7 @@ describe('the icl-lab CLI', function () {
     assert.equal(result.code, 0, result.stderr);
     const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
     assert.equal(lines.length - 1, rows.length * tinyLlama.layers * 3);
-    assert.equal(lines[1]!.split(',')[2], 'shared-prefix');
+    assert.equal(lines[1]!.split(',')[3], 'shared-prefix');
   });
 
   it('demo generates its model, data and run config and runs the whole study, printing phase times and the headline per mask', async () => {
@@ -100,9 +117,9 @@ describe('the icl-lab CLI', function () {
     const result = await runCli(['demo', '--out', out]);
     assert.equal(result.code, 0, result.stderr);
     for (const phase of ['extract', 'quality', 'correlate', 'select', 'evaluate', 'report']) assert.match(result.stdout, new RegExp(`^${phase} +[\\d.]+ s$`, 'm'), phase);
-    // mask, |ρ|, ρ, q, max-aware CI, family-wise p, length ρ, partial ρ, ceiling, layer, statistic, pooling, quality
-    for (const mask of ['isolated', 'shared-prefix', 'in-context']) assert.match(result.stdout, new RegExp(`^${mask} +0\\.\\d{3} +-?0\\.\\d{3} +[\\d.e-]+ .* \\d+ +\\w+ +[\\w-]+ +one-shot \\w+$`, 'm'), mask);
-    assert.match(result.stdout, /largest \|ρ\| = [\d.]+ \(ρ = -?[\d.]+, 95% CI .*\) at mask [\w-]+, layer \d+, \w+ \([\w-]+\) vs one-shot \w+/);
+    // mask, |ρ|, ρ, q, max-aware CI, family-wise p, length ρ, partial ρ, ceiling, site, layer, statistic, pooling, quality
+    for (const mask of ['isolated', 'shared-prefix', 'in-context']) assert.match(result.stdout, new RegExp(`^${mask} +0\\.\\d{3} +-?0\\.\\d{3} +[\\d.e-]+ .* mlp_out +\\d+ +\\w+ +[\\w-]+ +one-shot \\w+$`, 'm'), mask);
+    assert.match(result.stdout, /largest \|ρ\| = [\d.]+ \(ρ = -?[\d.]+, 95% CI .*\) at mask [\w-]+, site mlp_out, layer \d+, \w+ \([\w-]+\) vs one-shot \w+/);
     assert.deepEqual((await readdir(out)).filter((f) => !f.startsWith('.')).sort(), ['demo-model.gguf', 'demo.jsonl', 'demo.run.yaml', 'run']);
     const files = await readdir(path.join(out, 'run'));
     for (const name of ['run.json', 'stats.csv', 'quality.csv', 'correlations.csv', 'selections.csv', 'curves.csv', 'report.html']) {

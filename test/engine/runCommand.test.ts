@@ -49,7 +49,7 @@ describe('icl-lab run', function () {
     const result = await runCli(['run', demoConfig, '--out', out]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /mask +largest \|ρ\|/);
-    assert.match(result.stdout, /largest \|ρ\| = \d\.\d{3} .* at mask (isolated|shared-prefix|in-context), layer \d/);
+    assert.match(result.stdout, /largest \|ρ\| = \d\.\d{3} .* at mask (isolated|shared-prefix|in-context), site mlp_out, layer \d/);
     assert.match(result.stdout, /; max-aware 95% CI of the largest \|ρ\| \d\.\d\d\.\.\d\.\d\d over \d+ cells, family-wise p = [\d.e-]+; length ρ = -?\d\.\d{3} \((beats|does not beat) length\); partial ρ given length = -?\d\.\d{3} .*; noise ceiling \|ρ\| ≤ \d\.\d\d \(split-half reliability -?\d\.\d\d\)/);
 
     const run = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
@@ -74,7 +74,7 @@ describe('icl-lab run', function () {
 
     const stats = await readCsv(path.join(out, 'stats.csv'));
     assert.equal(stats.length, 3 * 48 * 3 * poolings.length, 'masks × pool × layers × poolings');
-    assert.deepEqual(Object.keys(stats[0]!), ['example', 'layer', 'mask', 'pooling', 'token_count', ...activationStatistics]);
+    assert.deepEqual(Object.keys(stats[0]!), ['example', 'site', 'layer', 'mask', 'pooling', 'token_count', ...activationStatistics]);
     assert.ok(stats.every((r) => Number.isInteger(Number(r['token_count'])) && Number(r['token_count']) > 0));
     assert.ok(stats.every((r) => Number(r['massive']) <= Math.min(Number(r['abs_over_100']), Number(r['abs_over_1000x_median'])) || r['pooling'] !== 'last'), 'massive needs both conditions');
     assert.deepEqual(new Set(stats.map((r) => r['mask'])), new Set(['isolated', 'shared-prefix', 'in-context']));

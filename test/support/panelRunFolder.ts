@@ -24,22 +24,24 @@ export const syntheticRows = [
 export const syntheticLines = [1, 2, 4, 5, 6];
 export const syntheticMasks = ['isolated', 'in-context'];
 export const syntheticLayers = 3;
+/** Both sites, the residual stream's values and ρ set apart from the MLP output's. */
+export const syntheticSites = ['mlp_out', 'resid_post'];
 /** A massive activation planted in the isolated mask's layer 1. */
 export const plantedMassive: MassiveRow = { mask: 'isolated', layer: 1, example: 2, token: 3, dim: 7, value: -2500 };
 
-/** stats.csv's value of a statistic (index s in activationStatistics); example 3's kurtosis is nan. */
-export function statValue(example: number, layer: number, pooling: number, s: number): number {
+/** stats.csv's value of a statistic (index s in activationStatistics; site index in syntheticSites); example 3's kurtosis is nan. */
+export function statValue(example: number, layer: number, pooling: number, s: number, site = 0): number {
   if (example === 3 && activationStatistics[s] === 'kurtosis') return NaN;
-  return example * 10 + layer + pooling * 0.25 + s * 0.01;
+  return example * 10 + layer + pooling * 0.25 + s * 0.01 + site * 1000;
 }
 
 export const qualityValue = (example: number) => example * 0.5 - 1;
 
-/** ρ of a grid cell; cells with layer + statistic even are significant; layer 2's max_abs has no ρ. */
-export function cellCorrelation(mask: number, layer: number, statistic: string, pooling: number): Pick<CorrelationRow, 'rho' | 'qValue'> {
+/** ρ of a grid cell; cells with layer + statistic even are significant; layer 2's max_abs has no ρ; resid_post's are 0.1 lower (the strongest cell is mlp_out's). */
+export function cellCorrelation(mask: number, layer: number, statistic: string, pooling: number, site = 0): Pick<CorrelationRow, 'rho' | 'qValue'> {
   const s = correlatedStatistics.indexOf(statistic as (typeof correlatedStatistics)[number]);
   if (layer === 2 && statistic === 'max_abs') return { rho: NaN, qValue: NaN };
-  return { rho: Math.round(((mask + 1) * 0.2 - layer * 0.2 + s * 0.04 - pooling * 0.05) * 1000) / 1000, qValue: (layer + s) % 2 === 0 ? 0.01 : 0.4 };
+  return { rho: Math.round(((mask + 1) * 0.2 - layer * 0.2 + s * 0.04 - pooling * 0.05 - site * 0.1) * 1000) / 1000, qValue: (layer + s) % 2 === 0 ? 0.01 : 0.4 };
 }
 
 export interface SyntheticRun {
@@ -75,14 +77,16 @@ export async function writeSyntheticRun(options: SyntheticRunOptions = {}): Prom
   });
 
   let stats = statsCsvHeader();
-  syntheticMasks.forEach((mask) => {
-    for (let example = 0; example < syntheticRows.length; example++) {
-      for (let layer = 0; layer < syntheticLayers; layer++) {
-        poolings.forEach((pooling, p) => {
-          stats += `${example},${layer},${mask},${pooling},${3 + example},${activationStatistics.map((_, s) => formatNumber(statValue(example, layer, p, s))).join(',')}\n`;
-        });
+  syntheticSites.forEach((site, i) => {
+    syntheticMasks.forEach((mask) => {
+      for (let example = 0; example < syntheticRows.length; example++) {
+        for (let layer = 0; layer < syntheticLayers; layer++) {
+          poolings.forEach((pooling, p) => {
+            stats += `${example},${site},${layer},${mask},${pooling},${3 + example},${activationStatistics.map((_, s) => formatNumber(statValue(example, layer, p, s, i))).join(',')}\n`;
+          });
+        }
       }
-    }
+    });
   });
   files['stats.csv'] = stats;
 
@@ -90,14 +94,16 @@ export async function writeSyntheticRun(options: SyntheticRunOptions = {}): Prom
 
   const correlations: CorrelationRow[] = [];
   syntheticMasks.forEach((mask, m) => {
-    for (let layer = 0; layer < syntheticLayers; layer++) {
-      for (const statistic of correlatedStatistics) {
-        poolings.forEach((pooling, p) => {
-          const { rho, qValue } = cellCorrelation(m, layer, statistic, p);
-          correlations.push({ mask, layer, statistic, pooling, estimator: 'one-shot', metric: 'gold_logprob', rho, pValue: qValue / 2, qValue, ciLow: rho - 0.2, ciHigh: rho + 0.2, n: syntheticRows.length, partialRho: NaN, partialPValue: NaN, partialQValue: NaN });
-        });
+    syntheticSites.forEach((site, i) => {
+      for (let layer = 0; layer < syntheticLayers; layer++) {
+        for (const statistic of correlatedStatistics) {
+          poolings.forEach((pooling, p) => {
+            const { rho, qValue } = cellCorrelation(m, layer, statistic, p, i);
+            correlations.push({ mask, site, layer, statistic, pooling, estimator: 'one-shot', metric: 'gold_logprob', rho, pValue: qValue / 2, qValue, ciLow: rho - 0.2, ciHigh: rho + 0.2, n: syntheticRows.length, partialRho: NaN, partialPValue: NaN, partialQValue: NaN });
+          });
+        }
       }
-    }
+    });
   });
   files['correlations.csv'] = correlationsCsv(correlations);
 

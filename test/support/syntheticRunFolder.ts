@@ -18,7 +18,7 @@ export interface SyntheticRun {
   readonly dataFile: string;
   readonly config: RunConfig;
   readonly splits: DatasetSplits;
-  /** The value written for `statistic` of `example` at `layer` under the isolated mask, pooling all. */
+  /** The value written for `statistic` of `example` at `layer` under the isolated mask, site mlp_out, pooling all. */
   readonly statValue: (example: number, layer: number, statistic: string) => number;
   /** Pool positions each selection holds, in order, with rounds. */
   readonly selections: readonly { strategy: string; seed: number; budget: number; picks: readonly { position: number; round: number }[] }[];
@@ -48,6 +48,7 @@ export async function writeSyntheticRun(root: string, name = 'run-a', options: {
       'data: { file: notes.jsonl, inputs: [text], id: id, target: label, labels: { "0": low, "1": high } }',
       'template: notes.icl.tmpl',
       'split: { test: 3, probe: 2 }',
+      'sites: [mlp_out, resid_post]',
       'selection:',
       '  strategies: [random, highest-first, kate]',
       '  budgets: [2]',
@@ -62,13 +63,16 @@ export async function writeSyntheticRun(root: string, name = 'run-a', options: {
   await mkdir(path.join(dir, 'checkpoints'), { recursive: true });
 
   const statValue = (example: number, layer: number, statistic: string): number => example * 10 + layer + activationStatistics.indexOf(statistic as never) / 100;
-  let stats = ['example', 'layer', 'mask', 'pooling', ...activationStatistics].join(',') + '\n';
-  for (const mask of ['isolated', 'shared-prefix']) {
-    for (const row of splits.pool) {
-      for (let layer = 0; layer < syntheticLayers; layer++) {
-        for (const pooling of poolings) {
-          const offset = mask === 'isolated' && pooling === 'all' ? 0 : 1000;
-          stats += `${row.index},${layer},${mask},${pooling},${activationStatistics.map((s) => statValue(row.index, layer, s) + offset).join(',')}\n`;
+  // Every other mask, pooling and site holds other values: a reader mixing them up reads wrong numbers.
+  let stats = ['example', 'site', 'layer', 'mask', 'pooling', ...activationStatistics].join(',') + '\n';
+  for (const site of ['mlp_out', 'resid_post']) {
+    for (const mask of ['isolated', 'shared-prefix']) {
+      for (const row of splits.pool) {
+        for (let layer = 0; layer < syntheticLayers; layer++) {
+          for (const pooling of poolings) {
+            const offset = (mask === 'isolated' && pooling === 'all' ? 0 : 1000) + (site === 'mlp_out' ? 0 : 5000);
+            stats += `${row.index},${site},${layer},${mask},${pooling},${activationStatistics.map((s) => statValue(row.index, layer, s) + offset).join(',')}\n`;
+          }
         }
       }
     }

@@ -24,7 +24,7 @@ describe('correlations between activation statistics and example quality', () =>
         values[p * activationStatistics.length + activationStatistics.indexOf('variance')] = 10 - example;
       }
       // Token counts rise with quality except between examples 2 and 3.
-      csv += statsCsvRows(example, 'isolated', [5, 6, 9, 8, 10, 12][example]!, values);
+      csv += statsCsvRows(example, 'mlp_out', 'isolated', [5, 6, 9, 8, 10, 12][example]!, values);
     }
     const stats = path.join(dir, 'stats.csv');
     await writeFile(stats, csv);
@@ -52,9 +52,9 @@ describe('correlations between activation statistics and example quality', () =>
     const text = correlationsCsv(rows);
     const [header, first] = text.split('\n');
     assert.equal(header, correlationsCsvColumns.join(','));
-    assert.equal(header, 'mask,layer,statistic,pooling,estimator,metric,rho,p_value,q_value,ci_low,ci_high,n,partial_rho,partial_p_value,partial_q_value');
+    assert.equal(header, 'mask,site,layer,statistic,pooling,estimator,metric,rho,p_value,q_value,ci_low,ci_high,n,partial_rho,partial_p_value,partial_q_value');
     // Without token counts there is no length row and no partial correlation.
-    assert.match(first!, /^isolated,0,mean,all,one-shot,gold_logprob,1,0,0,nan,nan,6,nan,nan,nan$/);
+    assert.match(first!, /^isolated,mlp_out,0,mean,all,one-shot,gold_logprob,1,0,0,nan,nan,6,nan,nan,nan$/);
     for (const row of rows) if (Number.isFinite(row.pValue)) assert.ok(row.qValue >= row.pValue);
   });
 
@@ -67,13 +67,13 @@ describe('correlations between activation statistics and example quality', () =>
     assert.equal(length.length, 1, 'one per mask × quality measure');
     // scipy.stats.spearmanr([5, 6, 9, 8, 10, 12], [0, .1, .2, .3, .4, .5]).statistic = 0.942857142857143
     assert.ok(Math.abs(length[0]!.rho - 0.942857142857143) < 1e-12);
-    assert.ok(Number.isNaN(length[0]!.layer) && length[0]!.pooling === '' && Number.isNaN(length[0]!.partialRho));
+    assert.ok(Number.isNaN(length[0]!.layer) && length[0]!.pooling === '' && length[0]!.site === '' && Number.isNaN(length[0]!.partialRho));
     const mean = rows.find((r) => r.statistic === 'mean' && r.pooling === 'all')!;
     // mean ranks = quality ranks (ρ = 1), so controlling for length leaves ρ = 1 (p = 0).
     assert.equal(mean.partialRho, 1);
     assert.equal(mean.partialPValue, 0);
     assert.ok(Number.isFinite(mean.partialQValue));
-    assert.match(correlationsCsv(rows), /^isolated,,token_count,,one-shot,gold_logprob,0\.94285714285714\d*,/m);
+    assert.match(correlationsCsv(rows), /^isolated,,,token_count,,one-shot,gold_logprob,0\.94285714285714\d*,/m);
     // The length row is in the grid's BH family, but not a headline candidate.
     assert.equal(strongestCorrelation(rows)!.statistic, 'mean');
   });
@@ -98,5 +98,56 @@ describe('correlations between activation statistics and example quality', () =>
     const weaker = { ...top, rho: 0.9, lengthRho: -0.943 };
     assert.equal(beatsLength(weaker), false);
     assert.match(describeCorrelation(weaker), /length ρ = -0\.943 \(does not beat length\)/);
+  });
+
+  /** Two sites: at mlp_out `mean` follows quality up to one swap (ρ < 1); at resid_post it follows it exactly (ρ = 1). */
+  async function twoSiteStats(): Promise<string> {
+    let csv = statsCsvHeader();
+    const at = { mlp_out: [0, 1, 3, 2, 4, 5], resid_post: [0, 1, 2, 3, 4, 5] } as const;
+    for (const site of ['mlp_out', 'resid_post'] as const) {
+      for (let example = 0; example < 6; example++) {
+        const values = new Float64Array(poolings.length * activationStatistics.length).fill(1);
+        for (let p = 0; p < poolings.length; p++) values[p * activationStatistics.length + activationStatistics.indexOf('mean')] = at[site][example]!;
+        csv += statsCsvRows(example, site, 'isolated', [5, 6, 9, 8, 10, 12][example]!, values);
+      }
+    }
+    const file = path.join(dir, 'stats-two-sites.csv');
+    await writeFile(file, csv);
+    return file;
+  }
+
+  it('gives each site its own cells, one length row per mask, and a headline naming the site of the largest |ρ|', async () => {
+    const { quality } = await files();
+    const stats = await twoSiteStats();
+    const statsByCell = await readStatsCsv([stats]);
+    const qualityCells = await readQualityCsv(quality);
+    const tokenCounts = await readTokenCounts([stats]);
+    const rows = correlate(statsByCell, qualityCells, { bootstrapResamples: 0, seed: 1, tokenCounts });
+    const mean = (site: string) => rows.find((r) => r.statistic === 'mean' && r.pooling === 'all' && r.site === site)!;
+    // scipy.stats.spearmanr([0, 1, 3, 2, 4, 5], range(6)).statistic = 0.942857142857143
+    assert.ok(Math.abs(mean('mlp_out').rho - 0.942857142857143) < 1e-12);
+    assert.equal(mean('resid_post').rho, 1);
+    assert.equal(rows.filter((r) => r.statistic === lengthStatistic).length, 1, 'length reads no activation: one row per mask, not per site');
+    assert.equal(rows.filter((r) => r.site === 'resid_post').length, rows.filter((r) => r.site === 'mlp_out').length);
+    assert.match(correlationsCsv(rows), /^isolated,resid_post,0,mean,all,one-shot,gold_logprob,1,/m);
+    const headline = buildHeadline(rows, statsByCell, qualityCells, new Map(), ['isolated'], { maxResamples: 20, permutations: 20, seed: 3 });
+    assert.equal(headline.overall!.site, 'resid_post');
+    assert.equal(headline.byMask[0]!.site, 'resid_post');
+    // The max-aware interval re-selects the maximum over both sites' cells.
+    assert.equal(headline.overall!.cells, statsByCell.size);
+    assert.ok([...statsByCell.keys()].some((key) => key.includes('|resid_post|')) && [...statsByCell.keys()].some((key) => key.includes('|mlp_out|')));
+    assert.match(describeCorrelation(headline.overall!), /at mask isolated, site resid_post, layer 0, mean \(all\)/);
+  });
+
+  it('reads a stats.csv written before the site column as the MLP output', async () => {
+    const { stats } = await files();
+    const old = path.join(dir, 'stats-old.csv');
+    const lines = (await import('node:fs/promises')).readFile(stats, 'utf8');
+    // Drop the site column: the layout of files from before sites.
+    await writeFile(old, (await lines).split('\n').map((line) => line.split(',').filter((_, i) => i !== 1).join(',')).join('\n'));
+    const cells = await readStatsCsv([old]);
+    assert.ok(cells.size > 0);
+    assert.deepEqual([...cells.keys()].filter((key) => !key.startsWith('isolated|mlp_out|')), []);
+    assert.deepEqual(await readStatsCsv([old]), await readStatsCsv([stats]));
   });
 });

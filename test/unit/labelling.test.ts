@@ -197,7 +197,10 @@ describe('human labelling', () => {
       assert.equal(info.vectors!.size, run.splits.pool.length);
       const fromCsv = await candidateInfoFromStatsCsv(path.join(run.dir, 'stats.csv'), { mask: 'isolated', pooling: 'all', statistic: 'mean', layer: 'last' });
       assert.equal(fromCsv.statistic!.get(row.index), run.statValue(row.index, 3, 'mean'));
-      assert.match(fromCsv.source!, /stats\.csv \(mean, layer 3, isolated, all\)/);
+      // Without a site: the MLP output's rows, though the file holds the residual stream's too.
+      assert.match(fromCsv.source!, /stats\.csv \(mean, mlp_out layer 3, isolated, all\)/);
+      const residual = await candidateInfoFromStatsCsv(path.join(run.dir, 'stats.csv'), { mask: 'isolated', site: 'resid_post', pooling: 'all', statistic: 'mean', layer: 'last' });
+      assert.equal(residual.statistic!.get(row.index), run.statValue(row.index, 3, 'mean') + 5000);
     });
   });
 

@@ -117,7 +117,7 @@ describe('chart panel rendering pieces', () => {
       { example: 0, id: 'a', statistic: 1, quality: 0.5, text: 'fine' },
       { example: 2, id: hostileText, statistic: 2, quality: 0.1, text: hostileText },
     ];
-    const options = { mask: 'isolated', layer: 1, statistic: 'kurtosis', pooling: 'all', estimator: 'one-shot', metric: 'gold_logprob' };
+    const options = { mask: 'isolated', site: 'mlp_out', layer: 1, statistic: 'kurtosis', pooling: 'all', estimator: 'one-shot', metric: 'gold_logprob' };
 
     it('puts the example text in the tooltip when the points have it', () => {
       const spec = qualityScatterSpec(points, options) as { encoding: { tooltip: { field: string }[] } };
@@ -182,20 +182,25 @@ describe('chart panel rendering pieces', () => {
   });
 
   describe('correlation heatmaps', () => {
-    const row = (mask: string, layer: number, rho: number, q: number): CorrelationRow => ({
-      mask, layer, statistic: 'kurtosis', pooling: 'all', estimator: 'e', metric: 'm', rho, pValue: q, qValue: q, ciLow: rho - 0.1, ciHigh: rho + 0.1, n: 9, partialRho: NaN, partialPValue: NaN, partialQValue: NaN,
+    const row = (mask: string, layer: number, rho: number, q: number, site = 'mlp_out'): CorrelationRow => ({
+      mask, site, layer, statistic: 'kurtosis', pooling: 'all', estimator: 'e', metric: 'm', rho, pValue: q, qValue: q, ciLow: rho - 0.1, ciHigh: rho + 0.1, n: 9, partialRho: NaN, partialPValue: NaN, partialQValue: NaN,
     });
-    const rows = [row('isolated', 0, 0.5, 0.01), row('isolated', 1, -0.2, 0.3), row('in-context', 0, 0.7, 0.02)];
+    const rows = [row('isolated', 0, 0.5, 0.01), row('isolated', 1, -0.2, 0.3), row('in-context', 0, 0.7, 0.02), row('isolated', 0, 0.9, 0.01, 'resid_post')];
 
     it('stars significant cells when asked and names each cell’s mask', () => {
-      const cells = heatmapCells(rows, { mask: 'isolated', estimator: 'e', metric: 'm', pooling: 'all', significanceMark: '*' });
+      const cells = heatmapCells(rows, { mask: 'isolated', site: 'mlp_out', estimator: 'e', metric: 'm', pooling: 'all', significanceMark: '*' });
       assert.deepEqual(cells.map((c) => [c.mask, c.label]), [['isolated', '0.50*'], ['isolated', '−0.20']]);
-      assert.deepEqual(heatmapCells(rows, { mask: 'isolated', estimator: 'e', metric: 'm', pooling: 'all' }).map((c) => c.label), ['0.50', '−0.20']);
+      assert.deepEqual(heatmapCells(rows, { mask: 'isolated', site: 'mlp_out', estimator: 'e', metric: 'm', pooling: 'all' }).map((c) => c.label), ['0.50', '−0.20']);
+    });
+
+    it('draws one site’s grid at a time', () => {
+      const cells = heatmapCells(rows, { mask: 'isolated', site: 'resid_post', estimator: 'e', metric: 'm', pooling: 'all' });
+      assert.deepEqual(cells.map((c) => [c.site, c.layer, c.label]), [['resid_post', 0, '0.90']]);
     });
 
     it('stacks the masks’ heatmaps in one figure', async () => {
-      const spec = correlationHeatmapsSpec(rows, ['isolated', 'in-context'], { estimator: 'e', metric: 'm', pooling: 'all', significanceMark: '*' }) as TopLevelSpec & { vconcat: { title: { text: string } }[] };
-      assert.deepEqual(spec.vconcat.map((p) => p.title.text), ['Spearman ρ by layer × statistic, isolated mask', 'Spearman ρ by layer × statistic, in-context mask']);
+      const spec = correlationHeatmapsSpec(rows, ['isolated', 'in-context'], { site: 'mlp_out', estimator: 'e', metric: 'm', pooling: 'all', significanceMark: '*' }) as TopLevelSpec & { vconcat: { title: { text: string } }[] };
+      assert.deepEqual(spec.vconcat.map((p) => p.title.text), ['Spearman ρ by layer × statistic, isolated mask, mlp_out', 'Spearman ρ by layer × statistic, in-context mask, mlp_out']);
       const svg = await renderSvg(spec);
       assert.match(svg, /0\.70\*/);
       assert.match(svg, /−0\.20</);

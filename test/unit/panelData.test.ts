@@ -22,7 +22,7 @@ import { activationStatistics } from '../../src/core/stats/activationStatistics.
 /** What postMessage delivers: the payload through JSON. */
 const delivered = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
-const cell: CellKey = { mask: 'isolated', layer: 1, statistic: 'kurtosis', pooling: 'token-mean', estimator: 'one-shot', metric: 'gold_logprob' };
+const cell: CellKey = { mask: 'isolated', site: 'mlp_out', layer: 1, statistic: 'kurtosis', pooling: 'token-mean', estimator: 'one-shot', metric: 'gold_logprob' };
 
 describe('chart panel data', () => {
   let run: SyntheticRun;
@@ -40,7 +40,7 @@ describe('chart panel data', () => {
     assert.deepEqual(data.notes, []);
     assert.deepEqual([...new Set(data.histograms.map((h) => `${h.mask}/${h.layer}`))], ['isolated/0', 'isolated/1']);
     assert.deepEqual(data.massive, [plantedMassive]);
-    assert.deepEqual(data.stats, { masks: ['isolated', 'in-context'], layers: [0, 1, 2], poolings: ['all', 'token-mean', 'last'], statistics: [...correlatedStatistics] });
+    assert.deepEqual(data.stats, { masks: ['isolated', 'in-context'], sites: ['mlp_out', 'resid_post'], layers: [0, 1, 2], poolings: ['all', 'token-mean', 'last'], statistics: [...correlatedStatistics] });
   });
 
   it('notes what the histograms panel lacks instead of failing', async () => {
@@ -51,7 +51,7 @@ describe('chart panel data', () => {
     assert.equal(data.notes.length, 2);
     assert.match(data.notes[0]!, /No histograms\.csv and no raw activations/);
     assert.match(data.notes[1]!, /No stats\.csv yet/);
-    assert.deepEqual(data.stats, { masks: [], layers: [], poolings: [], statistics: [] });
+    assert.deepEqual(data.stats, { masks: [], sites: [], layers: [], poolings: [], statistics: [] });
   });
 
   it('computes the histograms from raw/ when the run has no histograms.csv, with each layer’s summary', async () => {
@@ -69,7 +69,7 @@ describe('chart panel data', () => {
   });
 
   it('answers a statistic request with every example’s value and id, nan as null', async () => {
-    const key = { mask: 'isolated', layer: 2, pooling: 'last', statistic: 'kurtosis' };
+    const key = { mask: 'isolated', site: 'mlp_out', layer: 2, pooling: 'last', statistic: 'kurtosis' };
     const answer = delivered(await new RunPanelSource(run.dir).statistic(key, 7));
     assert.equal(answer.requestId, 7);
     assert.deepEqual(answer.key, key);
@@ -81,17 +81,30 @@ describe('chart panel data', () => {
   });
 
   it('rejects a statistic request for a cell stats.csv does not have', async () => {
-    await assert.rejects(new RunPanelSource(run.dir).statistic({ mask: 'isolated', layer: 9, pooling: 'all', statistic: 'mean' }, 1), /stats\.csv has no mean for the isolated mask, layer 9, all pooling/);
+    await assert.rejects(new RunPanelSource(run.dir).statistic({ mask: 'isolated', site: 'mlp_out', layer: 9, pooling: 'all', statistic: 'mean' }, 1), /stats\.csv has no mean for the isolated mask, mlp_out layer 9, all pooling/);
+  });
+
+  it('answers a statistic request and a heatmap cell at the site they name', async () => {
+    const source = new RunPanelSource(run.dir);
+    const s = activationStatistics.indexOf('mean');
+    const answer = delivered(await source.statistic({ mask: 'isolated', site: 'resid_post', layer: 2, pooling: 'last', statistic: 'mean' }, 8));
+    assert.deepEqual(answer.values.map((v) => v.value), syntheticRows.map((_, example) => statValue(example, 2, 2, s, 1)));
+    const scatter = delivered(await source.scatter({ ...cell, site: 'resid_post', statistic: 'mean' }, 9));
+    assert.deepEqual(scatter.points.map((p) => p.statistic), syntheticRows.map((_, example) => statValue(example, 1, 1, s, 1)));
+    assert.equal(scatter.correlation?.rho, cellCorrelation(0, 1, 'mean', 1, 1).rho);
+    const catalog = delivered(await source.histogramsData()).stats;
+    assert.deepEqual(catalog.sites, ['mlp_out', 'resid_post']);
   });
 
   it('gives the correlations panel every row, nan as null, and the run’s estimator, metric and strongest pooling', async () => {
     const data = delivered(await new RunPanelSource(run.dir).correlationsData());
-    assert.equal(data.rows.length, 2 * syntheticLayers * correlatedStatistics.length * 3);
+    assert.equal(data.rows.length, 2 * 2 * syntheticLayers * correlatedStatistics.length * 3);
+    assert.deepEqual([...new Set(data.rows.map((r) => r.site))], ['mlp_out', 'resid_post']);
     const missing = data.rows.find((r) => r.layer === 2 && r.statistic === 'max_abs')!;
     assert.equal(missing.rho, null);
     assert.equal(missing.qValue, null);
     const strongest = [...data.rows].filter((r) => r.rho !== null).sort((a, b) => Math.abs(b.rho!) - Math.abs(a.rho!))[0]!;
-    assert.deepEqual(data.defaults, { estimator: 'one-shot', metric: 'gold_logprob', pooling: strongest.pooling });
+    assert.deepEqual(data.defaults, { estimator: 'one-shot', metric: 'gold_logprob', site: strongest.site, pooling: strongest.pooling });
   });
 
   it('answers a heatmap cell with each example’s statistic, quality, id and text as plain text', async () => {

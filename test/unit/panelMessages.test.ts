@@ -10,14 +10,14 @@ import {
   type PanelKind,
 } from '../../src/extension/panels/panelMessages.js';
 
-const cell: CellKey = { mask: 'isolated', layer: 3, statistic: 'kurtosis', pooling: 'all', estimator: 'one-shot', metric: 'gold_logprob' };
+const cell: CellKey = { mask: 'isolated', site: 'mlp_out', layer: 3, statistic: 'kurtosis', pooling: 'all', estimator: 'one-shot', metric: 'gold_logprob' };
 const png = 'data:image/png;base64,iVBORw0KGgo=';
 
 describe('chart panel messages', () => {
   it('accepts each message its panel may send', () => {
     const valid: [PanelKind, unknown][] = [
       ['histograms', { type: 'ready' }],
-      ['histograms', { type: 'statistic', requestId: 1, key: { mask: 'isolated', layer: 0, pooling: 'last', statistic: 'mean' } }],
+      ['histograms', { type: 'statistic', requestId: 1, key: { mask: 'isolated', site: 'resid_post', layer: 0, pooling: 'last', statistic: 'mean' } }],
       ['correlations', { type: 'cellSelected', requestId: 2, cell }],
       ['correlations', { type: 'revealExample', example: 17 }],
       ['correlations', { type: 'export', format: 'svg', content: '<svg xmlns="http://www.w3.org/2000/svg"></svg>', name: 'heatmap-isolated' }],
@@ -47,6 +47,7 @@ describe('chart panel messages', () => {
       { type: 'revealExample', example: Number.NaN },
       { type: 'cellSelected', requestId: 1, cell: { ...cell, layer: -2 } },
       { type: 'cellSelected', requestId: 1, cell: { ...cell, mask: '' } },
+      { type: 'cellSelected', requestId: 1, cell: { ...cell, site: '' } },
       { type: 'cellSelected', requestId: 1, cell: { ...cell, statistic: 'x'.repeat(201) } },
       { type: 'cellSelected', requestId: 1, cell: { ...cell, file: '/etc/passwd' } },
       { type: 'cellSelected', requestId: 'one', cell },
@@ -63,6 +64,8 @@ describe('chart panel messages', () => {
       { type: 'error', message: 42 },
     ];
     for (const message of bad) assert.equal(parseWebviewMessage(message, 'correlations'), undefined, JSON.stringify(message)?.slice(0, 100));
+    // A statistic key without its site names no one column of stats.csv.
+    assert.equal(parseWebviewMessage({ type: 'statistic', requestId: 1, key: { mask: 'isolated', layer: 0, pooling: 'all', statistic: 'mean' } }, 'histograms'), undefined);
   });
 
   it('sends numbers JSON cannot carry as null and reads them back as NaN', () => {

@@ -54,7 +54,7 @@ function correlationRows(): CorrelationRow[] {
       correlatedStatistics.forEach((statistic, s) => {
         poolings.forEach((pooling, p) => {
           const { rho, q } = cellRho(m, layer, s, p);
-          rows.push({ mask, layer, statistic, pooling, estimator: 'one-shot', metric: 'gold_logprob', rho, pValue: q / 2, qValue: q, ciLow: rho - 0.2, ciHigh: rho + 0.2, n: ids.length, partialRho: NaN, partialPValue: NaN, partialQValue: NaN });
+          rows.push({ mask, site: 'mlp_out', layer, statistic, pooling, estimator: 'one-shot', metric: 'gold_logprob', rho, pValue: q / 2, qValue: q, ciLow: rho - 0.2, ciHigh: rho + 0.2, n: ids.length, partialRho: NaN, partialPValue: NaN, partialQValue: NaN });
         });
       });
     }
@@ -106,7 +106,7 @@ async function writeRunFolder(dir: string, options: { curves?: boolean } = {}): 
   let stats = statsCsvHeader();
   for (const mask of masks) {
     for (let example = 0; example < ids.length; example++) {
-      stats += statsCsvRows(example, mask, 3 + example, new Float64Array(layers * poolings.length * activationStatistics.length).map(() => random.next() * 10));
+      stats += statsCsvRows(example, 'mlp_out', mask, 3 + example, new Float64Array(layers * poolings.length * activationStatistics.length).map(() => random.next() * 10));
     }
   }
   await writeFile(path.join(dir, 'stats.csv'), stats);
@@ -211,7 +211,7 @@ describe('icl-lab report', () => {
   describe('charts', () => {
     it('draws one filled rect per heatmap cell, titled layer/statistic, q ≥ 0.05 faded', async () => {
       const rows = await readCorrelationsCsv(path.join(runDir, 'correlations.csv'));
-      const svg = await renderSvg(correlationHeatmapSpec(rows, { mask: 'isolated', estimator: 'one-shot', metric: 'gold_logprob', pooling: 'all' }));
+      const svg = await renderSvg(correlationHeatmapSpec(rows, { mask: 'isolated', site: 'mlp_out', estimator: 'one-shot', metric: 'gold_logprob', pooling: 'all' }));
       const cells = heatmapCellsOf(svg);
       assert.equal(cells.length, layers * correlatedStatistics.length);
       assert.ok(cells.every((c) => /^(rgb|#)/.test(c.fill)), 'every cell is filled');
@@ -295,6 +295,45 @@ describe('icl-lab report', () => {
       const top = html.slice(html.indexOf('<section id="top">'), html.indexOf('</section>', html.indexOf('<section id="top">')));
       assert.equal(top.match(/<tr><td/g)?.length, 10);
       assert.ok(html.includes('-2500') || html.includes('−2500'), 'the massive activation is listed');
+    });
+
+    it('draws a heatmap per mask and site and names the site of the strongest cell, whose scatter reads that site’s rows', async () => {
+      const sites = path.join(dir, 'two-sites');
+      await cp(runDir, sites, { recursive: true });
+      await rm(path.join(sites, 'figures'), { recursive: true, force: true });
+      // The residual stream's isolated cells: every ρ of the MLP output's grid is beaten by layer 1's mean.
+      const residual = correlationRows()
+        .filter((r) => r.mask === 'isolated')
+        .map((r) => ({ ...r, site: 'resid_post', rho: r.layer === 1 && r.statistic === 'mean' && r.pooling === 'all' ? 0.995 : r.rho / 2 }));
+      await writeFile(path.join(sites, 'correlations.csv'), correlationsCsv([...correlationRows(), ...residual]));
+      let stats = await readFile(path.join(sites, 'stats.csv'), 'utf8');
+      const values = new Float64Array(layers * poolings.length * activationStatistics.length);
+      // Layer 1's mean at resid_post: 100 + example, a value no mlp_out row holds.
+      for (let example = 0; example < ids.length; example++) {
+        values.fill(0);
+        values[(1 * poolings.length + 0) * activationStatistics.length + activationStatistics.indexOf('mean')] = 100 + example;
+        stats += statsCsvRows(example, 'resid_post', 'isolated', 3 + example, values);
+      }
+      await writeFile(path.join(sites, 'stats.csv'), stats);
+      const result = await renderReport(sites);
+      const names = result.files.map((f) => path.basename(f));
+      assert.ok(names.includes('heatmap-isolated.svg') && names.includes('heatmap-isolated-resid_post.svg'), names.join(' '));
+      assert.ok(!names.includes('heatmap-in-context-resid_post.svg'), 'no resid_post cells under in-context');
+      assert.ok(result.html.includes('<strong>isolated</strong>: largest |ρ| = 0.995'));
+      assert.match(result.html, /at resid_post layer 1, mean \(all\)/);
+      assert.match(result.html, /<th>site<\/th>/);
+      const scatter = result.files.find((f) => path.basename(f).startsWith('scatter-1-'))!;
+      assert.match(path.basename(scatter), /^scatter-1-isolated-resid_post-L1-mean-all\.svg$/);
+      const svg = await readFile(scatter, 'utf8');
+      assert.match(svg, /10[0-9]/, 'the points are resid_post values (100 + example)');
+    });
+
+    it('reads correlations.csv written before the site column as the MLP output’s, its length rows as no site’s', async () => {
+      const old = path.join(dir, 'old-correlations.csv');
+      const text = correlationsCsv([...correlationRows().slice(0, 2), { ...correlationRows()[0]!, site: '', layer: NaN, pooling: '', statistic: 'token_count' }]);
+      await writeFile(old, text.split('\n').map((line) => line.split(',').filter((_, i) => i !== 1).join(',')).join('\n'));
+      const rows = await readCorrelationsCsv(old);
+      assert.deepEqual(rows.map((r) => r.site), ['mlp_out', 'mlp_out', '']);
     });
 
     it('renders a run folder without curves.csv, saying what is missing', async () => {

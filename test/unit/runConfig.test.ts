@@ -78,6 +78,7 @@ describe('run configuration', () => {
         data: { file: '/experiments/data/rows.jsonl', inputs: ['text'], target: 'label', task: 'classification' },
         split: { test: 100, probe: 50 },
         masks: ['isolated', 'shared-prefix', 'in-context'],
+        sites: ['mlp_out'],
         span: 'input',
         inContextShots: 4,
         statistics: ['mean', 'variance', 'skewness', 'kurtosis', 'max_abs', 'median_abs', 'max_over_median', 'massive', 'abs_over_100', 'abs_over_1000x_median'],
@@ -89,7 +90,7 @@ describe('run configuration', () => {
           budgets: [4, 8, 16, 32],
           rounds: 1,
           seeds: [0, 1, 2],
-          statistic: { mask: 'isolated', layer: 'middle', statistic: 'kurtosis', pooling: 'all' },
+          statistic: { mask: 'isolated', site: 'mlp_out', layer: 'middle', statistic: 'kurtosis', pooling: 'all' },
           vectorLayer: 'middle',
           voteK: { neighbours: 150, rho: 10 },
           embedding: 'model',
@@ -134,10 +135,19 @@ describe('run configuration', () => {
       assert.deepEqual(config.layers, [0, 6, 12]);
       assert.deepEqual(config.quality, { estimator: 'influence', metric: 'accuracy', shots: 2, prompts: 30, influenceAppearances: 16 });
       assert.deepEqual(config.selection.strategies, ['kate', 'random']);
-      assert.deepEqual(config.selection.statistic, { mask: 'shared-prefix', layer: 6, statistic: 'max_abs', pooling: 'last' });
+      assert.deepEqual(config.selection.statistic, { mask: 'shared-prefix', site: 'mlp_out', layer: 6, statistic: 'max_abs', pooling: 'last' });
       assert.equal(config.selection.vectorLayer, 'last');
       assert.deepEqual(config.selection.voteK, { neighbours: 5, rho: 2.5 });
       assert.deepEqual(config.engine, { gpu: 'cpu', contextSize: 4096, batchSize: 512, maxSequences: 64, threads: 4, exact: true });
+    });
+
+    it('reads the sites to extract, the ranking statistic at the first of them unless it names its own', () => {
+      const both = parseRunConfig(withLines('sites: [resid_post, mlp_out]'), '/x/run.yaml');
+      assert.deepEqual(both.sites, ['resid_post', 'mlp_out']);
+      assert.equal(both.selection.statistic.site, 'resid_post');
+      const chosen = parseRunConfig(withLines('sites: [resid_post, mlp_out]', 'selection: {statistic: {site: mlp_out}}'), '/x/run.yaml');
+      assert.equal(chosen.selection.statistic.site, 'mlp_out');
+      assert.deepEqual(parseRunConfig(withLines('sites: [resid_post]'), '/x/run.yaml').sites, ['resid_post']);
     });
 
     it('reads labels as a map from value to verbalizer, or as a list with numbers read as strings', () => {
@@ -226,6 +236,15 @@ describe('run configuration', () => {
       assert.deepEqual(problemsOf(withLines('statistics: [kurtosis, top_dim]')), ['run.yaml: statistics[1]: top_dim names a dimension and cannot enter correlations']);
       assert.deepEqual(problemsOf(withLines('layers: [0, 4]', 'selection: {statistic: {layer: 2}}')), [
         'run.yaml: selection.statistic.layer: layer 2 is not one of the run\'s layers (0, 4)',
+      ]);
+    });
+
+    it('wants known sites, each once, and the ranking statistic read at one of them', () => {
+      assert.deepEqual(problemsOf(withLines('sites: [mlp_out, resid_pre]')), ['run.yaml: sites[1]: "resid_pre" is not one of mlp_out, resid_post']);
+      assert.deepEqual(problemsOf(withLines('sites: [resid_post, resid_post]')), ['run.yaml: sites[1]: "resid_post" is listed twice']);
+      assert.deepEqual(problemsOf(withLines('sites: []')), ['run.yaml: sites: must not be an empty list']);
+      assert.deepEqual(problemsOf(withLines('selection: {statistic: {site: resid_post}}')), [
+        'run.yaml: selection.statistic.site: "resid_post" is not one of the run\'s sites (mlp_out); add it to sites',
       ]);
     });
 
@@ -350,6 +369,20 @@ describe('run configuration', () => {
       // Thread counts change no number: a run may resume with another.
       const threads = parseRunConfig(withLines('layers: [0, 10, 31]', 'selection: {statistic: {layer: 10}, vectorLayer: last}', 'engine: {threads: 2}'), '/x/run.yaml');
       assert.deepEqual(changedComputationKeys(runConfigToJson(base), runConfigToJson(threads)), []);
+      const sites = parseRunConfig(withLines('layers: [0, 10, 31]', 'selection: {statistic: {layer: 10}, vectorLayer: last}', 'sites: [mlp_out, resid_post]'), '/x/run.yaml');
+      assert.deepEqual(changedComputationKeys(runConfigToJson(base), runConfigToJson(sites)), ['sites']);
+    });
+
+    it('resumes a run.json written before sites existed: it read the MLP output, as today\'s default does', () => {
+      const old = runConfigToJson(base) as Record<string, unknown>;
+      delete old['sites'];
+      const selection = old['selection'] as { statistic: Record<string, unknown> };
+      delete selection.statistic['site'];
+      assert.deepEqual(changedComputationKeys(old, runConfigToJson(base)), []);
+      const both = parseRunConfig(withLines('layers: [0, 10, 31]', 'selection: {statistic: {layer: 10}, vectorLayer: last}', 'sites: [mlp_out, resid_post]'), '/x/run.yaml');
+      assert.deepEqual(changedComputationKeys(old, runConfigToJson(both)), ['sites']);
+      const residual = parseRunConfig(withLines('layers: [0, 10, 31]', 'selection: {statistic: {layer: 10}, vectorLayer: last}', 'sites: [resid_post]'), '/x/run.yaml');
+      assert.deepEqual(changedComputationKeys(old, runConfigToJson(residual)), ['selection', 'sites']);
     });
 
     it('exports a schema that compiles on its own as plain JSON', () => {

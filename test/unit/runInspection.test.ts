@@ -46,13 +46,13 @@ describe('run inspection', () => {
       assert.deepEqual(quality.map((q) => [q.metric, q.value]), [['gold_logprob', row.index / 100], ['accuracy', 0.5]]);
     });
 
-    it('reads the selection statistic at the resolved layer and every layer under the selection mask and pooling only', () => {
+    it('reads the selection statistic at the resolved layer and every layer under the selection mask, site and pooling only', () => {
       const row = run.splits.pool[4]!;
       const inspection = index.rows.get(row.index)!;
-      assert.deepEqual(index.chosen, { mask: 'isolated', layer: 2, statistic: 'kurtosis', pooling: 'all' });
+      assert.deepEqual(index.chosen, { mask: 'isolated', site: 'mlp_out', layer: 2, statistic: 'kurtosis', pooling: 'all' });
       assert.equal(inspection.statistic, run.statValue(row.index, 2, 'kurtosis'));
       assert.deepEqual([...inspection.layers!.keys()], [0, 1, 2, 3]);
-      // The shared-prefix mask and the other poolings were written 1000 higher: none of them leaks in.
+      // The shared-prefix mask and the other poolings were written 1000 higher, resid_post 5000: none of them leaks in.
       assert.equal(inspection.layers!.get(3)!['max_abs'], run.statValue(row.index, 3, 'max_abs'));
     });
 

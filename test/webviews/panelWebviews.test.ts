@@ -182,7 +182,8 @@ describe('chart panel webviews in Chromium', function () {
     assert.ok(Buffer.from(png.content.split(',')[1]!, 'base64').subarray(1, 4).toString() === 'PNG');
     await h.page.click('#export-csv');
     const csv = await h.waitFor('export', 3);
-    assert.equal(csv.content.split('\n')[0], 'mask,layer,statistic,pooling,estimator,metric,rho,p_value,q_value,ci_low,ci_high,n,significant');
+    assert.equal(csv.content.split('\n')[0], 'mask,site,layer,statistic,pooling,estimator,metric,rho,p_value,q_value,ci_low,ci_high,n,significant');
+    assert.deepEqual(new Set(csv.content.trim().split('\n').slice(1).map((line) => line.split(',')[1])), new Set(['mlp_out']), 'one site at a time');
     await h.page.click('#scatter-export-csv');
     const scatterCsv = await h.waitFor('export', 4);
     assert.ok(scatterCsv.content.includes(`,${hostileText}`));
@@ -204,6 +205,22 @@ describe('chart panel webviews in Chromium', function () {
     await svgText(restored.page, '#scatter');
     await assertClean(restored, 'correlations-restored');
     await restored.page.close();
+  });
+
+  it('correlations: the site picker shows the residual stream’s grid and asks for its cells', async () => {
+    const h = await openPanel(browser, 'correlations');
+    await h.waitFor('ready');
+    await h.post(await source.correlationsData());
+    assert.match(await svgText(h.page, '#heatmap'), /isolated mask, mlp_out/, 'the strongest cell’s site first');
+    await h.page.selectOption('#site', 'resid_post');
+    await h.page.waitForFunction(() => document.querySelector('#heatmap svg')?.textContent?.includes('isolated mask, resid_post'));
+    await h.page.locator('#heatmap .mark-rect path').first().click({ force: true });
+    const request = await h.waitFor('cellSelected');
+    assert.equal(request.cell.site, 'resid_post');
+    await h.post(await source.scatter(request.cell, request.requestId));
+    assert.match((await h.page.locator('#scatter-title').textContent()) ?? '', /^resid_post layer \d/);
+    assert.equal((parsePanelState(await h.state())?.ui as { site?: string }).site, 'resid_post');
+    await h.page.close();
   });
 
   it('correlations: an error from the extension shows in #error', async () => {
@@ -231,7 +248,7 @@ describe('chart panel webviews in Chromium', function () {
 
     await h.page.selectOption('#pooling', 'token-mean');
     const request = await h.waitFor('statistic');
-    assert.deepEqual(request.key, { mask: 'isolated', layer: 1, pooling: 'token-mean', statistic: 'kurtosis' });
+    assert.deepEqual(request.key, { mask: 'isolated', site: 'mlp_out', layer: 1, pooling: 'token-mean', statistic: 'kurtosis' });
     await h.post(await source.statistic(request.key, request.requestId));
     await h.page.waitForFunction(() => document.querySelector('#chart svg')?.textContent?.includes('kurtosis (token-mean pooling'));
     assert.match(await svgText(h.page, '#chart'), /4 examples, 1 without a value/);
@@ -241,8 +258,8 @@ describe('chart panel webviews in Chromium', function () {
     await h.page.waitForFunction(() => !document.querySelector('#chart svg')?.textContent?.includes('log scale'));
     await h.page.click('#export-csv');
     const csv = await h.waitFor('export');
-    assert.equal(csv.content.split('\n')[0], 'mask,layer,pooling,statistic,example,id,value');
-    assert.equal(csv.content.split('\n')[4], 'isolated,1,token-mean,kurtosis,3,d,nan');
+    assert.equal(csv.content.split('\n')[0], 'mask,site,layer,pooling,statistic,example,id,value');
+    assert.equal(csv.content.split('\n')[4], 'isolated,mlp_out,1,token-mean,kurtosis,3,d,nan');
 
     // A theme switch: VS Code changes the variables and the body class; the chart follows.
     await h.page.evaluate((variables) => {
@@ -250,7 +267,14 @@ describe('chart panel webviews in Chromium', function () {
       document.body.classList.replace('vscode-light', 'vscode-dark');
     }, darkVariables);
     await h.page.waitForFunction(() => document.querySelector('#chart svg rect.background, #chart svg')?.outerHTML.includes('#3794ff'));
-    assert.deepEqual(parsePanelState(await h.state())?.ui, { mask: 'isolated', layer: 1, pooling: 'token-mean', statistic: 'kurtosis', logScale: false });
+    assert.deepEqual(parsePanelState(await h.state())?.ui, { mask: 'isolated', layer: 1, pooling: 'token-mean', statistic: 'kurtosis', site: 'mlp_out', logScale: false });
+
+    // The site picker: the residual stream's values of the same statistic.
+    await h.page.selectOption('#site', 'resid_post');
+    const residual = await h.waitFor('statistic', 2);
+    assert.deepEqual(residual.key, { mask: 'isolated', site: 'resid_post', layer: 1, pooling: 'token-mean', statistic: 'kurtosis' });
+    await h.post(await source.statistic(residual.key, residual.requestId));
+    await h.page.waitForFunction(() => document.querySelector('#chart svg')?.textContent?.includes('resid_post layer 1: kurtosis'));
     await assertClean(h, 'histograms-dark');
     await h.page.close();
   });

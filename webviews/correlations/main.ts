@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
-// The correlations panel: Spearman ρ over layer × statistic per mask (one mask, or all stacked),
+// The correlations panel: Spearman ρ over layer × statistic per mask (one mask, or all stacked) at
+// one activation site,
 // significant cells (Benjamini–Hochberg q < 0.05) starred and the others faded. A click on a cell
 // opens its scatter plot (statistic vs example quality, the example's text in the tooltip); a click
 // on a point opens that example's row in the dataset file.
@@ -28,6 +29,7 @@ const requests = new PendingRequests();
 const heatmap = new ChartSlot(byId('heatmap'));
 const scatter = new ChartSlot(byId('scatter'));
 const maskSelect = byId<HTMLSelectElement>('mask');
+const siteSelect = byId<HTMLSelectElement>('site');
 const qualitySelect = byId<HTMLSelectElement>('quality');
 const poolingSelect = byId<HTMLSelectElement>('pooling');
 const scatterSection = byId('scatter-section');
@@ -40,7 +42,7 @@ let defaults: CorrelationsDataNotification['defaults'] = {};
 let ui: CorrelationsUi = host.savedUi();
 /** What the heatmap shows. */
 let heatmapMasks: string[] = [];
-let selection: { estimator: string; metric: string; pooling: string } | undefined;
+let selection: { site: string; estimator: string; metric: string; pooling: string } | undefined;
 interface ShownScatter {
   readonly cell: CellKey;
   readonly points: ScatterPoint[];
@@ -82,25 +84,26 @@ async function update(): Promise<void> {
   if (runDir === '') return;
   const masks = unique(rows.map((r) => r.mask));
   const mask = fillSelect(maskSelect, [...(masks.length > 1 ? [{ value: allMasks, label: 'all masks' }] : []), ...choices(masks)], ui.mask ?? (masks.length > 1 ? allMasks : masks[0]));
+  const site = fillSelect(siteSelect, choices(unique(rows.map((r) => r.site))), ui.site ?? defaults.site);
   const pairs = unique(rows.map((r) => pairKey(r.estimator, r.metric))).map((key) => JSON.parse(key) as [string, string]);
   const wantedPair = pairKey(ui.estimator ?? defaults.estimator ?? '', ui.metric ?? defaults.metric ?? '');
   const pair = fillSelect(qualitySelect, pairs.map(([e, m]) => ({ value: pairKey(e, m), label: `${m} (${e})` })), wantedPair);
   const [estimator, metric] = pair === '' ? ['', ''] : (JSON.parse(pair) as [string, string]);
-  const poolings = unique(rows.filter((r) => r.estimator === estimator && r.metric === metric).map((r) => r.pooling));
+  const poolings = unique(rows.filter((r) => r.site === site && r.estimator === estimator && r.metric === metric).map((r) => r.pooling));
   const pooling = fillSelect(poolingSelect, choices(poolings), ui.pooling ?? defaults.pooling);
-  ui = { ...ui, mask, estimator, metric, pooling };
-  selection = { estimator, metric, pooling };
-  heatmapMasks = (mask === allMasks ? masks : [mask]).filter((m) => rows.some((r) => r.mask === m && r.estimator === estimator && r.metric === metric && r.pooling === pooling));
+  ui = { ...ui, mask, site, estimator, metric, pooling };
+  selection = { site, estimator, metric, pooling };
+  heatmapMasks = (mask === allMasks ? masks : [mask]).filter((m) => rows.some((r) => r.mask === m && r.site === site && r.estimator === estimator && r.metric === metric && r.pooling === pooling));
   save();
   showError(hostError);
   if (heatmapMasks.length === 0) {
     heatmap.clear();
   } else {
-    const options = { estimator, metric, pooling, alpha, significanceMark: '*', theme: currentChartTheme() };
+    const options = { site, estimator, metric, pooling, alpha, significanceMark: '*', theme: currentChartTheme() };
     const spec = heatmapMasks.length === 1 ? correlationHeatmapSpec(rows, { ...options, mask: heatmapMasks[0]! }) : correlationHeatmapsSpec(rows, heatmapMasks, options);
     await heatmap.render(spec, onCellClick).catch(fail);
   }
-  if (ui.cell && (ui.cell.estimator !== estimator || ui.cell.metric !== metric || ui.cell.pooling !== pooling)) closeScatter();
+  if (ui.cell && (ui.cell.site !== site || ui.cell.estimator !== estimator || ui.cell.metric !== metric || ui.cell.pooling !== pooling)) closeScatter();
   else if (ui.cell && isCellKey(ui.cell)) await openScatter(ui.cell);
 }
 
@@ -118,7 +121,7 @@ function onCellClick(datum: Datum): void {
 }
 
 const sameCell = (a: CellKey, b: CellKey) =>
-  a.mask === b.mask && a.layer === b.layer && a.statistic === b.statistic && a.pooling === b.pooling && a.estimator === b.estimator && a.metric === b.metric;
+  a.mask === b.mask && a.site === b.site && a.layer === b.layer && a.statistic === b.statistic && a.pooling === b.pooling && a.estimator === b.estimator && a.metric === b.metric;
 
 /** Asks the extension for a cell's points (once per cell: a redraw reuses the answer). */
 function loadScatter(cell: CellKey): ScatterLoad {
@@ -137,7 +140,7 @@ function loadScatter(cell: CellKey): ScatterLoad {
 /** Shows a cell's scatter plot. */
 async function openScatter(cell: CellKey): Promise<void> {
   scatterSection.hidden = false;
-  byId('scatter-title').textContent = `Layer ${cell.layer}, ${cell.statistic} (${cell.pooling}), ${cell.mask} mask vs ${cell.metric}`;
+  byId('scatter-title').textContent = `${cell.site} layer ${cell.layer}, ${cell.statistic} (${cell.pooling}), ${cell.mask} mask vs ${cell.metric}`;
   const load = loadScatter(cell);
   const first = shownScatter === undefined || !sameCell(shownScatter.cell, cell);
   try {
@@ -177,9 +180,9 @@ function fail(error: unknown): void {
 }
 
 function heatmapCsv(): string {
-  const columns = ['mask', 'layer', 'statistic', 'pooling', 'estimator', 'metric', 'rho', 'p_value', 'q_value', 'ci_low', 'ci_high', 'n', 'significant'];
+  const columns = ['mask', 'site', 'layer', 'statistic', 'pooling', 'estimator', 'metric', 'rho', 'p_value', 'q_value', 'ci_low', 'ci_high', 'n', 'significant'];
   const s = selection;
-  const shown = s ? rows.filter((r) => heatmapMasks.includes(r.mask) && r.estimator === s.estimator && r.metric === s.metric && r.pooling === s.pooling) : [];
+  const shown = s ? rows.filter((r) => heatmapMasks.includes(r.mask) && r.site === s.site && r.estimator === s.estimator && r.metric === s.metric && r.pooling === s.pooling) : [];
   return toCsv(
     columns,
     shown.map((r) => ({ ...r, p_value: r.pValue, q_value: r.qValue, ci_low: r.ciLow, ci_high: r.ciHigh, significant: Number.isFinite(r.qValue) && r.qValue < alpha })),
@@ -189,12 +192,13 @@ function heatmapCsv(): string {
 function scatterCsv(): string {
   if (!shownScatter) return toCsv(['example'], []);
   const { cell, points } = shownScatter;
-  const columns = ['mask', 'layer', 'pooling', 'estimator', 'example', 'id', cell.statistic, cell.metric, 'text'];
-  return toCsv(columns, points.map((p) => ({ mask: cell.mask, layer: cell.layer, pooling: cell.pooling, estimator: cell.estimator, example: p.example, id: p.id, [cell.statistic]: p.statistic, [cell.metric]: p.quality, text: p.text })));
+  const columns = ['mask', 'site', 'layer', 'pooling', 'estimator', 'example', 'id', cell.statistic, cell.metric, 'text'];
+  return toCsv(columns, points.map((p) => ({ mask: cell.mask, site: cell.site, layer: cell.layer, pooling: cell.pooling, estimator: cell.estimator, example: p.example, id: p.id, [cell.statistic]: p.statistic, [cell.metric]: p.quality, text: p.text })));
 }
 
 for (const [select, key] of [
   [maskSelect, 'mask'],
+  [siteSelect, 'site'],
   [poolingSelect, 'pooling'],
 ] as const) {
   select.addEventListener('change', () => {
@@ -208,12 +212,12 @@ qualitySelect.addEventListener('change', () => {
   void update();
 });
 byId('scatter-close').addEventListener('click', closeScatter);
-wireExports('', { slot: heatmap, name: () => fileName('heatmap', heatmapMasks.join('+') || 'none', selection?.pooling ?? ''), csv: heatmapCsv }, host.post, fail);
+wireExports('', { slot: heatmap, name: () => fileName('heatmap', heatmapMasks.join('+') || 'none', selection?.site ?? '', selection?.pooling ?? ''), csv: heatmapCsv }, host.post, fail);
 wireExports(
   'scatter-',
   {
     slot: scatter,
-    name: () => (shownScatter ? fileName('scatter', shownScatter.cell.mask, `L${shownScatter.cell.layer}`, shownScatter.cell.statistic, shownScatter.cell.pooling) : 'scatter'),
+    name: () => (shownScatter ? fileName('scatter', shownScatter.cell.mask, shownScatter.cell.site, `L${shownScatter.cell.layer}`, shownScatter.cell.statistic, shownScatter.cell.pooling) : 'scatter'),
     csv: scatterCsv,
   },
   host.post,

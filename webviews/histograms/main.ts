@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 // The activation histograms panel: |MLP output| of one layer under one mask (log-binned, from
 // histograms.csv or raw/), massive activations marked with their dimension; or, with a pooling
-// picked, one stats.csv statistic's distribution across examples for that mask / layer / pooling.
+// picked, one stats.csv statistic's distribution across examples for that mask / site / layer /
+// pooling (the raw histograms are the MLP output's).
 import type { HistogramRow, LayerSummary, MassiveRow } from '../../src/core/report/activationHistograms.js';
 import { activationHistogramSpec, formatPrecision, statisticDistributionSpec, type StatisticValue } from '../../src/core/report/charts.js';
 import {
@@ -32,6 +33,8 @@ const host = connectHost<HistogramsUi>('histograms');
 const requests = new PendingRequests();
 const slot = new ChartSlot(byId('chart'));
 const maskSelect = byId<HTMLSelectElement>('mask');
+const siteSelect = byId<HTMLSelectElement>('site');
+const siteLabel = byId('site-label');
 const layerInput = byId<HTMLInputElement>('layer');
 const layerValue = byId<HTMLOutputElement>('layer-value');
 const poolingSelect = byId<HTMLSelectElement>('pooling');
@@ -76,7 +79,9 @@ async function update(): Promise<void> {
   const pooling = fillSelect(poolingSelect, poolings, ui.pooling);
   const pooled = pooling !== raw && pooling !== '';
   const statistic = fillSelect(statisticSelect, choices(pooled ? d.stats.statistics : []), ui.statistic ?? 'kurtosis');
+  const site = fillSelect(siteSelect, choices(pooled ? d.stats.sites : []), ui.site);
   statisticLabel.hidden = !pooled;
+  siteLabel.hidden = !pooled;
   layers = pooled ? [...d.stats.layers] : [...new Set(d.histograms.filter((h) => h.mask === mask).map((h) => h.layer))].sort((a, b) => a - b);
   const layer = layers.includes(ui.layer ?? -1) ? ui.layer! : (layers[0] ?? 0);
   layerInput.max = String(Math.max(0, layers.length - 1));
@@ -84,7 +89,14 @@ async function update(): Promise<void> {
   layerInput.disabled = layers.length <= 1;
   layerValue.textContent = layers.length > 0 ? String(layer) : '–';
   logScale.checked = ui.logScale ?? true;
-  ui = { mask, layer, pooling, ...(pooled ? { statistic } : ui.statistic ? { statistic: ui.statistic } : {}), logScale: logScale.checked };
+  ui = {
+    mask,
+    layer,
+    pooling,
+    ...(pooled ? { statistic } : ui.statistic ? { statistic: ui.statistic } : {}),
+    ...(pooled ? { site } : ui.site ? { site: ui.site } : {}),
+    logScale: logScale.checked,
+  };
   host.save(d.runDir, ui);
   try {
     showError(hostError);
@@ -93,7 +105,7 @@ async function update(): Promise<void> {
       shown = undefined;
       showMassive([]);
     } else if (pooled) {
-      await drawStatistic({ mask, layer, pooling, statistic });
+      await drawStatistic({ mask, site, layer, pooling, statistic });
     } else {
       drawHistogram(d, mask, layer);
     }
@@ -123,7 +135,7 @@ async function drawStatistic(key: StatisticKey): Promise<void> {
   }
   const got = await values;
   // The user may have moved on while the values were on their way.
-  if (ui.mask !== key.mask || ui.layer !== key.layer || ui.pooling !== key.pooling || ui.statistic !== key.statistic) return;
+  if (ui.mask !== key.mask || ui.site !== key.site || ui.layer !== key.layer || ui.pooling !== key.pooling || ui.statistic !== key.statistic) return;
   shown = { key, values: got };
   showMassive([]);
   await slot.render(statisticDistributionSpec(got, { ...key, logCount: ui.logScale ?? true, theme: currentChartTheme() }));
@@ -156,7 +168,7 @@ function csv(): string {
   if (!data || !shown) return toCsv(['mask', 'layer'], []);
   if ('key' in shown) {
     const { key, values } = shown;
-    return toCsv(['mask', 'layer', 'pooling', 'statistic', 'example', 'id', 'value'], values.map((v) => ({ ...key, example: v.example, id: v.id, value: v.value })));
+    return toCsv(['mask', 'site', 'layer', 'pooling', 'statistic', 'example', 'id', 'value'], values.map((v) => ({ ...key, example: v.example, id: v.id, value: v.value })));
   }
   const { mask, layer } = shown;
   const bins = data.histograms.filter((h) => h.mask === mask && h.layer === layer).map((h) => ({ mask, layer, bin_low: h.binLow, bin_high: h.binHigh, count: h.count }));
@@ -165,11 +177,15 @@ function csv(): string {
 
 function chartName(): string {
   if (!shown) return 'histogram';
-  return 'key' in shown ? fileName('distribution', shown.key.mask, `L${shown.key.layer}`, shown.key.statistic, shown.key.pooling) : fileName('histogram', shown.mask, `L${shown.layer}`);
+  return 'key' in shown ? fileName('distribution', shown.key.mask, shown.key.site, `L${shown.key.layer}`, shown.key.statistic, shown.key.pooling) : fileName('histogram', shown.mask, `L${shown.layer}`);
 }
 
 maskSelect.addEventListener('change', () => {
   ui = { ...ui, mask: maskSelect.value };
+  void update();
+});
+siteSelect.addEventListener('change', () => {
+  ui = { ...ui, site: siteSelect.value };
   void update();
 });
 poolingSelect.addEventListener('change', () => {

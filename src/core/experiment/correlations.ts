@@ -1,12 +1,12 @@
-// The study's question in numbers: for every mask × layer × statistic × pooling, how well does the
+// The study's question in numbers: for every mask × site × layer × statistic × pooling, how well does the
 // activation statistic rank the candidates by example quality (each estimator × metric)?
 // Spearman's ρ with scipy's p-value, a seeded bootstrap interval, and Benjamini–Hochberg q-values
 // across the whole grid. Beside them, the length baseline: the span's token count correlated with
-// each quality measure (rows with statistic `token_count`, one per mask × estimator × metric, layer
-// and pooling empty), and for every cell the Spearman partial correlation controlling for token
+// each quality measure (rows with statistic `token_count`, one per mask × estimator × metric, site,
+// layer and pooling empty), and for every cell the Spearman partial correlation controlling for token
 // count (src/core/stats/partialSpearman.ts) with its p and its own BH q over the grid.
 import { numberCell, readCsvTable } from '../format/csvTable.js';
-import { formatNumber } from '../format/statsCsv.js';
+import { formatNumber, statsRowSite } from '../format/statsCsv.js';
 import { activationStatistics } from '../stats/activationStatistics.js';
 import { benjaminiHochberg } from '../stats/benjaminiHochberg.js';
 import { bootstrapSpearmanInterval } from '../stats/bootstrap.js';
@@ -14,20 +14,22 @@ import { partialSpearman } from '../stats/partialSpearman.js';
 import { spearman } from '../stats/spearman.js';
 
 export const correlationsCsvColumns = [
-  'mask', 'layer', 'statistic', 'pooling', 'estimator', 'metric', 'rho', 'p_value', 'q_value', 'ci_low', 'ci_high', 'n',
+  'mask', 'site', 'layer', 'statistic', 'pooling', 'estimator', 'metric', 'rho', 'p_value', 'q_value', 'ci_low', 'ci_high', 'n',
   'partial_rho', 'partial_p_value', 'partial_q_value',
 ] as const;
-/** The columns readers require: the partial_* columns are newer, and optional. */
-export const correlationsCsvRequiredColumns = correlationsCsvColumns.filter((c) => !c.startsWith('partial_'));
+/** The columns readers require: site and the partial_* columns are newer, and optional. */
+export const correlationsCsvRequiredColumns = correlationsCsvColumns.filter((c) => c !== 'site' && !c.startsWith('partial_'));
 
 /** The length baseline's statistic name: the span's token count (stats.csv's token_count column). */
 export const lengthStatistic = 'token_count';
 
-/** Where a correlation sits in the grid: mask × layer × statistic × pooling × estimator × metric. */
-export type CorrelationCell = Pick<CorrelationRow, 'mask' | 'layer' | 'statistic' | 'pooling' | 'estimator' | 'metric'>;
+/** Where a correlation sits in the grid: mask × site × layer × statistic × pooling × estimator × metric. */
+export type CorrelationCell = Pick<CorrelationRow, 'mask' | 'site' | 'layer' | 'statistic' | 'pooling' | 'estimator' | 'metric'>;
 
 export interface CorrelationRow {
   readonly mask: string;
+  /** The activation site (src/core/sites.ts); empty on the length rows, which read no activation. */
+  readonly site: string;
   readonly layer: number;
   readonly statistic: string;
   readonly pooling: string;
@@ -50,13 +52,32 @@ export interface CorrelationRow {
 export const correlatedStatistics = activationStatistics.filter((s) => s !== 'top_dim');
 
 
-/** statistic value by `mask|layer|pooling|statistic`, then example. */
+/** One column of stats.csv restricted to one mask, site, layer and pooling: a grid cell's statistic. */
+export interface StatsCell {
+  readonly mask: string;
+  readonly site: string;
+  readonly layer: number;
+  readonly pooling: string;
+  readonly statistic: string;
+}
+
+/** The key of a stats cell in readStatsCsv's map: `mask|site|layer|pooling|statistic`. */
+export function statsCellKey(cell: StatsCell): string {
+  return `${cell.mask}|${cell.site}|${cell.layer}|${cell.pooling}|${cell.statistic}`;
+}
+
+export function parseStatsCellKey(key: string): StatsCell {
+  const [mask, site, layer, pooling, statistic] = key.split('|') as [string, string, string, string, string];
+  return { mask, site, layer: Number(layer), pooling, statistic };
+}
+
+/** statistic value by statsCellKey, then example; rows without a site (older files) are the MLP output's. */
 export async function readStatsCsv(files: readonly string[]): Promise<Map<string, Map<number, number>>> {
   const cells = new Map<string, Map<number, number>>();
   for (const file of files) {
     for (const row of await readCsvTable(file)) {
       for (const statistic of correlatedStatistics) {
-        const key = `${row['mask']}|${row['layer']}|${row['pooling']}|${statistic}`;
+        const key = statsCellKey({ mask: row['mask']!, site: statsRowSite(row), layer: Number(row['layer']), pooling: row['pooling']!, statistic });
         let byExample = cells.get(key);
         if (!byExample) cells.set(key, (byExample = new Map()));
         byExample.set(Number(row['example']), numberCell(row[statistic]!));
@@ -122,10 +143,10 @@ export function correlate(
   options: CorrelationOptions,
 ): CorrelationRow[] {
   const partial: UnrankedRow[] = [];
-  const masks = [...new Set([...stats.keys()].map((key) => key.split('|')[0]!))];
+  const masks = [...new Set([...stats.keys()].map((key) => parseStatsCellKey(key).mask))];
   const lengthCells = masks.filter((mask) => options.tokenCounts?.has(mask)).length;
   const total = (stats.size + lengthCells) * quality.size;
-  const cell = (mask: string, layer: number, statistic: string, pooling: string, statByExample: ReadonlyMap<number, number>): void => {
+  const cell = (mask: string, site: string, layer: number, statistic: string, pooling: string, statByExample: ReadonlyMap<number, number>): void => {
     const tokens = options.tokenCounts?.get(mask);
     for (const [qualityKey, qualityByExample] of quality) {
       const [estimator, metric] = qualityKey.split('|') as [string, string];
@@ -146,17 +167,17 @@ export function correlate(
         : { lower: NaN, upper: NaN };
       // Controlling length for length itself means nothing: the length rows get no partial.
       const controlled = tokens && statistic !== lengthStatistic ? partialSpearman(x, y, z) : { rho: NaN, p: NaN };
-      partial.push({ mask, layer, statistic, pooling, estimator, metric, rho, pValue: p, ciLow: interval.lower, ciHigh: interval.upper, n, partialRho: controlled.rho, partialPValue: controlled.p });
+      partial.push({ mask, site, layer, statistic, pooling, estimator, metric, rho, pValue: p, ciLow: interval.lower, ciHigh: interval.upper, n, partialRho: controlled.rho, partialPValue: controlled.p });
       options.onProgress?.(partial.length, total);
     }
   };
   for (const [statKey, statByExample] of stats) {
-    const [mask, layer, pooling, statistic] = statKey.split('|') as [string, string, string, string];
-    cell(mask, Number(layer), statistic, pooling, statByExample);
+    const { mask, site, layer, pooling, statistic } = parseStatsCellKey(statKey);
+    cell(mask, site, layer, statistic, pooling, statByExample);
   }
   for (const mask of masks) {
     const tokens = options.tokenCounts?.get(mask);
-    if (tokens) cell(mask, NaN, lengthStatistic, '', tokens);
+    if (tokens) cell(mask, '', NaN, lengthStatistic, '', tokens);
   }
   const q = benjaminiHochberg(partial.map((row) => row.pValue));
   const partialQ = benjaminiHochberg(partial.map((row) => row.partialPValue));
@@ -166,7 +187,7 @@ export function correlate(
 export function correlationsCsv(rows: readonly CorrelationRow[]): string {
   const lines = rows.map((r) =>
     [
-      r.mask, Number.isNaN(r.layer) ? '' : r.layer, r.statistic, r.pooling, r.estimator, r.metric,
+      r.mask, r.site, Number.isNaN(r.layer) ? '' : r.layer, r.statistic, r.pooling, r.estimator, r.metric,
       formatNumber(r.rho), formatNumber(r.pValue), formatNumber(r.qValue), formatNumber(r.ciLow), formatNumber(r.ciHigh), r.n,
       formatNumber(r.partialRho), formatNumber(r.partialPValue), formatNumber(r.partialQValue),
     ].join(','),
@@ -184,7 +205,7 @@ export function strongestCorrelation(rows: readonly CorrelationRow[]): Correlati
   return best;
 }
 
-/** The length baseline of a cell: token count vs the same quality measure under the same mask. */
+/** The length baseline of a cell: token count vs the same quality measure under the same mask (whatever the site: length reads no activation). */
 export function lengthCorrelation(rows: readonly CorrelationRow[], of: CorrelationCell): CorrelationRow | undefined {
   return rows.find((r) => r.statistic === lengthStatistic && r.mask === of.mask && r.estimator === of.estimator && r.metric === of.metric);
 }

@@ -2,6 +2,7 @@
 // (CLI, extension) or anything else that can extract and score. Keeps the orchestration in core.
 import type { MaskLayout } from '../masks.js';
 import type { PromptScorer } from '../quality/promptScorer.js';
+import type { SiteName } from '../sites.js';
 
 /** Facts about the model file recorded in run.json. */
 export interface ModelFacts {
@@ -17,10 +18,12 @@ export interface ModelFacts {
 
 /** An extraction laid out by maskLayout (src/core/masks.ts), and what to keep of it. */
 export interface ModelExtraction extends MaskLayout {
-  /** Examples whose raw MLP outputs are written to rawDir as `<example>_L<layer>.npy`. */
+  /** Which activations (src/core/sites.ts); default the MLP output. */
+  readonly site?: SiteName;
+  /** Examples whose raw activations (at `site`) are written to rawDir as `<example>_L<layer>.npy`. */
   readonly rawExamples?: readonly number[];
   readonly rawDir?: string;
-  /** Layers whose token-mean MLP output each result carries. */
+  /** Layers whose token-mean activation (at `site`) each result carries. */
   readonly pooledLayers?: readonly number[];
 }
 

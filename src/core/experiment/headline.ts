@@ -5,7 +5,7 @@
 // of the maximum (bootstrap re-selecting the maximum cell) with its family-wise p (permutation null).
 import { maxAbsSpearman, overallGroup, type MaxCell } from '../stats/maxStatisticBootstrap.js';
 import { splitHalfReliability, type SplitHalfReliability } from '../stats/reliability.js';
-import { lengthCorrelation, strongestCorrelation, type CorrelationRow } from './correlations.js';
+import { lengthCorrelation, parseStatsCellKey, strongestCorrelation, type CorrelationRow } from './correlations.js';
 
 /** A headline cell: its correlations.csv row and what it is read against (absent in older run.json files). */
 export interface HeadlineRow extends CorrelationRow {
@@ -51,7 +51,8 @@ export function qualityReliability(rows: readonly { readonly estimator: string; 
 
 /**
  * The headline per mask (in `masks` order) and overall. `stats` and `quality` are the grid's inputs
- * as correlate took them (`mask|layer|pooling|statistic` and `estimator|metric`, then example).
+ * as correlate took them (statsCellKey and `estimator|metric`, then example): the maximum is taken
+ * over every mask × site × layer × pooling × statistic × quality cell.
  */
 export function buildHeadline(
   rows: readonly CorrelationRow[],
@@ -68,7 +69,7 @@ export function buildHeadline(
   const cells: MaxCell[] = [];
   const cellsPerGroup = new Map<string, number>();
   for (const [key, byExample] of stats) {
-    const mask = key.split('|')[0]!;
+    const { mask } = parseStatsCellKey(key);
     const x = aligned(byExample);
     for (const y of qualityArrays.values()) cells.push({ group: mask, x, y });
     cellsPerGroup.set(mask, (cellsPerGroup.get(mask) ?? 0) + qualityArrays.size);
@@ -98,6 +99,9 @@ export function beatsLength(row: HeadlineRow): boolean | undefined {
   return Math.abs(row.rho) > Math.abs(row.lengthRho);
 }
 
+/** `site resid_post, ` (headlines in run.json files from before sites have none). */
+const siteClause = (row: { readonly site?: string }): string => (row.site ? `site ${row.site}, ` : '');
+
 const fixed = (v: number | undefined, digits: number): string => (v === undefined || Number.isNaN(v) ? 'nan' : v.toFixed(digits));
 const precise = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? 'nan' : v.toPrecision(3));
 
@@ -105,7 +109,7 @@ const precise = (v: number | undefined): string => (v === undefined || Number.is
 export function describeCorrelation(row: HeadlineRow): string {
   const parts = [
     `largest |ρ| = ${fixed(Math.abs(row.rho), 3)} (ρ = ${fixed(row.rho, 3)}, 95% CI ${fixed(row.ciLow, 2)}..${fixed(row.ciHigh, 2)}, ` +
-      `p = ${precise(row.pValue)}, q = ${precise(row.qValue)}, n = ${row.n}) at mask ${row.mask}, layer ${row.layer}, ` +
+      `p = ${precise(row.pValue)}, q = ${precise(row.qValue)}, n = ${row.n}) at mask ${row.mask}, ${siteClause(row)}layer ${row.layer}, ` +
       `${row.statistic} (${row.pooling}) vs ${row.estimator} ${row.metric}`,
   ];
   if (row.maxCiLow !== undefined) {

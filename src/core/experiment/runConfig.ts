@@ -13,6 +13,7 @@ import { jsonSyntaxError } from '../dataset/jsonSyntax.js';
 import { maskStrategies, spanKinds, type MaskStrategy, type SpanKind } from '../masks.js';
 import { defaultInfluenceAppearances, qualityEstimators, type QualityEstimator } from '../quality/exampleQuality.js';
 import { retrievalStrategies } from '../selection/retrieval.js';
+import { siteNames, type SiteName } from '../sites.js';
 import type { StrategyName } from '../selection/strategyRegistry.js';
 import { activationStatistics, poolings, type Pooling } from '../stats/activationStatistics.js';
 import { gpuChoices, type GpuChoice } from '../../engine/protocol.js';
@@ -107,6 +108,12 @@ export interface RunConfig {
   readonly instruction?: string;
   /** Masks activations are read under; default all three. */
   readonly masks: readonly MaskStrategy[];
+  /**
+   * Activation sites read (src/core/sites.ts): each block's MLP output (`mlp_out`, the default and
+   * the paper's) and/or the residual stream after the block (`resid_post`, where Sun et al. find
+   * massive activations). Each site has its own rows in stats.csv and cells in correlations.csv.
+   */
+  readonly sites: readonly SiteName[];
   /** What each mask's span holds (src/core/masks.ts): the input as a demonstration shows it (default), or the whole demonstration, label included (correlation analysis only). */
   readonly span: SpanKind;
   /** Demonstrations before each example under the in-context mask; default 4. */
@@ -139,7 +146,7 @@ export interface RunConfig {
     /** Selection seeds; default 0, 1, 2. */
     readonly seeds: readonly number[];
     /** The activation statistic highest-first and lowest-first rank by. */
-    readonly statistic: { readonly mask: MaskStrategy; readonly layer: LayerSpec; readonly statistic: string; readonly pooling: Pooling };
+    readonly statistic: { readonly mask: MaskStrategy; readonly site: SiteName; readonly layer: LayerSpec; readonly statistic: string; readonly pooling: Pooling };
     /** Layer whose token-mean MLP output is the vector of k-center-greedy, k-means++, vote-k and KATE; default middle. */
     readonly vectorLayer: LayerSpec;
     /** vote-k's options (src/core/selection/voteK.ts): neighbours default 150 (Su et al.'s k), rho default 10. */
@@ -214,6 +221,9 @@ const layerSpec = (description: string): Schema => ({
   default: 'middle',
 });
 
+/** Sites a run reads when the config names none: the MLP output, as the paper. */
+const defaultSites: readonly SiteName[] = ['mlp_out'];
+
 const allMetrics = [...taskMetrics.classification, ...taskMetrics.generative];
 
 /** JSON Schema (draft-07) of a run config file, also fit for VS Code's jsonValidation. */
@@ -281,6 +291,11 @@ export const runConfigSchema = {
     template: { type: 'string', minLength: 1, pattern: '\\.icl\\.tmpl$', description: 'A prompt template (*.icl.tmpl); default: the built-in one for the task.' },
     instruction: { type: 'string', description: "Replaces the template's @instruction in every prompt and in the shared-prefix and in-context masks; default: the template's." },
     masks: uniqueList({ type: 'string', enum: [...maskStrategies] }, 'Attention masks activations are read under.', maskStrategies),
+    sites: uniqueList(
+      { type: 'string', enum: [...siteNames] },
+      "Activation sites read, each with its own stats.csv rows and correlation cells: mlp_out = each block's MLP output (TransformerLens hook_mlp_out), resid_post = the residual stream after the block (hook_resid_post).",
+      defaultSites,
+    ),
     span: {
       type: 'string',
       enum: [...spanKinds],
@@ -325,6 +340,7 @@ export const runConfigSchema = {
           description: 'The activation statistic highest-first and lowest-first rank by.',
           properties: {
             mask: { type: 'string', enum: [...maskStrategies], description: 'Default: the first of masks.' },
+            site: { type: 'string', enum: [...siteNames], description: 'Default: the first of sites.' },
             layer: layerSpec('Layer number, middle or last.'),
             statistic: { type: 'string', enum: [...activationStatistics], default: 'kurtosis', description: 'A statistic other than top_dim.' },
             pooling: { type: 'string', enum: [...poolings], default: 'all' },
@@ -719,6 +735,7 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
   const labelsFile = filePath('/data/labelsFile', ['data', 'labelsFile']);
   const labels = resolveLabels(get('/data/labels'), task, add);
   const masks = get<MaskStrategy[]>('/masks') ?? [...maskStrategies];
+  const sites = get<SiteName[]>('/sites') ?? [...defaultSites];
   const split = { test: get<number>('/split/test') ?? 100, probe: get<number>('/split/probe') ?? 50, pool: get<number>('/split/pool') };
   const template = filePath('/template', ['template']);
   const output = filePath('/output', ['output']);
@@ -733,6 +750,7 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
   };
   const statistic = {
     mask: get<MaskStrategy>('/selection/statistic/mask') ?? masks[0]!,
+    site: get<SiteName>('/selection/statistic/site') ?? sites[0]!,
     layer: get<LayerSpec>('/selection/statistic/layer') ?? 'middle',
     statistic: get<string>('/selection/statistic/statistic') ?? 'kurtosis',
     pooling: get<Pooling>('/selection/statistic/pooling') ?? 'all',
@@ -755,6 +773,7 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
     ...(template === undefined ? {} : { template }),
     ...(given('/instruction') ? { instruction: get<string>('/instruction')! } : {}),
     masks,
+    sites,
     span: get<SpanKind>('/span') ?? 'input',
     inContextShots: get<number>('/inContextShots') ?? 4,
     statistics: get<string[]>('/statistics') ?? [...correlatedStatistics],
@@ -819,6 +838,9 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
   }
   if (given('/selection/statistic/mask') && ok('/masks') && !masks.includes(statistic.mask)) {
     add('/selection/statistic/mask', ['selection', 'statistic', 'mask'], `"${statistic.mask}" is not one of the run's masks (${masks.join(', ')})`);
+  }
+  if (given('/selection/statistic/site') && ok('/sites') && !sites.includes(statistic.site)) {
+    add('/selection/statistic/site', ['selection', 'statistic', 'site'], `"${statistic.site}" is not one of the run's sites (${sites.join(', ')}); add it to sites`);
   }
   if (statistic.statistic === 'top_dim') {
     add('/selection/statistic/statistic', ['selection', 'statistic', 'statistic'], `top_dim names a dimension and cannot rank examples; use one of ${correlatedStatistics.join(', ')}`);
@@ -948,10 +970,23 @@ export function changedComputationKeys(a: unknown, b: unknown): string[] {
   const comparable = (config: unknown): Record<string, unknown> => {
     const copy = { ...((config ?? {}) as Record<string, unknown>) };
     if (copy['engine'] && typeof copy['engine'] === 'object') copy['engine'] = { ...(copy['engine'] as object), threads: undefined };
+    // Runs from before sites existed read the MLP output only: the same computation as today's default.
+    copy['sites'] ??= [...defaultSites];
+    const selection = copy['selection'] as { statistic?: Record<string, unknown> } | undefined;
+    if (selection?.statistic && typeof selection.statistic === 'object' && !('site' in selection.statistic)) {
+      copy['selection'] = { ...selection, statistic: { ...selection.statistic, site: defaultSites[0] } };
+    }
     return copy;
   };
   const left = comparable(a);
   const right = comparable(b);
   const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].filter((key) => key !== 'configFile' && key !== 'output');
-  return keys.filter((key) => JSON.stringify(left[key]) !== JSON.stringify(right[key])).sort();
+  return keys.filter((key) => canonicalJson(left[key]) !== canonicalJson(right[key])).sort();
+}
+
+/** JSON with every object's keys sorted: key order means nothing in a config. */
+function canonicalJson(value: unknown): string | undefined {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }

@@ -1,8 +1,9 @@
 // `icl-lab run`: the whole study on one model and dataset, phase by phase, every unit of work
 // checkpointed in the run folder so a crash, a cancel or a sharded run loses nothing and a resumed
 // run gives the same bytes.
-//   extract   — MLP statistics of every pool example under every mask (stats.csv), pooled vectors
-//               for the similarity strategies and KATE, raw outputs of a few examples (histograms)
+//   extract   — activation statistics of every pool example at every site under every mask
+//               (stats.csv), pooled MLP-output vectors for the similarity strategies and KATE, raw
+//               MLP outputs of a few examples (histograms)
 //   quality   — each pool example's quality on the probe set (quality.csv)
 //   correlate — statistic × quality Spearman over the grid (correlations.csv)
 //   select    — every strategy × seed × budget, round by round (selections.csv)
@@ -29,12 +30,13 @@ import { assertSignalUsableForSelection, strategyByName } from '../selection/str
 import { labelEntropy } from '../selection/uncertainty.js';
 import { classificationTemplate, generativeTemplate } from '../template/defaultTemplates.js';
 import { renderDemonstrationInput, renderPromptPrefix, renderQuerySuffix } from '../template/promptRenderer.js';
+import type { SiteName } from '../sites.js';
 import type { Template } from '../template/template.js';
 import { checkTemplateFields } from '../template/templateFields.js';
 import { parseTemplate } from '../template/templateParser.js';
 import { acquire, randomBudget, selectionsCsv, type SelectionRow } from './acquisition.js';
 import { CheckpointStore } from './checkpointStore.js';
-import { correlate, correlationsCsv, qualityByCell, readStatsCsv, readTokenCounts } from './correlations.js';
+import { correlate, correlationsCsv, parseStatsCellKey, qualityByCell, readStatsCsv, readTokenCounts, statsCellKey } from './correlations.js';
 import { buildHeadline, qualityReliability, type Headline } from './headline.js';
 import type { ExperimentModel, ModelFacts } from './experimentModel.js';
 import { acquisitionCorrelations, acquisitionCorrelationsCsv, curveRows, curvesCsv, differencesFromRandom, strategyVsRandomCsv, type ItemScores } from './learningCurves.js';
@@ -180,6 +182,17 @@ export function selectionEmbeddingLayer(config: RunConfig, layerCount: number): 
   return resolveLayer(config.selection.vectorLayer, layerCount);
 }
 
+/** The site whose isolated pass gives the similarity vectors and the raw activations of the histograms. */
+const vectorSite: SiteName = 'mlp_out';
+
+/**
+ * An extraction unit's checkpoint name. The MLP output keeps the name it had before runs read other
+ * sites, so run folders written then resume and merge as they are.
+ */
+export function extractUnitName(site: SiteName, mask: MaskStrategy, chunkIndex: number): string {
+  return site === 'mlp_out' ? `extract-${mask}-${chunkIndex}.json` : `extract-${site}-${mask}-${chunkIndex}.json`;
+}
+
 /**
  * Runs (or resumes) the study in `options.dir`. Units already in the folder's checkpoints are
  * read, not recomputed. Throws RunCancelledError when options.signal aborts.
@@ -244,19 +257,25 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     const rawDir = path.join(dir, 'raw');
     const inContext = inContextDemonstrations(pool.length, Math.min(config.inContextShots, pool.length - 1), config.seed);
     interface ExtractUnit {
+      /** Absent in units written before sites existed, whose stats rows have no site column. */
+      site?: SiteName;
       stats: string;
       vectors?: number[][];
     }
     await phase('extract', async (counts) => {
-      const total = masksToRun.length * poolChunks.length + testChunks.length;
-      let done = 0;
-      const units: { name: string; mask: MaskStrategy; rows: readonly DatasetRow[]; positions: readonly number[]; statsWanted: boolean; set: 'pool' | 'test' }[] = [];
-      for (const mask of masksToRun) {
+      const units: { name: string; site: SiteName; mask: MaskStrategy; rows: readonly DatasetRow[]; positions: readonly number[]; statsWanted: boolean; set: 'pool' | 'test' }[] = [];
+      // One pass per site and mask. The vectors are the MLP output's: its isolated pass runs even
+      // when the run reads other sites only (then for the vectors alone).
+      const passes: { site: SiteName; mask: MaskStrategy }[] = config.sites.flatMap((site) => masksToRun.map((mask) => ({ site, mask })));
+      if (needsVectors && !config.sites.includes(vectorSite)) passes.push({ site: vectorSite, mask: 'isolated' });
+      for (const { site, mask } of passes) {
         poolChunks.forEach((positions, c) =>
-          units.push({ name: `extract-${mask}-${c}.json`, mask, rows: pool, positions, statsWanted: config.masks.includes(mask), set: 'pool' }),
+          units.push({ name: extractUnitName(site, mask, c), site, mask, rows: pool, positions, statsWanted: config.masks.includes(mask) && config.sites.includes(site), set: 'pool' }),
         );
       }
-      testChunks.forEach((positions, c) => units.push({ name: `extract-test-${c}.json`, mask: 'isolated', rows: splits.test, positions, statsWanted: false, set: 'test' }));
+      testChunks.forEach((positions, c) => units.push({ name: `extract-test-${c}.json`, site: vectorSite, mask: 'isolated', rows: splits.test, positions, statsWanted: false, set: 'test' }));
+      const total = units.length;
+      let done = 0;
       for (const unit of units) {
         const number = shardableUnit++;
         if (!ownsUnit(options.shard, number)) continue;
@@ -264,7 +283,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         if (store.has(unit.name)) {
           counts.reused++;
         } else {
-          const wantsVectors = needsVectors && unit.mask === 'isolated';
+          const wantsVectors = needsVectors && unit.mask === 'isolated' && unit.site === vectorSite;
           const byExample = new Map<number, { spanTokens: number; stats: Float64Array; pooled?: Float64Array }>();
           // Test rows have no label to show: only the label-free input span is read of them (KATE's vectors).
           const layout = maskLayout(
@@ -278,11 +297,12 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
             (i) => inContext[unit.positions[i]!]!.map((p) => demonstrationOf(pool[p]!, task)),
           );
           const examples = layout.examples;
-          const raw = unit.set === 'pool' && unit.mask === 'isolated' ? examples.map((e) => e.example).filter((e) => histogramExamples.has(e)) : [];
+          const raw = unit.set === 'pool' && unit.mask === 'isolated' && unit.site === vectorSite ? examples.map((e) => e.example).filter((e) => histogramExamples.has(e)) : [];
           try {
             await model.extract(
               {
                 ...layout,
+                site: unit.site,
                 ...(raw.length > 0 ? { rawExamples: raw, rawDir } : {}),
                 ...(wantsVectors ? { pooledLayers: [vectorLayer] } : {}),
               },
@@ -293,7 +313,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
             throw locateExamples(error, unit.rows, config.data.file);
           }
           const value: ExtractUnit = {
-            stats: unit.statsWanted ? examples.map((e) => statsCsvRows(e.example, unit.mask, byExample.get(e.example)!.spanTokens, byExample.get(e.example)!.stats)).join('') : '',
+            site: unit.site,
+            stats: unit.statsWanted ? examples.map((e) => statsCsvRows(e.example, unit.site, unit.mask, byExample.get(e.example)!.spanTokens, byExample.get(e.example)!.stats)).join('') : '',
             ...(wantsVectors ? { vectors: examples.map((e) => Array.from(byExample.get(e.example)!.pooled!)) } : {}),
           };
           await store.writeJson(unit.name, value);
@@ -304,8 +325,13 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       }
       if (options.shard) return;
       let csv = statsCsvHeader();
-      for (const mask of config.masks) {
-        for (const [c] of poolChunks.entries()) csv += (await store.readJson<ExtractUnit>(`extract-${mask}-${c}.json`)).stats;
+      for (const site of config.sites) {
+        for (const mask of config.masks) {
+          for (const [c] of poolChunks.entries()) {
+            const unit = await store.readJson<ExtractUnit>(extractUnitName(site, mask, c));
+            csv += unit.site === undefined ? withSiteColumn(unit.stats, site) : unit.stats;
+          }
+        }
       }
       await writeAtomic(path.join(dir, 'stats.csv'), csv);
       if (existsSync(rawDir)) {
@@ -366,8 +392,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       const layers = config.layers === 'all' ? undefined : new Set(config.layers.map(String));
       const wanted = new Map(
         [...statsByCell].filter(([key]) => {
-          const [, layer, pooling, statistic] = key.split('|') as [string, string, string, string];
-          return (layers === undefined || layers.has(layer)) && config.poolings.includes(pooling as never) && config.statistics.includes(statistic);
+          const { layer, pooling, statistic } = parseStatsCellKey(key);
+          return (layers === undefined || layers.has(String(layer))) && config.poolings.includes(pooling as never) && config.statistics.includes(statistic);
         }),
       );
       const quality = qualityByCell(qualityRows);
@@ -390,14 +416,14 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     const poolVectors: Float64Array[] = [];
     const testVectors: Float64Array[] = [];
     if (needsVectors) {
-      for (const [c] of poolChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(`extract-isolated-${c}.json`)).vectors!) poolVectors.push(Float64Array.from(v));
+      for (const [c] of poolChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(extractUnitName(vectorSite, 'isolated', c))).vectors!) poolVectors.push(Float64Array.from(v));
       for (const [c] of testChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(`extract-test-${c}.json`)).vectors!) testVectors.push(Float64Array.from(v));
     }
     // Mean-centred on the pool and unit length: raw pooled states share a large common direction.
     const poolEmbeddings = centredUnitVectors(poolVectors);
     const testEmbeddings = centredUnitVectors(testVectors, poolVectors);
     const chosen = config.selection.statistic;
-    const statisticKey = `${chosen.mask}|${resolveLayer(chosen.layer, layerCount)}|${chosen.pooling}|${chosen.statistic}`;
+    const statisticKey = statsCellKey({ mask: chosen.mask, site: chosen.site, layer: resolveLayer(chosen.layer, layerCount), pooling: chosen.pooling, statistic: chosen.statistic });
     const statisticByExample = statsByCell.get(statisticKey);
     const qualityByExample = new Map(qualityRows.filter((r) => r.metric === config.quality.metric).map((r) => [r.example, r.value]));
     const baseCandidates: Candidate[] = pool.map((row, position) => ({
@@ -620,6 +646,11 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     }
     return { metrics, predictions: [], evaluatedTokens, minimumTokens };
   }
+}
+
+/** stats.csv rows written before the site column (`example,layer,…`) with `site` put after `example`, where the column now is. */
+function withSiteColumn(rows: string, site: SiteName): string {
+  return rows.replace(/^(\d+),/gm, `$1,${site},`);
 }
 
 /** A quality or evaluation unit: metric[prompt][probe] of its prompts. */

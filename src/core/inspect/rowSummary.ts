@@ -81,7 +81,7 @@ export function rowHoverMarkdown(index: RunIndex, inspection: RowInspection, run
   }
   const { chosen } = index;
   if (inspection.layers && inspection.layers.size > 0) {
-    out.push('', `Statistics per layer — mask ${chosen.mask}, pooling ${chosen.pooling}; selection ranks by ${chosen.statistic} at layer ${chosen.layer} (bold):`, '');
+    out.push('', `Statistics per layer — mask ${chosen.mask}, site ${chosen.site}, pooling ${chosen.pooling}; selection ranks by ${chosen.statistic} at layer ${chosen.layer} (bold):`, '');
     out.push(layerTableMarkdown(inspection.layers, chosen.layer));
   } else if (split !== 'pool') {
     out.push('', `A ${split} row: the run extracts and scores pool rows only.`);

@@ -12,6 +12,7 @@ import { prepareRun, readRunRecord, type PreparedRun, type RunRecord } from '../
 import { resolveLayer, type RunConfig } from '../experiment/runConfig.js';
 import { numberCell, readCsvTable } from '../format/csvTable.js';
 import { qualityCsvRequiredColumns } from '../format/qualityCsv.js';
+import { siteOfUnlabelledRows } from '../format/statsCsv.js';
 import { readStatsTable, type LayerValues, type StatsTable } from './statsTable.js';
 
 export interface QualityCell {
@@ -49,6 +50,7 @@ export interface RowInspection {
 /** The run's selection statistic, its layer resolved against the model. */
 export interface ChosenStatistic {
   readonly mask: string;
+  readonly site: string;
   readonly layer: number;
   readonly statistic: string;
   readonly pooling: string;
@@ -107,9 +109,10 @@ export async function loadRunIndex(dir: string): Promise<RunIndex> {
   const prepared = await prepareRun(config);
   const layerCount = record.model.layers;
   const wanted = config.selection.statistic;
-  const chosen: ChosenStatistic = { mask: wanted.mask, layer: resolveLayer(wanted.layer, layerCount), statistic: wanted.statistic, pooling: wanted.pooling };
+  // Runs from before sites read the MLP output only.
+  const chosen: ChosenStatistic = { mask: wanted.mask, site: (wanted as { site?: string }).site ?? siteOfUnlabelledRows, layer: resolveLayer(wanted.layer, layerCount), statistic: wanted.statistic, pooling: wanted.pooling };
   const statsFile = path.join(dir, 'stats.csv');
-  const stats: StatsTable = existsSync(statsFile) ? await readStatsTable(statsFile, chosen.mask, chosen.pooling) : { mask: chosen.mask, pooling: chosen.pooling, layers: [], byExample: new Map() };
+  const stats: StatsTable = existsSync(statsFile) ? await readStatsTable(statsFile, chosen.mask, chosen.pooling, chosen.site) : { mask: chosen.mask, pooling: chosen.pooling, site: chosen.site, layers: [], byExample: new Map() };
   const selections = await readSelectionsCsv(path.join(dir, 'selections.csv'));
   const qualityFile = path.join(dir, 'quality.csv');
   const qualityRows = existsSync(qualityFile) ? await readCsvTable(qualityFile, qualityCsvRequiredColumns) : [];

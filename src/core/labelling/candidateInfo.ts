@@ -22,12 +22,14 @@ export async function candidateInfoFromRun(index: RunIndex): Promise<CandidateIn
   return {
     statistic,
     ...(vectors ? { vectors } : {}),
-    source: `run ${path.basename(index.dir)} (${chosen.statistic}, layer ${chosen.layer}, ${chosen.mask}, ${chosen.pooling}${vectors ? '; pooled vectors' : ''})`,
+    source: `run ${path.basename(index.dir)} (${chosen.statistic}, ${chosen.site} layer ${chosen.layer}, ${chosen.mask}, ${chosen.pooling}${vectors ? '; pooled vectors' : ''})`,
   };
 }
 
 export interface StatisticChoice {
   readonly mask: string;
+  /** The activation site; absent: the file's only one. */
+  readonly site?: string;
   readonly pooling: string;
   readonly statistic: string;
   /** `middle` and `last` are read against the layers the file holds. */
@@ -36,8 +38,8 @@ export interface StatisticChoice {
 
 /** One statistic column of a stats.csv, per row. */
 export async function candidateInfoFromStatsCsv(file: string, choice: StatisticChoice): Promise<CandidateInfo> {
-  const table = await readStatsTable(file, choice.mask, choice.pooling);
-  if (table.byExample.size === 0) throw new Error(`${file} has no rows for mask ${choice.mask} and pooling ${choice.pooling}`);
+  const table = await readStatsTable(file, choice.mask, choice.pooling, choice.site);
+  if (table.byExample.size === 0) throw new Error(`${file} has no rows for mask ${choice.mask}${choice.site === undefined ? '' : `, site ${choice.site}`} and pooling ${choice.pooling}`);
   const { layer, values } = statisticColumn(table, choice.statistic, choice.layer);
-  return { statistic: values, source: `${path.basename(file)} (${choice.statistic}, layer ${layer}, ${choice.mask}, ${choice.pooling})` };
+  return { statistic: values, source: `${path.basename(file)} (${choice.statistic}, ${table.site} layer ${layer}, ${choice.mask}, ${choice.pooling})` };
 }

@@ -217,6 +217,8 @@ export function statisticBins(values: readonly number[], binCount?: number): Sta
 
 export interface StatisticDistributionOptions {
   readonly mask: string;
+  /** The activation site; absent: not named in the title. */
+  readonly site?: string;
   readonly layer: number;
   readonly pooling: string;
   readonly statistic: string;
@@ -236,7 +238,7 @@ export function statisticDistributionSpec(values: readonly StatisticValue[], opt
     : { field: 'count', type: 'quantitative', title: 'examples', axis: { tickMinStep: 1, format: 'd' } };
   return {
     title: {
-      text: `Layer ${options.layer}: ${options.statistic} (${options.pooling} pooling, ${options.mask} mask)`,
+      text: `${options.site === undefined ? 'Layer' : `${options.site} layer`} ${options.layer}: ${options.statistic} (${options.pooling} pooling, ${options.mask} mask)`,
       subtitle: [`${finite} example${finite === 1 ? '' : 's'}${missing > 0 ? `, ${missing} without a value (nan)` : ''}`],
     },
     data: { values: bins.filter((b) => !options.logCount || b.count > 0) },
@@ -262,6 +264,8 @@ export function statisticDistributionSpec(values: readonly StatisticValue[], opt
 
 export interface HeatmapOptions {
   readonly mask: string;
+  /** The activation site whose cells are drawn (each site is its own layer × statistic grid). */
+  readonly site: string;
   readonly estimator: string;
   readonly metric: string;
   readonly pooling: string;
@@ -276,6 +280,7 @@ export interface HeatmapOptions {
 
 export interface HeatmapCell {
   readonly mask: string;
+  readonly site: string;
   readonly layer: number;
   readonly statistic: string;
   readonly rho: number | null;
@@ -287,15 +292,16 @@ export interface HeatmapCell {
   readonly n: number;
 }
 
-/** The heatmap's cells: one per layer × statistic of the chosen mask / estimator / metric / pooling. */
+/** The heatmap's cells: one per layer × statistic of the chosen mask / site / estimator / metric / pooling. */
 export function heatmapCells(rows: readonly CorrelationRow[], options: HeatmapOptions): HeatmapCell[] {
   const alpha = options.alpha ?? 0.05;
   return rows
-    .filter((r) => r.mask === options.mask && r.estimator === options.estimator && r.metric === options.metric && r.pooling === options.pooling)
+    .filter((r) => r.mask === options.mask && r.site === options.site && r.estimator === options.estimator && r.metric === options.metric && r.pooling === options.pooling)
     .map((r) => {
       const significant = Number.isFinite(r.qValue) && r.qValue < alpha;
       return {
         mask: r.mask,
+        site: r.site,
         layer: r.layer,
         statistic: r.statistic,
         rho: finiteOrNull(r.rho),
@@ -323,7 +329,7 @@ export function correlationHeatmapSpec(rows: readonly CorrelationRow[], options:
   const opacity = { condition: { test: 'datum.significant', value: 1 }, value: muted };
   return {
     title: {
-      text: `Spearman ρ by layer × statistic, ${options.mask} mask`,
+      text: `Spearman ρ by layer × statistic, ${options.mask} mask, ${options.site}`,
       subtitle: [`vs ${options.estimator} ${options.metric}, ${options.pooling} pooling`, `${marked}faded: q ≥ ${alpha} (Benjamini–Hochberg); grey: no ρ`],
     },
     data: { values: cells },
@@ -418,12 +424,12 @@ export function qualityScatterSpec(points: readonly ScatterPoint[], options: Sca
   return {
     title: {
       text: `${options.statistic} (${options.pooling}) vs ${options.metric}`,
-      subtitle: [`layer ${options.layer}, ${options.mask} mask, quality by ${options.estimator}`, subtitle],
+      subtitle: [`${options.site} layer ${options.layer}, ${options.mask} mask, quality by ${options.estimator}`, subtitle],
     },
     data: { values },
     mark: { type: 'point', filled: true, size: 40, opacity: 0.7, color: theme.primary, ...(withText ? { cursor: 'pointer' } : {}) },
     encoding: {
-      x: { field: 'statistic', type: 'quantitative', title: `${options.statistic} (${options.pooling} pooling, layer ${options.layer})`, scale: { zero: false } },
+      x: { field: 'statistic', type: 'quantitative', title: `${options.statistic} (${options.pooling} pooling, ${options.site} layer ${options.layer})`, scale: { zero: false } },
       y: { field: 'quality', type: 'quantitative', title: `${options.metric} (${options.estimator})`, scale: { zero: false } },
       tooltip: [
         { field: 'example', type: 'quantitative', title: 'example' },

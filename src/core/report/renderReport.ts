@@ -12,7 +12,9 @@ import { compile } from 'vega-lite';
 import type { CorrelationRow } from '../experiment/correlations.js';
 import { strongestCorrelation } from '../experiment/correlations.js';
 import { describeCorrelation, type HeadlineRow } from '../experiment/headline.js';
+import { siteOfUnlabelledRows, statsRowSite } from '../format/statsCsv.js';
 import { maskStrategies } from '../masks.js';
+import { siteNames } from '../sites.js';
 import type { HistogramRow, LayerSummary, MassiveRow } from './activationHistograms.js';
 import {
   activationHistograms,
@@ -146,7 +148,8 @@ function orderMasks(masks: Iterable<string>): string[] {
  */
 function headlineControls(run: unknown, r: CorrelationRow): string {
   const byMask = (run as { headline?: { byMask?: HeadlineRow[] } } | undefined)?.headline?.byMask;
-  const row = byMask?.find((h) => h.mask === r.mask && h.layer === r.layer && h.statistic === r.statistic && h.pooling === r.pooling && h.estimator === r.estimator && h.metric === r.metric);
+  // Headlines written before sites existed carry none: theirs was the MLP output.
+  const row = byMask?.find((h) => h.mask === r.mask && (h.site ?? siteOfUnlabelledRows) === r.site && h.layer === r.layer && h.statistic === r.statistic && h.pooling === r.pooling && h.estimator === r.estimator && h.metric === r.metric);
   if (!row) return '';
   // describeCorrelation's clauses after the cell itself.
   const clauses = describeCorrelation(row).split('; ').slice(1);
@@ -158,14 +161,21 @@ function byAbsRho(a: CorrelationRow, b: CorrelationRow): number {
 }
 
 function describePlace(r: CorrelationRow): string {
-  return `layer ${r.layer}, ${r.statistic} (${r.pooling}) vs ${r.estimator} ${r.metric}`;
+  return `${r.site} layer ${r.layer}, ${r.statistic} (${r.pooling}) vs ${r.estimator} ${r.metric}`;
 }
 
-const correlationHeaders = ['mask', 'layer', 'statistic', 'pooling', 'estimator', 'metric', 'ρ', '95% CI', 'p', 'q', 'n'];
+/** Sites in the study's order (src/core/sites.ts), then any others by name. */
+function orderSites(sites: Iterable<string>): string[] {
+  const set = new Set(sites);
+  const known = (siteNames as readonly string[]).filter((s) => set.has(s));
+  return [...known, ...[...set].filter((s) => !known.includes(s)).sort()];
+}
+
+const correlationHeaders = ['mask', 'site', 'layer', 'statistic', 'pooling', 'estimator', 'metric', 'ρ', '95% CI', 'p', 'q', 'n'];
 
 function correlationCells(r: CorrelationRow): string[] {
   return [
-    r.mask, String(r.layer), r.statistic, r.pooling, r.estimator, r.metric, formatFixed(r.rho, 3),
+    r.mask, r.site, String(r.layer), r.statistic, r.pooling, r.estimator, r.metric, formatFixed(r.rho, 3),
     `${formatFixed(r.ciLow, 2)} to ${formatFixed(r.ciHigh, 2)}`, formatPrecision(r.pValue, 2), formatPrecision(r.qValue, 2), String(r.n),
   ];
 }
@@ -352,14 +362,18 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
         : [best.estimator, best.metric];
     const pooling = options.pooling ?? finite.find((r) => r.estimator === estimator && r.metric === metric)?.pooling ?? best.pooling;
     const heatmaps: string[] = [];
+    // One heatmap per mask × site; the MLP output's keep the names they had before other sites.
+    const sites = orderSites(correlations.filter((r) => r.site !== '').map((r) => r.site));
     for (const mask of masks) {
-      if (!correlations.some((r) => r.mask === mask && r.estimator === estimator && r.metric === metric && r.pooling === pooling)) continue;
-      const figure = await addFigure(
-        `heatmap-${slug(mask)}`,
-        correlationHeatmapSpec(correlations, { mask, estimator, metric, pooling, alpha }),
-        `Spearman ρ over layer × statistic, ${mask} mask, ${pooling} pooling, vs ${estimator} ${metric}; faded: q ≥ ${alpha}`,
-      );
-      heatmaps.push(figureHtml(figure));
+      for (const site of sites) {
+        if (!correlations.some((r) => r.mask === mask && r.site === site && r.estimator === estimator && r.metric === metric && r.pooling === pooling)) continue;
+        const figure = await addFigure(
+          site === 'mlp_out' ? `heatmap-${slug(mask)}` : `heatmap-${slug(mask)}-${slug(site)}`,
+          correlationHeatmapSpec(correlations, { mask, site, estimator, metric, pooling, alpha }),
+          `Spearman ρ over layer × statistic, ${mask} mask, ${site}, ${pooling} pooling, vs ${estimator} ${metric}; faded: q ≥ ${alpha}`,
+        );
+        heatmaps.push(figureHtml(figure));
+      }
     }
     heatmapHtml =
       `<p>Estimator ${esc(estimator)}, metric ${esc(metric)}, pooling ${esc(pooling)} (other combinations are in correlations.csv).</p>` +
@@ -382,13 +396,13 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
         for (const q of quality) if (q.estimator === cell.estimator && q.metric === cell.metric) qualityByExample.set(q.example, q.value);
         const points: ScatterPoint[] = [];
         for (const row of stats) {
-          if (row['mask'] !== cell.mask || Number(row['layer']) !== cell.layer || row['pooling'] !== cell.pooling) continue;
+          if (row['mask'] !== cell.mask || statsRowSite(row) !== cell.site || Number(row['layer']) !== cell.layer || row['pooling'] !== cell.pooling) continue;
           const example = Number(row['example']);
           const q = qualityByExample.get(example);
           if (q !== undefined) points.push({ example, id: ids.get(example) ?? String(example), statistic: numberCell(row[cell.statistic]), quality: q });
         }
         const figure = await addFigure(
-          `scatter-${i + 1}-${slug(cell.mask)}-L${cell.layer}-${slug(cell.statistic)}-${slug(cell.pooling)}`,
+          `scatter-${i + 1}-${slug(cell.mask)}-${slug(cell.site)}-L${cell.layer}-${slug(cell.statistic)}-${slug(cell.pooling)}`,
           qualityScatterSpec(points, { ...cell, correlation: cell }),
           `#${i + 1} strongest cell: ${cell.mask} mask, ${describePlace(cell)}, ρ = ${formatFixed(cell.rho, 3)}`,
         );

@@ -1,10 +1,11 @@
 // Reading a run folder's result files back (no rendering, no vega): shared by the report and the
 // VS Code panels, whose extension-host bundle must not pull in vega's canvas code.
 import { readFile } from 'node:fs/promises';
-import { correlationsCsvRequiredColumns, type CorrelationRow } from '../experiment/correlations.js';
+import { correlationsCsvRequiredColumns, lengthStatistic, type CorrelationRow } from '../experiment/correlations.js';
 import { curvesCsvColumns, type CurveRow } from '../experiment/learningCurves.js';
 import { numberCell, readCsvTable } from '../format/csvTable.js';
 import { qualityCsvRequiredColumns } from '../format/qualityCsv.js';
+import { siteOfUnlabelledRows } from '../format/statsCsv.js';
 
 /** The run folder's files, by role. */
 export const runFiles = {
@@ -21,6 +22,8 @@ export const runFiles = {
 export async function readCorrelationsCsv(file: string): Promise<CorrelationRow[]> {
   return (await readCsvTable(file, correlationsCsvRequiredColumns)).map((r) => ({
     mask: r['mask']!,
+    // Files from before the site column: every activation row read the MLP output; the length rows read none.
+    site: r['site'] ?? (r['statistic'] === lengthStatistic ? '' : siteOfUnlabelledRows),
     layer: numberCell(r['layer']),
     statistic: r['statistic']!,
     pooling: r['pooling']!,

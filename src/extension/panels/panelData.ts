@@ -6,7 +6,8 @@ import path from 'node:path';
 import { datasetFormats, type DatasetFormat } from '../../core/dataset/datasetFormat.js';
 import { loadDataset } from '../../core/dataset/loadDataset.js';
 import type { ClassLabel, DatasetSpec } from '../../core/dataset/datasetSpec.js';
-import { lengthStatistic, readStatsCsv, strongestCorrelation, type CorrelationRow } from '../../core/experiment/correlations.js';
+import { lengthStatistic, parseStatsCellKey, readStatsCsv, statsCellKey, strongestCorrelation, type CorrelationRow } from '../../core/experiment/correlations.js';
+import { siteNames } from '../../core/sites.js';
 import { exampleText } from '../../core/experiment/runExperiment.js';
 import { activationHistograms, findRawActivationDirs, readHistogramsCsv, readMassiveCsv, type HistogramRow, type LayerSummary, type MassiveRow } from '../../core/report/activationHistograms.js';
 import { jsonField, readCorrelationsCsv, readCurvesCsv, readQualityRows, readRunJson, runFiles, type QualityCsvRow } from '../../core/report/runFolderFiles.js';
@@ -89,6 +90,7 @@ export interface DatasetExamples {
 function toWireCorrelation(r: CorrelationRow): WireCorrelationRow {
   return {
     mask: r.mask,
+    site: r.site,
     layer: r.layer,
     statistic: r.statistic,
     pooling: r.pooling,
@@ -106,10 +108,8 @@ function toWireCorrelation(r: CorrelationRow): WireCorrelationRow {
   };
 }
 
-/** The statistic values of stats.csv by `mask|layer|pooling|statistic`, then example (readStatsCsv's layout). */
+/** The statistic values of stats.csv by statsCellKey, then example (readStatsCsv's layout). */
 type StatsCells = Map<string, Map<number, number>>;
-
-const cellKeyOf = (mask: string, layer: number, pooling: string, statistic: string) => `${mask}|${layer}|${pooling}|${statistic}`;
 
 /**
  * One run folder's panel data. Files are read on first use and kept until `invalidate()` (the
@@ -223,8 +223,8 @@ export class RunPanelSource {
   async statistic(key: StatisticKey, requestId: number): Promise<StatisticResponse> {
     const stats = await this.stats();
     if (!stats) throw new Error(`No ${runFiles.stats} in ${this.dir}`);
-    const byExample = stats.get(cellKeyOf(key.mask, key.layer, key.pooling, key.statistic));
-    if (!byExample) throw new Error(`${runFiles.stats} has no ${key.statistic} for the ${key.mask} mask, layer ${key.layer}, ${key.pooling} pooling`);
+    const byExample = stats.get(statsCellKey(key));
+    if (!byExample) throw new Error(`${runFiles.stats} has no ${key.statistic} for the ${key.mask} mask, ${key.site} layer ${key.layer}, ${key.pooling} pooling`);
     const ids = await this.ids();
     const values = [...byExample].sort((a, b) => a[0] - b[0]).map(([example, value]) => ({ example, id: ids.get(example) ?? String(example), value: wireNumber(value) }));
     return { type: 'statistic/data', requestId, key, values };
@@ -258,7 +258,7 @@ export class RunPanelSource {
       notes,
       // The length baseline (token_count) has no layer: it is no cell of the layer × statistic heatmap.
       rows: (rows ?? []).filter((r) => r.statistic !== lengthStatistic).map(toWireCorrelation),
-      defaults: { ...defaults, ...(strongest ? { pooling: strongest.pooling } : {}) },
+      defaults: { ...defaults, ...(strongest ? { site: strongest.site, pooling: strongest.pooling } : {}) },
     };
   }
 
@@ -267,8 +267,8 @@ export class RunPanelSource {
     const [stats, quality, correlations] = await Promise.all([this.stats(), this.quality(), this.correlations()]);
     if (!stats) throw new Error(`No ${runFiles.stats} in ${this.dir}: no scatter plot`);
     if (!quality) throw new Error(`No ${runFiles.quality} in ${this.dir}: no scatter plot`);
-    const byExample = stats.get(cellKeyOf(cell.mask, cell.layer, cell.pooling, cell.statistic));
-    if (!byExample) throw new Error(`${runFiles.stats} has no ${cell.statistic} for the ${cell.mask} mask, layer ${cell.layer}, ${cell.pooling} pooling`);
+    const byExample = stats.get(statsCellKey(cell));
+    if (!byExample) throw new Error(`${runFiles.stats} has no ${cell.statistic} for the ${cell.mask} mask, ${cell.site} layer ${cell.layer}, ${cell.pooling} pooling`);
     const data = await this.dataset();
     const notes = 'problem' in data ? [`Example text is not shown: ${data.problem}.`] : [];
     const examples = 'byExample' in data ? data.byExample : new Map<number, ExampleRecord>();
@@ -287,7 +287,7 @@ export class RunPanelSource {
       });
     if (points.length === 0) notes.push(`${runFiles.quality} has no ${cell.estimator} ${cell.metric} values for these examples.`);
     const correlation = correlations?.find(
-      (r) => r.mask === cell.mask && r.layer === cell.layer && r.statistic === cell.statistic && r.pooling === cell.pooling && r.estimator === cell.estimator && r.metric === cell.metric,
+      (r) => r.mask === cell.mask && r.site === cell.site && r.layer === cell.layer && r.statistic === cell.statistic && r.pooling === cell.pooling && r.estimator === cell.estimator && r.metric === cell.metric,
     );
     return { type: 'scatter/data', requestId, cell, points, notes, ...(correlation ? { correlation: toWireCorrelation(correlation) } : {}) };
   }
@@ -320,18 +320,20 @@ export class RunPanelSource {
   }
 }
 
-/** The masks, layers, poolings and statistics stats.csv holds. */
+/** The masks, sites, layers, poolings and statistics stats.csv holds. */
 export function statisticsCatalog(stats: ReadonlyMap<string, unknown> | undefined): StatisticsCatalog {
   const masks = new Set<string>();
+  const sites = new Set<string>();
   const layers = new Set<number>();
   const poolings = new Set<string>();
   const statistics: string[] = [];
   for (const key of stats?.keys() ?? []) {
-    const [mask, layer, pooling, statistic] = key.split('|') as [string, string, string, string];
+    const { mask, site, layer, pooling, statistic } = parseStatsCellKey(key);
     masks.add(mask);
-    layers.add(Number(layer));
+    sites.add(site);
+    layers.add(layer);
     poolings.add(pooling);
     if (!statistics.includes(statistic)) statistics.push(statistic);
   }
-  return { masks: ordered(masks, maskOrder), layers: [...layers].sort((a, b) => a - b), poolings: ordered(poolings, poolingOrder), statistics };
+  return { masks: ordered(masks, maskOrder), sites: ordered(sites, siteNames), layers: [...layers].sort((a, b) => a - b), poolings: ordered(poolings, poolingOrder), statistics };
 }

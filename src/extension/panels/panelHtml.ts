@@ -62,6 +62,7 @@ ${exportButtons('', what)}
 const bodies: Readonly<Record<PanelKind, string>> = {
   histograms: `${header(
     `<label>Mask <select id="mask"></select></label>
+<label id="site-label">Site <select id="site"></select></label>
 <label>Layer <input type="range" id="layer" min="0" max="0" step="1" value="0"> <output id="layer-value" for="layer"></output></label>
 <label>Pooling <select id="pooling"></select></label>
 <label id="statistic-label">Statistic <select id="statistic"></select></label>
@@ -74,6 +75,7 @@ const bodies: Readonly<Record<PanelKind, string>> = {
 </main>`,
   correlations: `${header(
     `<label>Mask <select id="mask"></select></label>
+<label>Site <select id="site"></select></label>
 <label>Quality <select id="quality"></select></label>
 <label>Pooling <select id="pooling"></select></label>`,
     'heatmap',

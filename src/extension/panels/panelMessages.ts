@@ -91,9 +91,10 @@ export interface WireCurveRow {
 /** One grid cell of correlations.csv: what a click on the heatmap asks the scatter plot of. */
 export type CellKey = CorrelationCell;
 
-/** One statistic of stats.csv for one mask / layer / pooling: the histograms panel's pooled view. */
+/** One statistic of stats.csv for one mask / site / layer / pooling: the histograms panel's pooled view. */
 export interface StatisticKey {
   readonly mask: string;
+  readonly site: string;
   readonly layer: number;
   readonly pooling: string;
   readonly statistic: string;
@@ -117,6 +118,7 @@ export interface WireStatisticValue {
 /** What stats.csv offers the histograms panel's pooled view. */
 export interface StatisticsCatalog {
   readonly masks: readonly string[];
+  readonly sites: readonly string[];
   readonly layers: readonly number[];
   readonly poolings: readonly string[];
   readonly statistics: readonly string[];
@@ -141,8 +143,8 @@ export interface HistogramsDataNotification extends DataNotificationBase {
 export interface CorrelationsDataNotification extends DataNotificationBase {
   readonly type: 'correlations/data';
   readonly rows: readonly WireCorrelationRow[];
-  /** The run's quality estimator / metric and the pooling of its strongest cell, when known. */
-  readonly defaults: { readonly estimator?: string; readonly metric?: string; readonly pooling?: string };
+  /** The run's quality estimator / metric and the site and pooling of its strongest cell, when known. */
+  readonly defaults: { readonly estimator?: string; readonly metric?: string; readonly site?: string; readonly pooling?: string };
 }
 
 export interface LearningCurvesDataNotification extends DataNotificationBase {
@@ -264,8 +266,8 @@ function hasOnly(value: Fields, keys: readonly string[]): boolean {
   return Object.keys(value).every((k) => keys.includes(k));
 }
 
-const cellKeys = ['mask', 'layer', 'statistic', 'pooling', 'estimator', 'metric'] as const;
-const statisticKeys = ['mask', 'layer', 'pooling', 'statistic'] as const;
+const cellKeys = ['mask', 'site', 'layer', 'statistic', 'pooling', 'estimator', 'metric'] as const;
+const statisticKeys = ['mask', 'site', 'layer', 'pooling', 'statistic'] as const;
 
 export function isCellKey(value: unknown): value is CellKey {
   return (
@@ -273,6 +275,7 @@ export function isCellKey(value: unknown): value is CellKey {
     hasOnly(value, cellKeys) &&
     isIndex(value['layer']) &&
     isName(value['mask']) &&
+    isName(value['site']) &&
     isName(value['statistic']) &&
     isName(value['pooling']) &&
     isName(value['estimator']) &&
@@ -281,7 +284,7 @@ export function isCellKey(value: unknown): value is CellKey {
 }
 
 export function isStatisticKey(value: unknown): value is StatisticKey {
-  return isObject(value) && hasOnly(value, statisticKeys) && isIndex(value['layer']) && isName(value['mask']) && isName(value['pooling']) && isName(value['statistic']);
+  return isObject(value) && hasOnly(value, statisticKeys) && isIndex(value['layer']) && isName(value['mask']) && isName(value['site']) && isName(value['pooling']) && isName(value['statistic']);
 }
 
 /** A PNG export must be a PNG data URL; SVG and CSV are text. */
@@ -334,6 +337,8 @@ export function isHostMessage(value: unknown): value is HostMessage {
 
 export interface HistogramsUi {
   readonly mask?: string;
+  /** The site of the pooled statistics (stats.csv). */
+  readonly site?: string;
   readonly layer?: number;
   /** 'raw' (the |activation| histogram) or a pooling of stats.csv. */
   readonly pooling?: string;
@@ -344,6 +349,8 @@ export interface HistogramsUi {
 export interface CorrelationsUi {
   /** A mask, or '' for all masks stacked. */
   readonly mask?: string;
+  /** The activation site whose layer × statistic grid is shown. */
+  readonly site?: string;
   readonly estimator?: string;
   readonly metric?: string;
   readonly pooling?: string;

@@ -65,7 +65,7 @@ export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     const facts: [string, string][] = [['data', `${path.basename(record.data.file)} (pool ${record.data.pool}, probe ${record.data.probe}, test ${record.data.test})`]];
     facts.push(['model', `${path.basename(record.model.path ?? '')} · ${record.model.architecture} · ${record.model.layers} layers · ${record.model.quantization}`]);
     for (const [name, phase] of Object.entries(record.phases)) facts.push([name, `${phase.status} · ${formatDuration(phase.wallMs / 1000)}${phase.reused > 0 ? ` · ${phase.reused} units reused` : ''}`]);
-    for (const row of record.headline?.byMask ?? []) facts.push([`|ρ| ${row.mask}`, `${Math.abs(row.rho).toFixed(3)} · layer ${row.layer} ${row.statistic} (${row.pooling}) vs ${row.estimator} ${row.metric} · q ${row.qValue.toPrecision(2)}`]);
+    for (const row of record.headline?.byMask ?? []) facts.push([`|ρ| ${row.mask}`, `${Math.abs(row.rho).toFixed(3)} · ${row.site ? `${row.site} ` : ''}layer ${row.layer} ${row.statistic} (${row.pooling}) vs ${row.estimator} ${row.metric} · q ${row.qValue.toPrecision(2)}`]);
     if (record.error) facts.push(['error', record.error]);
     return facts.map(([label, value]) => ({ kind: 'fact', run, label, value }));
   }
@@ -95,7 +95,7 @@ export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendText(`${run.name} — ${run.state}\n`);
     tooltip.appendText(`${run.record.data.file}\n`);
-    if (overall) tooltip.appendText(`largest |ρ| ${Math.abs(overall.rho).toFixed(3)} at ${overall.mask}, layer ${overall.layer}, ${overall.statistic} (${overall.pooling})\n`);
+    if (overall) tooltip.appendText(`largest |ρ| ${Math.abs(overall.rho).toFixed(3)} at ${overall.mask}, ${overall.site ? `${overall.site} ` : ''}layer ${overall.layer}, ${overall.statistic} (${overall.pooling})\n`);
     item.tooltip = tooltip;
     if (run.state === 'complete') item.command = { command: 'iclLab.showCorrelations', title: 'Show Correlations', arguments: [run.dir] };
     item.resourceUri = vscode.Uri.file(run.dir);
