@@ -69,8 +69,8 @@ const allVariants: readonly Variant[] = [
 const ratioPairs: readonly (readonly [VariantName, VariantName, string])[] = [
   ['extract-packed+raw', 'nlc-per-text', 'every token of every layer kept, vs the plain forward pass without logits'],
   ['extract-packed+raw', 'nlc-per-text+logits', 'every token of every layer kept, vs the usual prompt evaluation (last token logits)'],
-  ['extract-packed', 'nlc-per-text', 'each as normally used, same forward work'],
-  ['extract-per-text', 'nlc-per-text', 'one sequence per decode on both sides, same forward work'],
+  ['extract-packed', 'nlc-per-text', 'each as normally used; node-llama-cpp skips the last layer MLP (no output rows)'],
+  ['extract-per-text', 'nlc-per-text', 'one sequence per decode on both sides; node-llama-cpp skips the last layer MLP'],
   ['extract-packed', 'nlc-per-text+logits', 'each as normally used, node-llama-cpp also runs the LM head'],
   ['extract-per-text', 'nlc-per-text+logits', 'one sequence per decode, node-llama-cpp also runs the LM head'],
 ];
