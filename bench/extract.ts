@@ -1,10 +1,12 @@
 // Extraction throughput benchmark: our activation extraction (ActivationEngine.extract) against
 // node-llama-cpp evaluating the same tokens of the same model, measured side by side in one run.
 //
-//   npx tsx bench/extract.ts [--layers N] [--texts N] [--threads N] [--repeats N] [--json FILE]
+//   npx tsx bench/extract.ts [--model PATH|catalogue-id] [--layers N] [--texts N] [--threads N]
+//                            [--repeats N] [--variants a,b,...] [--json FILE]
 //
-// The model has Qwen2.5-0.5B's shapes with seeded random weights (generated once, cached in the OS
-// temp folder). Each timed run is a child process of its own that loads the model, warms up, times
+// Without --model the model has Qwen2.5-0.5B's shapes with seeded random weights (generated once,
+// cached in the OS temp folder); --model takes a GGUF file or a catalogue id (smollm2-135m,
+// gemma3-270m: fetched into the model cache when missing). Each timed run is a child process of its own that loads the model, warms up, times
 // the workload and exits: one model in memory at a time, and every peak RSS starts from the same
 // clean process instead of inheriting the heap of the runs before it. Variants rotate order each
 // repeat and the median is reported, so drift (page cache, heat) does not favour either side.
@@ -16,8 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getLlama, LlamaLogLevel, type ControlledEvaluateInputItem } from 'node-llama-cpp';
 import { SeededRandom } from '../src/core/random.js';
-import { ActivationEngine } from '../src/engine/activationEngine.js';
-import type { ExtractionExample } from '../src/engine/protocol.js';
+import { ActivationEngine, type ExtractedExample } from '../src/engine/activationEngine.js';
+import { cachedCatalogModel } from '../src/engine/modelCache.js';
+import type { ExtractionExample, ExtractionOptions } from '../src/engine/protocol.js';
 import {
   benchModel,
   benchModelOptions,
@@ -41,7 +44,7 @@ const BATCH_SIZE = 512;
 const PACKED_SEQUENCES = 64;
 const WARMUP_TEXTS = 8;
 
-const variantNames = ['extract-packed', 'extract-per-text', 'nlc-per-text', 'nlc-per-text+logits'] as const;
+const variantNames = ['extract-packed+raw', 'extract-packed', 'extract-per-text', 'nlc-per-text', 'nlc-per-text+logits'] as const;
 type VariantName = (typeof variantNames)[number];
 
 interface Variant {
@@ -50,10 +53,13 @@ interface Variant {
   readonly sequencesPerDecode: number;
 }
 
-const variants: readonly Variant[] = [
+const allVariants: readonly Variant[] = [
+  // Every token's MLP output of every layer copied out and handed to JavaScript, besides the statistics.
+  { name: 'extract-packed+raw', label: `extract + raw (packed, ${PACKED_SEQUENCES} seq)`, sequencesPerDecode: PACKED_SEQUENCES },
   { name: 'extract-packed', label: `extract (packed, ${PACKED_SEQUENCES} seq)`, sequencesPerDecode: PACKED_SEQUENCES },
   { name: 'extract-per-text', label: 'extract (1 seq)', sequencesPerDecode: 1 },
-  // Same forward work as extract: no output row, so llama.cpp skips the LM head.
+  // No output row, so llama.cpp skips the LM head, and the last layer's MLP too (it runs on output
+  // rows only): about 1/layers of the MLP work less than extract, which needs every token there.
   { name: 'nlc-per-text', label: 'node-llama-cpp (no logits)', sequencesPerDecode: 1 },
   // The usual prompt path: last token's logits and one sampled token (adds the LM head per text).
   { name: 'nlc-per-text+logits', label: 'node-llama-cpp (last logits)', sequencesPerDecode: 1 },
@@ -61,8 +67,10 @@ const variants: readonly Variant[] = [
 
 /** [numerator, denominator, what the ratio says]. */
 const ratioPairs: readonly (readonly [VariantName, VariantName, string])[] = [
-  ['extract-packed', 'nlc-per-text', 'each as normally used, same forward work'],
-  ['extract-per-text', 'nlc-per-text', 'one sequence per decode on both sides, same forward work'],
+  ['extract-packed+raw', 'nlc-per-text', 'every token of every layer kept, vs the plain forward pass without logits'],
+  ['extract-packed+raw', 'nlc-per-text+logits', 'every token of every layer kept, vs the usual prompt evaluation (last token logits)'],
+  ['extract-packed', 'nlc-per-text', 'each as normally used; node-llama-cpp skips the last layer MLP (no output rows)'],
+  ['extract-per-text', 'nlc-per-text', 'one sequence per decode on both sides; node-llama-cpp skips the last layer MLP'],
   ['extract-packed', 'nlc-per-text+logits', 'each as normally used, node-llama-cpp also runs the LM head'],
   ['extract-per-text', 'nlc-per-text+logits', 'one sequence per decode, node-llama-cpp also runs the LM head'],
 ];
@@ -78,6 +86,8 @@ interface RunResult extends RssReport {
   readonly windows?: number;
   /** node-llama-cpp only: the flash attention setting its context resolved. */
   readonly flashAttention?: string;
+  /** extract only: what the engine says of the model. */
+  readonly model?: string;
 }
 
 /** What a child process sends back: its measurements and the tokens it read, for the check. */
@@ -97,9 +107,12 @@ interface Args {
   readonly threads: number;
   readonly repeats: number;
   readonly json: string | undefined;
+  readonly variants: readonly Variant[];
   /** Internal: run one variant on `model` and report to the parent. */
   readonly child: VariantName | undefined;
+  /** A GGUF file or a catalogue id; the generated model when absent. */
   readonly model: string | undefined;
+  readonly layersGiven: boolean;
 }
 
 function parseCommandLine(): Args {
@@ -112,11 +125,15 @@ function parseCommandLine(): Args {
       json: { type: 'string' },
       child: { type: 'string' },
       model: { type: 'string' },
+      variants: { type: 'string' },
     },
     strict: true,
   });
+  const isVariant = (name: string): name is VariantName => (variantNames as readonly string[]).includes(name);
   const child = values.child;
-  if (child !== undefined && !(variantNames as readonly string[]).includes(child)) throw new Error(`unknown variant '${child}'`);
+  if (child !== undefined && !isVariant(child)) throw new Error(`unknown variant '${child}'`);
+  const chosen = values.variants === undefined ? [...variantNames] : values.variants.split(',').map((v) => v.trim());
+  for (const name of chosen) if (!isVariant(name)) throw new Error(`--variants: unknown variant '${name}' (known: ${variantNames.join(', ')})`);
   return {
     layers: positiveOption('layers', values.layers, 24),
     texts: positiveOption('texts', values.texts, 64),
@@ -124,8 +141,10 @@ function parseCommandLine(): Args {
     threads: positiveOption('threads', values.threads, os.availableParallelism()),
     repeats: positiveOption('repeats', values.repeats, 3),
     json: values.json,
+    variants: allVariants.filter((v) => chosen.includes(v.name)),
     child: child as VariantName | undefined,
     model: values.model,
+    layersGiven: values.layers !== undefined,
   };
 }
 
@@ -158,16 +177,19 @@ function wordSalad(count: number, seed: number): string[] {
   });
 }
 
-async function runExtract(modelPath: string, texts: readonly string[], maxSequences: number, threads: number): Promise<ChildReport> {
+async function runExtract(modelPath: string, texts: readonly string[], maxSequences: number, threads: number, keepRaw: boolean): Promise<ChildReport> {
   const rss = new RssSampler();
   let engine: ActivationEngine | undefined;
   try {
     engine = await ActivationEngine.create('cpu');
-    await engine.loadModel(modelPath);
-    const options = { mask: 'isolated', contextSize: CONTEXT_SIZE, batchSize: BATCH_SIZE, maxSequences, threads, exact: false } as const;
+    const info = await engine.loadModel(modelPath);
+    const options: ExtractionOptions = { mask: 'isolated', contextSize: CONTEXT_SIZE, batchSize: BATCH_SIZE, maxSequences, threads, exact: false, ...(keepRaw ? { rawExamples: 'all' as const } : {}) };
     const examples: ExtractionExample[] = texts.map((text, example) => ({ example, text }));
+    const rawValues = (span: number): number => info.layers * span * info.embeddingLength;
     let results = 0;
-    const onExample = (): void => {
+    const onExample = (result: ExtractedExample): void => {
+      // The raw rows must really arrive: every layer of every span token.
+      if (keepRaw && result.raw?.length !== rawValues(result.spanTokens)) throw new Error(`example ${result.example}: ${result.raw?.length ?? 0} raw values, expected ${rawValues(result.spanTokens)}`);
       results++;
     };
     await engine.extract(examples.slice(0, WARMUP_TEXTS), options, onExample, () => {});
@@ -185,6 +207,7 @@ async function runExtract(modelPath: string, texts: readonly string[], maxSequen
       decodeMs: summary.decodeMs,
       reduceMs: summary.reduceMs,
       windows: summary.windows,
+      model: `${info.architecture} ${info.description}, ${info.layers} layers, width ${info.embeddingLength}, vocabulary ${info.vocabularySize}, ${info.quantization}: ${mib(info.fileBytes)}`,
       ...rss.stop(),
     };
     return { result, tokens };
@@ -235,10 +258,9 @@ async function runNodeLlamaCpp(modelPath: string, texts: readonly string[], thre
 async function childMain(variant: VariantName, args: Args): Promise<void> {
   if (!args.model || !process.send) throw new Error('--child is internal: run the benchmark without it');
   const { texts } = loadWorkload(args.texts);
-  const report =
-    variant === 'extract-packed' || variant === 'extract-per-text'
-      ? await runExtract(args.model, texts, variant === 'extract-packed' ? PACKED_SEQUENCES : 1, args.threads)
-      : await runNodeLlamaCpp(args.model, texts, args.threads, variant === 'nlc-per-text+logits');
+  const report = variant.startsWith('extract')
+    ? await runExtract(args.model, texts, variant === 'extract-per-text' ? 1 : PACKED_SEQUENCES, args.threads, variant === 'extract-packed+raw')
+    : await runNodeLlamaCpp(args.model, texts, args.threads, variant === 'nlc-per-text+logits');
   await sendToParent(report);
 }
 
@@ -246,6 +268,13 @@ async function childMain(variant: VariantName, args: Args): Promise<void> {
 function runVariant(variant: VariantName, modelPath: string, args: Args): Promise<ChildReport> {
   const childArgs = ['--child', variant, '--model', modelPath, '--texts', String(args.texts), '--threads', String(args.threads)];
   return runInChild<ChildReport>(fileURLToPath(import.meta.url), variant, childArgs);
+}
+
+/** A GGUF file when `model` names one, else a catalogue id resolved through the model cache. */
+async function resolveModel(model: string): Promise<string> {
+  if (existsSync(model)) return path.resolve(model);
+  if (/[\\/]|\.gguf$/i.test(model)) throw new Error(`--model ${model}: no such file`);
+  return cachedCatalogModel(model);
 }
 
 /** Both sides must read exactly the same tokens; the first run sets the reference. */
@@ -270,8 +299,11 @@ async function main(): Promise<void> {
   const args = parseCommandLine();
   if (args.child) return childMain(args.child, args);
 
+  const variants = args.variants;
+  if (variants.length === 0) throw new Error('--variants chose none');
   const options = benchModelOptions(args.layers);
-  const model = await benchModel(options);
+  if (args.model && args.layersGiven) throw new Error('--layers shapes the generated model; it cannot be combined with --model');
+  const model = args.model ? { path: await resolveModel(args.model) } : await benchModel(options);
   const modelBytes = (await stat(model.path)).size;
   const workload = loadWorkload(args.texts);
   const cpus = os.cpus();
@@ -312,17 +344,19 @@ async function main(): Promise<void> {
       maxRssBytes: Math.max(...results.map((r) => r.maxRssBytes)),
       startRssBytes: median(results.map((r) => r.startRssBytes)),
       flashAttention: results[0]!.flashAttention,
+      model: results[0]!.model,
     };
   });
   const byName = new Map(rows.map((r) => [r.name, r]));
-  const ratios = ratioPairs.map(([a, b, note]) => ({
+  const ratios = ratioPairs.filter(([a, b]) => byName.has(a) && byName.has(b)).map(([a, b, note]) => ({
     a,
     b,
     note,
     value: byName.get(a)!.medianTokensPerSecond / byName.get(b)!.medianTokensPerSecond,
     bestRunsValue: byName.get(a)!.bestTokensPerSecond / byName.get(b)!.bestTokensPerSecond,
   }));
-  const nlcFlashAttention = byName.get('nlc-per-text')!.flashAttention ?? 'unknown';
+  const nlcFlashAttention = rows.find((r) => r.flashAttention !== undefined)?.flashAttention ?? 'unknown';
+  const engineModel = rows.find((r) => r.model !== undefined)?.model;
 
   const device = describeCpu();
   const busiest = Math.max(...rows.map((r) => r.otherCores ?? 0));
@@ -330,7 +364,7 @@ async function main(): Promise<void> {
   console.log('ICL Activation Lab: extraction vs node-llama-cpp');
   console.log(`device    ${device}; threads ${args.threads}; CUDA used: no (both sides run llama.cpp's CPU backend, getLlama({ gpu: false }))`);
   console.log(`others    other processes used up to ${busiest.toFixed(2)} cores during a timed run (median per variant in the table)${busiest > 0.25 ? ': timings are skewed by contention, rerun on an idle machine' : ''}`);
-  console.log(`model     ${describeBenchModel(options, model, modelBytes)}`);
+  console.log(`model     ${args.model ? (engineModel ?? `${mib(modelBytes)} (${modelBytes} bytes)`) : describeBenchModel(options, model, modelBytes)}`);
   console.log(`          ${model.path}`);
   console.log(`workload  ${workload.texts.length} texts, ${rows[0]!.tokens} tokens: ${workload.source}`);
   console.log(`settings  contextSize ${CONTEXT_SIZE}, batchSize ${BATCH_SIZE}, extract exact:false (f16 KV, flash attention auto), node-llama-cpp flashAttention ${nlcFlashAttention}; median of ${args.repeats} timed runs, each in a fresh process after a ${Math.min(WARMUP_TEXTS, workload.texts.length)}-text warm-up`);
@@ -357,7 +391,7 @@ async function main(): Promise<void> {
     const report = {
       date: new Date().toISOString(),
       device: { cpu: cpus[0]?.model.trim(), logicalCores: cpus.length, threads: args.threads, cuda: false },
-      model: { ...options, path: model.path, fileBytes: modelBytes },
+      model: args.model ? { path: model.path, fileBytes: modelBytes, engine: engineModel } : { ...options, path: model.path, fileBytes: modelBytes },
       workload: { source: workload.source, texts: workload.texts.length, tokens: rows[0]!.tokens },
       settings: { contextSize: CONTEXT_SIZE, batchSize: BATCH_SIZE, packedSequences: PACKED_SEQUENCES, repeats: args.repeats, warmupTexts: WARMUP_TEXTS, nodeLlamaCppFlashAttention: nlcFlashAttention },
       variants: rows,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 
@@ -23,20 +24,76 @@ const char * poolingName(int pooling) {
 
 namespace {
 
-// numpy.median semantics: the mean of the two middle values for an even count.
-double medianInPlace(std::vector<float> & v) {
-    const size_t n = v.size();
-    const size_t mid = n / 2;
-    std::nth_element(v.begin(), v.begin() + mid, v.end());
-    const double upper = v[mid];
-    if (n % 2 == 1) return upper;
-    const double lower = *std::max_element(v.begin(), v.begin() + mid);
-    return (lower + upper) / 2.0;
+uint32_t bitsOf(float value) {
+    uint32_t bits;
+    std::memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
+float floatOf(uint32_t bits) {
+    float value;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+// The k-th smallest (0-based) of n non-negative floats, exactly. For x >= 0 the IEEE-754 bit
+// patterns order as the values do, so a most-significant-byte radix select needs about two passes
+// over the data, where std::nth_element's compares mispredict on every other activation.
+float selectNonNegative(const float * values, size_t n, size_t k, std::vector<uint32_t> & scratch) {
+    scratch.resize(n);
+    uint32_t * keep = scratch.data();
+    size_t count = 0;
+    uint32_t prefix = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        size_t histogram[256] = {};
+        // First round reads the floats themselves; later rounds the patterns kept in `scratch`.
+        if (shift == 24) {
+            for (size_t i = 0; i < n; i++) histogram[bitsOf(values[i]) >> 24]++;
+        } else {
+            for (size_t i = 0; i < count; i++) histogram[(keep[i] >> shift) & 0xffu]++;
+        }
+        uint32_t digit = 0;
+        while (k >= histogram[digit]) k -= histogram[digit++];
+        prefix |= digit << shift;
+        if (shift == 0) break;
+        size_t kept = 0;
+        if (shift == 24) {
+            for (size_t i = 0; i < n; i++) {
+                const uint32_t bits = bitsOf(values[i]);
+                if ((bits >> 24) == digit) keep[kept++] = bits;
+            }
+        } else {
+            for (size_t i = 0; i < count; i++) {
+                if (((keep[i] >> shift) & 0xffu) == digit) keep[kept++] = keep[i];
+            }
+        }
+        count = kept;
+    }
+    return floatOf(prefix);
 }
 
 }  // namespace
 
-void ActivationReducer::describe(const float * values, size_t n, size_t dims, double * out) {
+// numpy.median semantics: the mean of the two middle values for an even count.
+double ActivationReducer::medianOfNonNegative(const float * values, size_t n) {
+    const size_t mid = n / 2;
+    const float upper = selectNonNegative(values, n, mid, selectScratch_);
+    if (n % 2 == 1) return upper;
+    // The lower middle value: `upper` itself when fewer than mid values lie below it, else the
+    // largest value below it.
+    size_t below = 0;
+    float largestBelow = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        if (values[i] < upper) {
+            below++;
+            largestBelow = std::max(largestBelow, values[i]);
+        }
+    }
+    const double lower = below < mid ? upper : largestBelow;
+    return (lower + double(upper)) / 2.0;
+}
+
+void ActivationReducer::describe(const float * values, size_t n, size_t dims, double * out, const double * tokenMedians) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     if (n == 0) {
         std::fill(out, out + kStatisticCount, nan);
@@ -79,7 +136,7 @@ void ActivationReducer::describe(const float * values, size_t n, size_t dims, do
     out[kTopDim] = double(argMax % dims);
     out[kAbsOver100] = double(over100);
 
-    const double medianAbs = medianInPlace(absScratch_);
+    const double medianAbs = medianOfNonNegative(absScratch_.data(), n);
     out[kMedianAbs] = medianAbs;
     out[kMaxOverMedian] = medianAbs > 0.0 ? double(maxAbs) / medianAbs
                                           : (maxAbs > 0.0f ? std::numeric_limits<double>::infinity() : nan);
@@ -99,9 +156,17 @@ void ActivationReducer::describe(const float * values, size_t n, size_t dims, do
             bool any = false;
             for (size_t i = start; i < end && !any; i++) any = std::fabs(values[i]) > 100.0f;
             if (!any) continue;
-            tokenAbs_.assign(end - start, 0.0f);
-            for (size_t i = start; i < end; i++) tokenAbs_[i - start] = std::fabs(values[i]);
-            const double tokenThreshold = 1000.0 * medianInPlace(tokenAbs_);
+            double tokenMedian;
+            if (tokenMedians) {
+                tokenMedian = tokenMedians[start / dims];
+            } else if (end - start == n) {
+                tokenMedian = medianAbs;  // one token: its median is the pooled one
+            } else {
+                tokenAbs_.assign(end - start, 0.0f);
+                for (size_t i = start; i < end; i++) tokenAbs_[i - start] = std::fabs(values[i]);
+                tokenMedian = medianOfNonNegative(tokenAbs_.data(), end - start);
+            }
+            const double tokenThreshold = 1000.0 * tokenMedian;
             for (size_t i = start; i < end; i++) {
                 const float a = std::fabs(values[i]);
                 if (a > 100.0f && double(a) > tokenThreshold) massive++;
@@ -116,21 +181,23 @@ void ActivationReducer::reduce(const float * values, size_t tokens, size_t dims,
     double * tokenMean = out + kPoolTokenMean * kStatisticCount;
     double * last = out + kPoolLast * kStatisticCount;
 
-    describe(values, tokens * dims, dims, all);
     if (tokens == 0) {
+        describe(values, 0, dims, all);
         describe(values, 0, dims, tokenMean);
         describe(values, 0, dims, last);
         return;
     }
-    describe(values + (tokens - 1) * dims, dims, dims, last);
 
     // token-mean: average each statistic over tokens; top_dim is the most frequent per-token top
-    // dimension (lowest dimension on ties), since an average of indices means nothing.
+    // dimension (lowest dimension on ties), since an average of indices means nothing. Each
+    // token's median |a| is kept for the pooled massive count below.
     std::fill(tokenMean, tokenMean + kStatisticCount, 0.0);
     tokenScratch_.resize(kStatisticCount);
+    tokenMedians_.resize(tokens);
     std::map<long, size_t> topDimVotes;
     for (size_t t = 0; t < tokens; t++) {
         describe(values + t * dims, dims, dims, tokenScratch_.data());
+        tokenMedians_[t] = tokenScratch_[kMedianAbs];
         for (int s = 0; s < kStatisticCount; s++) {
             if (s != kTopDim) tokenMean[s] += tokenScratch_[s];
         }
@@ -148,6 +215,9 @@ void ActivationReducer::reduce(const float * values, size_t tokens, size_t dims,
         }
     }
     tokenMean[kTopDim] = double(bestDim);
+
+    describe(values, tokens * dims, dims, all, tokenMedians_.data());
+    describe(values + (tokens - 1) * dims, dims, dims, last);
 }
 
 }  // namespace icl

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace icl {
@@ -41,12 +42,17 @@ public:
     void reduce(const float * values, size_t tokens, size_t dims, double * out);
 
 private:
-    // Statistics of n values; `dims` maps a flat index to its dimension for top_dim.
-    void describe(const float * values, size_t n, size_t dims, double * out);
+    // Statistics of n values; `dims` maps a flat index to its dimension for top_dim. `tokenMedians`
+    // (optional) holds each token's median |a| when the caller has them already (for massive).
+    void describe(const float * values, size_t n, size_t dims, double * out, const double * tokenMedians = nullptr);
+    // numpy.median of n non-negative floats.
+    double medianOfNonNegative(const float * values, size_t n);
 
     std::vector<float> absScratch_;
     std::vector<float> tokenAbs_;
     std::vector<double> tokenScratch_;
+    std::vector<double> tokenMedians_;
+    std::vector<uint32_t> selectScratch_;
 };
 
 }  // namespace icl
