@@ -11,6 +11,7 @@ import { registerMergeCommand } from './merge.js';
 import { registerQualityCommand } from './quality.js';
 import { registerRunCommand } from './run.js';
 import { registerReportCommand } from './report.js';
+import { registerReproduceCommand } from './reproduce.js';
 import { registerValidateCommand } from './validate.js';
 
 const program = new Command('icl-lab')
@@ -28,5 +29,6 @@ registerRunCommand(program);
 registerMergeCommand(program);
 registerReportCommand(program);
 registerDownloadModelCommand(program);
+registerReproduceCommand(program);
 
 await program.parseAsync(process.argv);
