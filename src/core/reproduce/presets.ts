@@ -78,27 +78,27 @@ export const sharedDatasets: readonly ReproduceDataset[] = [
   { name: 'nq_open', file: 'nq_open/validation.jsonl', inputs: ['question'], target: 'answers', id: 'id', task: 'generative', instruction: 'Answer each question briefly.' },
 ];
 
-const allStrategies = ['random', 'label-balanced-random', 'highest-first', 'lowest-first', 'k-center-greedy', 'vote-k', 'uncertainty', 'kate', 'bm25', 'top-quality'];
+const cpuSmallStrategies = ['random', 'label-balanced-random', 'highest-first', 'lowest-first', 'k-center-greedy', 'vote-k', 'kate', 'bm25', 'top-quality'];
 
 /**
- * SmolLM2-135M and Gemma 3 270M, 7 datasets, all three masks, 10 strategies × 3 seeds × budgets 4
- * and 8, on two CPU cores. Measured on this project's build machine (2 shared AMD EPYC cores, load
- * ≈ 5 from other jobs, 2026-12): SmolLM2 × sst2 took 5m13s (extract 1m34s, quality 0m58s, select+evaluate 2m31s).
- * See README "Reproducing the paper's table" for the per-cell times measured.
+ * SmolLM2-135M and Gemma 3 270M, 7 datasets, all three masks (2 in-context shots), 9 strategies
+ * (8 for generative tasks) × 3 seeds × budgets 4 and 8, KATE and BM25 retrieving 2 demonstrations,
+ * sized for two CPU cores. MEASURED_CPU_SMALL
  */
 export const cpuSmallPreset: ReproducePreset = {
   name: 'cpu-small',
-  description: 'SmolLM2-135M and Gemma 3 270M on the seven shared datasets, sized for two CPU cores (about 90 minutes)',
+  description: 'SmolLM2-135M and Gemma 3 270M on the seven shared datasets, sized for two CPU cores',
   models: [{ id: 'smollm2-135m' }, { id: 'gemma3-270m' }],
   datasets: sharedDatasets,
   study: {
-    split: { test: 40, probe: 16, pool: 64 },
+    split: { test: 24, probe: 12, pool: 40 },
     masks: ['isolated', 'shared-prefix', 'in-context'],
-    inContextShots: 4,
+    inContextShots: 2,
     quality: { estimator: 'one-shot' },
-    selection: { strategies: allStrategies, budgets: [4, 8], rounds: 1, seeds: [0, 1, 2] },
+    selection: { strategies: cpuSmallStrategies, budgets: [4, 8], rounds: 1, seeds: [0, 1, 2], retrievalShots: 2 },
     evaluation: { bootstrap: 500 },
     correlation: { bootstrap: 200, maxBootstrap: 200, permutations: 200 },
+    histogramExamples: 4,
     seed: 0,
     engine: { threads: 2 },
   },
