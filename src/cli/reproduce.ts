@@ -264,7 +264,8 @@ function printPlan(plans: readonly CellPlan[], costs: ReadonlyMap<string, TokenC
   for (const [model, cost] of costs) {
     log(`${model}: measured ${(1 / cost.extractSecondsPerToken).toFixed(0)} tok/s extracting, ${(1 / cost.scoringSecondsPerToken).toFixed(0)} tok/s scoring, ${cost.charsPerToken.toFixed(2)} characters per token`);
   }
-  log(`grid: ≈${tokens} tokens; expected time ≈${formatDuration(total)}${unknown ? ' for the measured models (the others are not measured)' : ''} (an estimate from token counts and the measured cost)`);
+  const expected = costs.size === 0 ? 'expected time not measured' : `expected time ≈${formatDuration(total)}${unknown ? ' for the measured models' : ''} (an estimate from token counts and the measured cost)`;
+  log(`grid: ≈${tokens} tokens; ${expected}`);
 }
 
 /** DIR/table.csv, DIR/table.md and each finished cell's own table.csv, from every finished cell of the grid. */
@@ -305,17 +306,17 @@ async function resolveModel(model: ReproduceModel, presetDir: string, download: 
   }
   const source = parseModelSource(entry.uri);
   const dir = resolveModelsFolder(undefined);
-  if (!download) {
-    // node-llama-cpp names hf: files hf_<user>_<file>; anything else is found by downloading.
-    const guess = path.join(dir, `hf_${entry.uri.replace(/^hf:/, '').split('/')[0]}_${path.basename(entry.uri)}`);
-    return existsSync(guess) ? guess : undefined;
-  }
+  // node-llama-cpp names hf: files hf_<user>_<file> and renames a download to it only once whole:
+  // a file there is used as it is, with no network (a machine without Hugging Face access can hold a copy).
+  const local = path.join(dir, `hf_${entry.uri.replace(/^hf:/, '').split('/')[0]}_${path.basename(entry.uri)}`);
+  if (existsSync(local)) return local;
+  if (!download) return undefined;
   try {
     const result = await downloadModel({ source, dir, onStart: (s) => !s.existing && console.error(`downloading ${entry.uri} to ${s.file}…`) });
     return result.file;
   } catch (error) {
     throw new Error(
-      `model ${entry.id}: ${(error as Error).message}. Fetch it where Hugging Face is reachable with \`icl-lab download-model ${entry.id}\` and copy the file into ${dir}, or point HF_ENDPOINT at a mirror`,
+      `model ${entry.id}: ${(error as Error).message}. Fetch it where Hugging Face is reachable with \`icl-lab download-model ${entry.id}\` and copy the file to ${local}, or point HF_ENDPOINT at a mirror`,
     );
   }
 }
