@@ -199,7 +199,8 @@ export async function runReproduce(options: ReproduceCliOptions, deps: Reproduce
     if (code !== 0) failed.push(cell.key);
     await writeTables(out, preset, log);
   }
-  await writeTables(out, preset, log);
+  // Rewritten after each cell already; once more when no cell ran (a merge of shard folders).
+  if (times.length === 0) await writeTables(out, preset, log);
   if (times.length > 0) {
     log('\ncell                          wall time');
     for (const t of times) log(`${t.key.padEnd(30)}${formatDuration(t.seconds)}${t.code === 0 ? '' : ` (exit ${t.code})`}`);
