@@ -83,7 +83,12 @@ const cpuSmallStrategies = ['random', 'label-balanced-random', 'highest-first', 
 /**
  * SmolLM2-135M and Gemma 3 270M, 7 datasets, all three masks (2 in-context shots), 9 strategies
  * (8 for generative tasks) × 3 seeds × budgets 4 and 8, KATE and BM25 retrieving 2 demonstrations,
- * sized for two CPU cores. MEASURED_CPU_SMALL
+ * sized for two CPU cores. Measured on this project's 2-core build machine, shared with other jobs
+ * (2026-12-05): SmolLM2 × sst2 took 27m47s at load average 8–10 (extract 318 s, quality 559 s,
+ * select 184 s, evaluate 588 s; 17m23s CPU); the per-token cost reproduce measures there was 35 tok/s
+ * extracting, 33 scoring (SmolLM2, load ≈ 9) against 268 and 362 (Gemma, load < 1), so an idle
+ * machine runs a cell in minutes (Gemma × sst2 estimated 4m32s when idle). The 90-minute budget
+ * for the 14 cells is not verified here: reproduce prints its own estimate before it starts.
  */
 export const cpuSmallPreset: ReproducePreset = {
   name: 'cpu-small',
