@@ -87,7 +87,8 @@ const cpuSmallStrategies = ['random', 'label-balanced-random', 'highest-first', 
  * (2026-12-05): SmolLM2 × sst2 took 27m47s at load average 8–10 (extract 318 s, quality 559 s,
  * select 184 s, evaluate 588 s; 17m23s CPU); the per-token cost reproduce measures there was 35 tok/s
  * extracting, 33 scoring (SmolLM2, load ≈ 9) against 268 and 362 (Gemma, load < 1), so an idle
- * machine runs a cell in minutes (Gemma × sst2 estimated 4m32s when idle). The 90-minute budget
+ * machine runs a cell in minutes (Gemma × sst2: estimated 5m26s when idle, took 16m16s as the load
+ * rose to 7–9 during it). The 90-minute budget
  * for the 14 cells is not verified here: reproduce prints its own estimate before it starts.
  */
 export const cpuSmallPreset: ReproducePreset = {
