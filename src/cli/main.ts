@@ -12,6 +12,7 @@ import { registerMergeCommand } from './merge.js';
 import { registerQualityCommand } from './quality.js';
 import { registerRunCommand } from './run.js';
 import { registerReportCommand } from './report.js';
+import { registerReproduceCommand } from './reproduce.js';
 import { registerValidateCommand } from './validate.js';
 
 const program = new Command('icl-lab')
@@ -30,5 +31,6 @@ registerMergeCommand(program);
 registerReportCommand(program);
 registerDownloadModelCommand(program);
 registerCheckModelCommand(program);
+registerReproduceCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,71 @@
+// How many tokens a cell of the grid evaluates, and so how long the grid takes at a measured cost
+// per token. Counted from the study's sizes and the data's mean text lengths (in tokens, from
+// characters at the model's measured characters per token), phase by phase as runExperiment does
+// the work: extraction under each mask, one-shot quality prompts (each candidate's prefix once,
+// then every probe), selection's own scoring, and the k-shot evaluation on the test set. It is an
+// estimate (template words and separators are approximated), printed as one.
+
+export interface CellShape {
+  readonly task: 'classification' | 'generative';
+  readonly pool: number;
+  readonly probe: number;
+  readonly test: number;
+  readonly masks: readonly string[];
+  readonly inContextShots: number;
+  readonly strategies: readonly string[];
+  readonly budgets: readonly number[];
+  readonly seeds: number;
+  readonly rounds: number;
+  readonly retrievalShots: number;
+  /** Classification: the labels scored per query; generative: 1. */
+  readonly labels: number;
+  /** Mean tokens of an example's input, and of its answer (verbalizer or reference). */
+  readonly inputTokens: number;
+  readonly answerTokens: number;
+  /** Generative: most tokens generated per query. */
+  readonly maxTokens: number;
+}
+
+export interface CellTokens {
+  /** Tokens decoded with the activation tap (statistics computed). */
+  readonly extract: number;
+  /** Tokens scored or generated (quality, selection's scoring, evaluation). */
+  readonly scoring: number;
+}
+
+/** Words a template adds around an input ("Input: ", "\nLabel:", separators), in tokens. */
+const templateTokens = 6;
+const scoringStrategies = new Set(['uncertainty', 'adaicl', 'vote-k']);
+const retrievalStrategies = new Set(['kate', 'bm25']);
+
+export function cellTokens(shape: CellShape): CellTokens {
+  const e = shape.inputTokens;
+  const demo = e + shape.answerTokens + templateTokens;
+  // A query and what is scored after it: every label's tokens, or the reference and a greedy answer.
+  const answer = shape.task === 'classification' ? shape.labels * shape.answerTokens : shape.answerTokens + Math.min(shape.maxTokens, shape.answerTokens + 2);
+  const query = e + templateTokens + answer;
+  let extract = 0;
+  for (const mask of shape.masks) extract += mask === 'in-context' ? shape.pool * (shape.inContextShots * demo + e) : shape.pool * (e + 1);
+  // Test queries' vectors for KATE.
+  if (shape.strategies.includes('kate')) extract += shape.test * (e + 1);
+  let scoring = shape.probe * query + shape.pool * (demo + shape.probe * query);
+  const budgetStrategies = shape.strategies.filter((s) => !retrievalStrategies.has(s));
+  for (const k of shape.budgets) {
+    scoring += budgetStrategies.length * shape.seeds * (k * demo + shape.test * query);
+    for (const s of shape.strategies) {
+      if (retrievalStrategies.has(s)) scoring += shape.seeds * shape.test * (Math.min(k, shape.retrievalShots) * demo + query);
+      if (scoringStrategies.has(s)) scoring += shape.seeds * shape.rounds * (k * demo + shape.pool * query);
+    }
+  }
+  return { extract: Math.round(extract), scoring: Math.round(scoring) };
+}
+
+/** Measured cost: seconds per token of extraction and of scoring. */
+export interface TokenCost {
+  readonly extractSecondsPerToken: number;
+  readonly scoringSecondsPerToken: number;
+}
+
+export function cellSeconds(tokens: CellTokens, cost: TokenCost): number {
+  return tokens.extract * cost.extractSecondsPerToken + tokens.scoring * cost.scoringSecondsPerToken;
+}
