@@ -1,5 +1,6 @@
 // `icl-lab run CONFIG --out DIR`: the whole study from a run configuration, resumable and
 // shardable (see core/experiment/runExperiment.ts for the phases and the folder's files).
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CheckpointStore } from '../core/experiment/checkpointStore.js';
@@ -10,7 +11,9 @@ import { changedComputationKeys, loadRunConfig, runConfigToJson, type RunConfig 
 import { prepareRun, readRunRecord, RunCancelledError, runExperiment, type RunPhase, type RunProgress, type RunRecord } from '../core/experiment/runExperiment.js';
 import { describeShard, parseShard, type Shard } from '../core/experiment/workUnits.js';
 import { sha256File } from '../core/format/fileDigest.js';
+import { curvesMetric, learningCurvesTable } from '../core/report/curvesTable.js';
 import { renderReport } from '../core/report/renderReport.js';
+import { readCurvesCsv, readStrategyVsRandomCsv, runFiles } from '../core/report/runFolderFiles.js';
 import { describeSiteCheck, judgeSiteCheck, passedSiteCheck, type SiteCheckResult } from '../core/siteCheck.js';
 import type { EngineClient } from '../engine/client.js';
 import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
@@ -136,7 +139,7 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
       },
     });
     progress?.line.finish();
-    printSummary(record, dir);
+    await printSummary(record, dir);
     return 0;
   } catch (error) {
     progress?.line.finish();
@@ -179,7 +182,7 @@ async function preflightSiteCheck(client: EngineClient, config: RunConfig, fileB
   return result;
 }
 
-function printSummary(record: RunRecord, dir: string): void {
+async function printSummary(record: RunRecord, dir: string): Promise<void> {
   if (record.status === 'shard-complete') {
     console.log(`shard ${record.shard} complete → ${dir}; join every shard with \`icl-lab merge SHARD_DIR... --out DIR\``);
     return;
@@ -201,6 +204,14 @@ function printSummary(record: RunRecord, dir: string): void {
   }
   if ((record.headline?.byMask ?? []).some((row) => beatsLength(row) === false)) console.log("(! : the statistic's |ρ| does not beat the length baseline's)");
   if (record.headline?.overall) console.log(`\n${describeCorrelation(record.headline.overall)}`);
+  const curvesFile = path.join(dir, runFiles.curves);
+  if (existsSync(curvesFile)) {
+    const curves = await readCurvesCsv(curvesFile);
+    const differencesFile = path.join(dir, runFiles.strategyVsRandom);
+    const differences = existsSync(differencesFile) ? await readStrategyVsRandomCsv(differencesFile) : [];
+    const metric = curvesMetric(curves, (record.config as { evaluation?: { metric?: string } } | undefined)?.evaluation?.metric);
+    if (metric) console.log(['', ...learningCurvesTable(curves, differences, metric)].join('\n'));
+  }
   console.log(`\nrun folder: ${dir}`);
 }
 

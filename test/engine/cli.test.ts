@@ -122,6 +122,11 @@ describe('the icl-lab CLI', function () {
     // mask, |ρ|, ρ, q, max-aware CI, family-wise p, length ρ, partial ρ, ceiling, site, layer, statistic, pooling, quality
     for (const mask of ['isolated', 'shared-prefix', 'in-context']) assert.match(result.stdout, new RegExp(`^${mask} +0\\.\\d{3} +-?0\\.\\d{3} +[\\d.e-]+ .* mlp_out +\\d+ +\\w+ +[\\w-]+ +one-shot \\w+$`, 'm'), mask);
     assert.match(result.stdout, /largest \|ρ\| = [\d.]+ \(ρ = -?[\d.]+, 95% CI .*\) at mask [\w-]+, site mlp_out, layer \d+, \w+ \([\w-]+\) vs one-shot \w+/);
+    // The learning curves: mean ± sd over the demo's seeds per strategy and budget, random first.
+    assert.match(result.stdout, /^learning curves: test accuracy, mean ± sd over \d seeds/m);
+    assert.match(result.stdout, /^strategy +budget \d+ +budget \d+/m);
+    assert.match(result.stdout, /^random(?: +[01]\.\d{3} ± [01]\.\d{3})+$/m);
+    assert.match(result.stdout, /^kate +[01]\.\d{3} ± [01]\.\d{3}  [+−]\d\.\d{3} \[[+−]\d\.\d{3}, [+−]\d\.\d{3}\]/m);
     assert.deepEqual((await readdir(out)).filter((f) => !f.startsWith('.')).sort(), ['demo-model.gguf', 'demo.jsonl', 'demo.run.yaml', 'run']);
     const files = await readdir(path.join(out, 'run'));
     for (const name of ['run.json', 'stats.csv', 'quality.csv', 'correlations.csv', 'selections.csv', 'curves.csv', 'report.html']) {

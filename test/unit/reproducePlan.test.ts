@@ -23,7 +23,7 @@ describe('reproduce presets and cells', () => {
     });
     assert.equal(config['model'], '/m/smol.gguf');
     assert.equal(config['template'], '/out/templates/cb.icl.tmpl');
-    assert.deepEqual(config["split"], { test: 24, probe: 12, pool: 40 });
+    assert.deepEqual(config["split"], { test: 20, probe: 12, pool: 40 });
     assert.deepEqual((config['selection'] as { strategies: string[] }).strategies, (cpuSmallPreset.study['selection'] as { strategies: string[] }).strategies);
     // The resolved config keeps all of it.
     const resolved = parseRunConfig(stringify(config), '/out/smollm2-135m/cb.run.yaml');

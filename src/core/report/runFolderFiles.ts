@@ -2,7 +2,7 @@
 // VS Code panels, whose extension-host bundle must not pull in vega's canvas code.
 import { readFile } from 'node:fs/promises';
 import { correlationsCsvRequiredColumns, lengthStatistic, type CorrelationRow } from '../experiment/correlations.js';
-import { curvesCsvColumns, type CurveRow } from '../experiment/learningCurves.js';
+import { curvesCsvColumns, strategyVsRandomCsvColumns, type CurveRow, type RandomDifference } from '../experiment/learningCurves.js';
 import { numberCell, readCsvTable } from '../format/csvTable.js';
 import { qualityCsvRequiredColumns } from '../format/qualityCsv.js';
 import { siteOfUnlabelledRows } from '../format/statsCsv.js';
@@ -14,6 +14,7 @@ export const runFiles = {
   quality: 'quality.csv',
   correlations: 'correlations.csv',
   curves: 'curves.csv',
+  strategyVsRandom: 'strategy_vs_random.csv',
   histograms: 'histograms.csv',
   massive: 'massive.csv',
   raw: 'raw',
@@ -51,6 +52,19 @@ export async function readCurvesCsv(file: string): Promise<CurveRow[]> {
     // Run folders from before the item bootstrap have no interval.
     ciLow: r['ci_low'] === undefined ? NaN : numberCell(r['ci_low']),
     ciHigh: r['ci_high'] === undefined ? NaN : numberCell(r['ci_high']),
+  }));
+}
+
+export async function readStrategyVsRandomCsv(file: string): Promise<RandomDifference[]> {
+  return (await readCsvTable(file, strategyVsRandomCsvColumns)).map((r) => ({
+    strategy: r['strategy']!,
+    budget: Number(r['budget']),
+    metric: r['metric']!,
+    diff: numberCell(r['diff']),
+    ciLow: numberCell(r['ci_low']),
+    ciHigh: numberCell(r['ci_high']),
+    nItems: Number(r['n_items']),
+    nSeeds: Number(r['n_seeds']),
   }));
 }
 

@@ -78,18 +78,15 @@ export const sharedDatasets: readonly ReproduceDataset[] = [
   { name: 'nq_open', file: 'nq_open/validation.jsonl', inputs: ['question'], target: 'answers', id: 'id', task: 'generative', instruction: 'Answer each question briefly.' },
 ];
 
-const cpuSmallStrategies = ['random', 'label-balanced-random', 'highest-first', 'lowest-first', 'k-center-greedy', 'vote-k', 'kate', 'bm25', 'top-quality'];
+const cpuSmallStrategies = ['random', 'label-balanced-random', 'highest-first', 'k-center-greedy', 'vote-k', 'kate', 'bm25', 'top-quality'];
 
 /**
- * SmolLM2-135M and Gemma 3 270M, 7 datasets, all three masks (2 in-context shots), 9 strategies
- * (8 for generative tasks) × 3 seeds × budgets 4 and 8, KATE and BM25 retrieving 2 demonstrations,
- * sized for two CPU cores. Measured on this project's 2-core build machine, shared with other jobs
- * (2026-12-05): SmolLM2 × sst2 took 27m47s at load average 8–10 (extract 318 s, quality 559 s,
- * select 184 s, evaluate 588 s; 17m23s CPU); the per-token cost reproduce measures there was 35 tok/s
- * extracting, 33 scoring (SmolLM2, load ≈ 9) against 268 and 362 (Gemma, load < 1), so an idle
- * machine runs a cell in minutes (Gemma × sst2: estimated 5m26s when idle, took 16m16s as the load
- * rose to 7–9 during it). The 90-minute budget
- * for the 14 cells is not verified here: reproduce prints its own estimate before it starts.
+ * SmolLM2-135M and Gemma 3 270M, 7 datasets, all three masks (2 in-context shots), 8 strategies
+ * (7 for generative tasks) × 3 seeds × budgets 4 and 8 on 20 test queries, KATE and BM25 retrieving 2
+ * demonstrations. Sized to the 90-minute budget on two CPU cores: on the idle 2-core build machine
+ * (2026-12-05) reproduce's own estimate, from the per-token cost it measures, is ≈1h27m for the 14
+ * cells (24 test queries and 9 strategies estimated 1h42m, hence this size). `lowest-first` is left
+ * out here (it is highest-first's mirror); the paper preset keeps it.
  */
 export const cpuSmallPreset: ReproducePreset = {
   name: 'cpu-small',
@@ -97,7 +94,7 @@ export const cpuSmallPreset: ReproducePreset = {
   models: [{ id: 'smollm2-135m' }, { id: 'gemma3-270m' }],
   datasets: sharedDatasets,
   study: {
-    split: { test: 24, probe: 12, pool: 40 },
+    split: { test: 20, probe: 12, pool: 40 },
     masks: ['isolated', 'shared-prefix', 'in-context'],
     inContextShots: 2,
     quality: { estimator: 'one-shot' },
