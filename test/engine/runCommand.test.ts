@@ -50,7 +50,7 @@ describe('icl-lab run', function () {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /mask +largest \|ρ\|/);
     assert.match(result.stdout, /largest \|ρ\| = \d\.\d{3} .* at mask (isolated|shared-prefix|in-context), site mlp_out, layer \d/);
-    assert.match(result.stdout, /; max-aware 95% CI of the largest \|ρ\| \d\.\d\d\.\.\d\.\d\d over \d+ cells, family-wise p = [\d.e-]+; length ρ = -?\d\.\d{3} \((beats|does not beat) length\); partial ρ given length = -?\d\.\d{3} .*; noise ceiling \|ρ\| ≤ \d\.\d\d \(split-half reliability -?\d\.\d\d\)/);
+    assert.match(result.stdout, /; max-aware 95% CI of the largest \|ρ\| \(basic bootstrap, corrected for selection\) \d\.\d\d\.\.\d\.\d\d over \d+ cells, family-wise p = [\d.e-]+; length ρ = -?\d\.\d{3} \((beats|does not beat) length\); partial ρ given length = -?\d\.\d{3} .*; noise ceiling \|ρ\| ≤ \d\.\d\d \(split-half reliability -?\d\.\d\d\)/);
 
     const run = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
     assert.equal(run.status, 'complete');

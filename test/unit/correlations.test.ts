@@ -94,7 +94,7 @@ describe('correlations between activation statistics and example quality', () =>
     assert.ok(Math.abs(top.ceiling! - Math.sqrt(0.9393939393939394)) < 1e-12);
     assert.ok(top.maxCiLow! <= 1 && top.maxCiHigh === 1 && top.familywiseP! > 0 && top.familywiseP! <= 1);
     const text = describeCorrelation(top);
-    assert.match(text, /^largest \|ρ\| = 1\.000 .*max-aware 95% CI of the largest \|ρ\| \d\.\d\d\.\.1\.00 over \d+ cells, family-wise p = [\d.e-]+; length ρ = 0\.943 \(beats length\); partial ρ given length = 1\.000 .*noise ceiling \|ρ\| ≤ 0\.97 \(split-half reliability 0\.94\)$/);
+    assert.match(text, /^largest \|ρ\| = 1\.000 .*max-aware 95% CI of the largest \|ρ\| \(basic bootstrap, corrected for selection\) \d\.\d\d\.\.1\.00 over \d+ cells, family-wise p = [\d.e-]+; length ρ = 0\.943 \(beats length\); partial ρ given length = 1\.000 .*noise ceiling \|ρ\| ≤ 0\.97 \(split-half reliability 0\.94\)$/);
     const weaker = { ...top, rho: 0.9, lengthRho: -0.943 };
     assert.equal(beatsLength(weaker), false);
     assert.match(describeCorrelation(weaker), /length ρ = -0\.943 \(does not beat length\)/);

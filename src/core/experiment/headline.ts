@@ -113,7 +113,7 @@ export function describeCorrelation(row: HeadlineRow): string {
       `${row.statistic} (${row.pooling}) vs ${row.estimator} ${row.metric}`,
   ];
   if (row.maxCiLow !== undefined) {
-    parts.push(`max-aware 95% CI of the largest |ρ| ${fixed(row.maxCiLow, 2)}..${fixed(row.maxCiHigh, 2)} over ${row.cells} cells, family-wise p = ${precise(row.familywiseP)}`);
+    parts.push(`max-aware 95% CI of the largest |ρ| (basic bootstrap, corrected for selection) ${fixed(row.maxCiLow, 2)}..${fixed(row.maxCiHigh, 2)} over ${row.cells} cells, family-wise p = ${precise(row.familywiseP)}`);
   }
   const beats = beatsLength(row);
   if (beats !== undefined) parts.push(`length ρ = ${fixed(row.lengthRho, 3)} (${beats ? 'beats length' : 'does not beat length'})`);

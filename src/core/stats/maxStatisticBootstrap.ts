@@ -2,7 +2,12 @@
 // correlations, so its own per-cell interval is too optimistic. Two honest companions:
 //   max-aware bootstrap — resample candidates with replacement, recompute every cell's ρ on the
 //     resample, take the largest |ρ| over the cells (re-selecting the maximum cell inside each
-//     resample); the percentile interval of those maxima;
+//     resample); the basic (reverse-percentile) interval of those maxima, 2·observed − q(1−α/2) ..
+//     2·observed − q(α/2) (Davison & Hinkley 1997, §5.2), clipped to [0, 1]. The percentile interval
+//     of the maxima would be shifted the wrong way: the observed maximum already sits above the true
+//     one (it was picked for being large), and a resample's maximum sits above the observed one for
+//     the same reason, so the percentile interval can lie wholly above the observed value. The basic
+//     interval subtracts that upward shift instead — the bootstrap's estimate of the winner's curse;
 //   permutation null — permute quality across candidates (one permutation for every quality
 //     measure, keeping their joint structure), take the largest |ρ| over the grid; the family-wise
 //     p-value of the observed maximum is (1 + #{null ≥ observed}) / (1 + permutations).
@@ -34,9 +39,11 @@ export interface MaxAbsRhoOptions {
 export interface MaxAbsRho {
   /** The largest |ρ| over the cells on the data as observed. */
   readonly observed: number;
-  /** Percentile interval of the largest |ρ| over bootstrap resamples (NaN without resamples). */
+  /** Basic bootstrap interval of the largest |ρ|, clipped to [0, 1] (NaN without resamples). */
   readonly lower: number;
   readonly upper: number;
+  /** Mean of the resampled maxima minus `observed`: the upward shift the interval corrects for. */
+  readonly bias: number;
   readonly resamples: number;
   /** Family-wise p of `observed` under the permutation null of the maximum (NaN without permutations). */
   readonly familywiseP: number;
@@ -117,12 +124,16 @@ export function maxAbsSpearman(cells: readonly MaxCell[], options: MaxAbsRhoOpti
   return new Map(
     groups.map((g) => {
       const maxes = bootstrap.get(g)!.sort((a, b) => a - b);
+      const seen = observed.get(g)!;
+      const reflect = (q: number): number => Math.min(1, Math.max(0, 2 * seen - q));
+      const any = maxes.length > 0 && !Number.isNaN(seen);
       return [
         g,
         {
-          observed: observed.get(g)!,
-          lower: maxes.length > 0 ? quantileLinear(maxes, tail) : NaN,
-          upper: maxes.length > 0 ? quantileLinear(maxes, 1 - tail) : NaN,
+          observed: seen,
+          lower: any ? reflect(quantileLinear(maxes, 1 - tail)) : NaN,
+          upper: any ? reflect(quantileLinear(maxes, tail)) : NaN,
+          bias: any ? maxes.reduce((sum, m) => sum + m, 0) / maxes.length - seen : NaN,
           resamples: maxes.length,
           familywiseP: options.permutations > 0 && !Number.isNaN(observed.get(g)!) ? (1 + exceed.get(g)!) / (1 + options.permutations) : NaN,
           permutations: options.permutations,
