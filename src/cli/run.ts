@@ -229,6 +229,11 @@ class EngineExperimentModel implements ExperimentModel {
     this.scorer = client.promptScorer({ contextSize, batchSize, maxSequences, threads, exact, maxTokens: 0, stop: [] });
   }
 
+  async embed(embeddingModel: string, texts: readonly string[]): Promise<Float64Array[]> {
+    const vectors = await this.client.embedTexts({ model: embeddingModel, texts, threads: this.config.engine.threads });
+    return vectors.map((v) => Float64Array.from(v));
+  }
+
   async extract(request: ModelExtraction, onResult: Parameters<ExperimentModel['extract']>[1], onProgress?: Parameters<ExperimentModel['extract']>[2]): Promise<void> {
     const { contextSize, batchSize, maxSequences, threads, exact } = this.config.engine;
     const run = this.client.extract(

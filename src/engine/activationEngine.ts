@@ -134,6 +134,34 @@ export class ActivationEngine {
     if (this.recentLog.length > 20) this.recentLog.shift();
   }
 
+  /**
+   * One vector per text from a GGUF embedding model, through node-llama-cpp's embedding context
+   * (the model's own pooling; llama.cpp's default where the file names none). The model is loaded
+   * for this call and released after it; the tap's loaded model is untouched.
+   */
+  async embedTexts(modelPath: string, texts: readonly string[], threads = 0): Promise<Float64Array[]> {
+    const file = path.resolve(modelPath);
+    if (!(await stat(file).catch(() => undefined))?.isFile()) throw new EngineError('model-not-found', `embedding model file not found: ${file}`, { file });
+    let model;
+    try {
+      model = await this.llama.loadModel({ modelPath: file, gpuLayers: this.llama.gpu === false ? 0 : 'auto' });
+    } catch (error) {
+      throw new EngineError('model-invalid', `${file}: cannot load it as an embedding model (${(error as Error).message})`, { file });
+    }
+    try {
+      const context = await model.createEmbeddingContext(threads > 0 ? { threads } : {});
+      try {
+        const vectors: Float64Array[] = [];
+        for (const text of texts) vectors.push(Float64Array.from((await context.getEmbeddingFor(text)).vector));
+        return vectors;
+      } finally {
+        await context.dispose();
+      }
+    } finally {
+      await model.dispose();
+    }
+  }
+
   async loadModel(modelPath: string): Promise<ModelInfo> {
     const file = path.resolve(modelPath);
     const fileStat = await stat(file).catch(() => undefined);

@@ -15,6 +15,7 @@ import {
 import type { SiteCheckMeasurement } from '../core/siteCheck.js';
 import {
   checkSitesRequest,
+  embedTextsRequest,
   crashForTestRequest,
   decodeFloat64,
   EngineError,
@@ -29,6 +30,7 @@ import {
   tokenizeRequest,
   unloadModelRequest,
   type CheckSitesParams,
+  type EmbedTextsParams,
   type EngineErrorCode,
   type EngineInfo,
   type ExtractionProgress,
@@ -168,6 +170,11 @@ export class EngineClient {
   /** The site self-check on the loaded model (judge it with src/core/siteCheck.ts). */
   checkSites(params: CheckSitesParams = {}): Promise<SiteCheckMeasurement> {
     return this.request((c) => c.sendRequest(checkSitesRequest, params));
+  }
+
+  /** One vector per text from a GGUF embedding model (node-llama-cpp's embedding context), in order. */
+  embedTexts(params: EmbedTextsParams): Promise<number[][]> {
+    return this.request((c) => c.sendRequest(embedTextsRequest, params));
   }
 
   tokenize(text: string, addSpecial = false): Promise<number[]> {

@@ -120,6 +120,14 @@ export interface GenerationOptions extends ScoringOptions {
   readonly stop: readonly string[];
 }
 
+/** Texts embedded by a GGUF embedding model through node-llama-cpp's embedding API (not the loaded model). */
+export interface EmbedTextsParams {
+  readonly model: string;
+  readonly texts: readonly string[];
+  /** CPU threads; 0 or absent: node-llama-cpp decides. */
+  readonly threads?: number;
+}
+
 /** The site self-check (src/core/siteCheck.ts) on the loaded model. */
 export interface CheckSitesParams {
   /** Defaults to siteCheckText. */
@@ -177,6 +185,7 @@ export const loadModelRequest = new RequestType<LoadModelParams, ModelInfo, void
 export const unloadModelRequest = new RequestType0<void, void>('model/unload');
 export const tokenizeRequest = new RequestType<TokenizeParams, number[], void>('model/tokenize');
 export const checkSitesRequest = new RequestType<CheckSitesParams, SiteCheckMeasurement, void>('model/checkSites');
+export const embedTextsRequest = new RequestType<EmbedTextsParams, number[][], void>('embed/texts');
 export const extractRequest = new RequestType<ExtractParams, ExtractionSummary, void>('extract/run');
 export interface ScoreTextsParams {
   readonly groups: readonly TextScoringGroup[];

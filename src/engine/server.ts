@@ -6,6 +6,7 @@ import { UnknownArchitectureError } from '../core/sites.js';
 import { ActivationEngine } from './activationEngine.js';
 import {
   checkSitesRequest,
+  embedTextsRequest,
   crashForTestRequest,
   encodeFloat64,
   EngineError,
@@ -80,6 +81,7 @@ connection.onRequest(
   },
 );
 connection.onRequest(checkSitesRequest, handle(async (params) => requireEngine().checkSites(params.text, params.threads)));
+connection.onRequest(embedTextsRequest, handle(async (params) => (await requireEngine().embedTexts(params.model, params.texts, params.threads)).map((v) => Array.from(v))));
 connection.onRequest(tokenizeRequest, handle(async (params) => Array.from(requireEngine().tokenize(params.text, params.addSpecial))));
 
 connection.onRequest(

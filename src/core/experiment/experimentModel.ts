@@ -41,6 +41,11 @@ export interface ExperimentModel extends PromptScorer {
   readonly facts: ModelFacts;
   /** Results may arrive in any order; the promise settles when every example is done. */
   extract(request: ModelExtraction, onResult: (result: ModelExtractionResult) => void, onProgress?: (done: number, total: number, tokens: number) => void): Promise<void>;
+  /**
+   * One vector per text from another GGUF file, an embedding model (selection.embedding); absent
+   * where the runner cannot load a second model.
+   */
+  embed?(embeddingModel: string, texts: readonly string[]): Promise<Float64Array[]>;
   /** Stops the work in flight; its promise rejects. */
   cancel(): void;
 }

@@ -27,9 +27,13 @@ export type RunStrategyName = StrategyName | 'kate' | 'bm25';
 /** Strategies that retrieve demonstrations per test query from the budget random selection labelled. */
 export const retrievalStrategyNames = retrievalStrategies;
 
-/** Where the vectors of the similarity strategies come from (see `selectionEmbeddingSite` in runExperiment). */
-export const embeddingSources = ['model'] as const;
-export type EmbeddingSource = (typeof embeddingSources)[number];
+/**
+ * Where the vectors of the similarity strategies come from: `model`, the run model's own token-mean
+ * hidden state (see `vectorSite` in runExperiment), or the absolute path of a GGUF embedding model
+ * (node-llama-cpp's embedding API; written relative to the config file's folder in the config).
+ */
+export type EmbeddingSource = 'model' | (string & {});
+export const ownModelEmbedding = 'model';
 
 /** Every strategy a run knows, in the order a run compares them by default. */
 export const runStrategyNames: readonly RunStrategyName[] = [
@@ -358,9 +362,9 @@ export const runConfigSchema = {
         },
         embedding: {
           type: 'string',
-          enum: [...embeddingSources],
+          anyOf: [{ const: 'model' }, { pattern: '\\.gguf$' }],
           default: 'model',
-          description: 'Vectors of vote-k, AdaICL, k-center-greedy, k-means++ and KATE, mean-centred and L2-normalised: model = the run model\'s pooled hidden state.',
+          description: 'Vectors of vote-k, AdaICL, k-center-greedy, k-means++ and KATE, mean-centred and L2-normalised: model = the run model\'s token-mean MLP output at vectorLayer; or a GGUF embedding model (path relative to this file), run through node-llama-cpp\'s embedding API on each example\'s input span.',
         },
         retrievalShots: wholeNumber(1, 'Demonstrations KATE and BM25 retrieve per test query from the examples random selection labelled at each budget (at most the budget).', 4),
       },
@@ -791,7 +795,7 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
       statistic,
       vectorLayer: get<LayerSpec>('/selection/vectorLayer') ?? 'middle',
       voteK: { neighbours: get<number>('/selection/voteK/neighbours') ?? 150, rho: get<number>('/selection/voteK/rho') ?? 10 },
-      embedding: get<EmbeddingSource>('/selection/embedding') ?? 'model',
+      embedding: get<string>('/selection/embedding') === undefined || get<string>('/selection/embedding') === ownModelEmbedding ? ownModelEmbedding : (filePath('/selection/embedding', ['selection', 'embedding']) ?? ownModelEmbedding),
       retrievalShots: get<number>('/selection/retrievalShots') ?? 4,
     },
     evaluation: { metric: get<string>('/evaluation/metric') ?? defaultEvaluationMetric[task], bootstrap: get<number>('/evaluation/bootstrap') ?? 1000 },

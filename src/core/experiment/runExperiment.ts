@@ -18,7 +18,7 @@ import { loadDataset } from '../dataset/loadDataset.js';
 import { loadSplits, seededSplit, type DatasetSplits } from '../dataset/splits.js';
 import { qualityCsv } from '../format/qualityCsv.js';
 import { statsCsvHeader, statsCsvRows } from '../format/statsCsv.js';
-import { inContextDemonstrations, maskLayout, type MaskStrategy } from '../masks.js';
+import { inContextDemonstrations, maskLayout, spanText, type MaskStrategy } from '../masks.js';
 import { influencePromptCount, influencePrompts, kShotInfluence, oneShotGain, type QualityRow } from '../quality/exampleQuality.js';
 import { continuationText, demonstrationOf, evaluatePromptItems, type ClassificationTask, type GenerativeTask, type PromptItem, type PromptMetrics } from '../quality/promptEvaluation.js';
 import { activationHistograms, histogramsCsv, massiveCsv } from '../report/activationHistograms.js';
@@ -40,7 +40,7 @@ import { correlate, correlationsCsv, parseStatsCellKey, qualityByCell, readStats
 import { buildHeadline, qualityReliability, type Headline } from './headline.js';
 import type { ExperimentModel, ModelFacts } from './experimentModel.js';
 import { acquisitionCorrelations, acquisitionCorrelationsCsv, curveRows, curvesCsv, differencesFromRandom, strategyVsRandomCsv, type ItemScores } from './learningCurves.js';
-import { checkLayersAgainstModel, resolveLayer, retrievalStrategyNames, runConfigToJson, type RunConfig } from './runConfig.js';
+import { checkLayersAgainstModel, ownModelEmbedding, resolveLayer, retrievalStrategyNames, runConfigToJson, type RunConfig } from './runConfig.js';
 import { chunk, describeShard, ownsUnit, type Shard } from './workUnits.js';
 
 export const runPhases = ['extract', 'quality', 'correlate', 'select', 'evaluate'] as const;
@@ -193,6 +193,11 @@ export function extractUnitName(site: SiteName, mask: MaskStrategy, chunkIndex: 
   return site === 'mlp_out' ? `extract-${mask}-${chunkIndex}.json` : `extract-${site}-${mask}-${chunkIndex}.json`;
 }
 
+/** A checkpoint of vectors from selection.embedding's embedding model. */
+export function embeddingUnitName(set: 'pool' | 'test', chunkIndex: number): string {
+  return `embedding-${set}-${chunkIndex}.json`;
+}
+
 /**
  * Runs (or resumes) the study in `options.dir`. Units already in the folder's checkpoints are
  * read, not recomputed. Throws RunCancelledError when options.signal aborts.
@@ -208,6 +213,9 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
   if (layerProblems.length > 0) throw new Error(`${config.configFile}: ${layerProblems.join('; ')}`);
   const vectorLayer = selectionEmbeddingLayer(config, layerCount);
   const needsVectors = config.selection.strategies.some((s) => vectorStrategies.has(s));
+  // The vectors come from the run model's own pass, or from a GGUF embedding model (selection.embedding).
+  const embeddingModel = config.selection.embedding === ownModelEmbedding ? undefined : config.selection.embedding;
+  const needsModelVectors = needsVectors && embeddingModel === undefined;
   const needsKate = config.selection.strategies.includes('kate');
   const retrievers = config.selection.strategies.filter((s) => (retrievalStrategyNames as readonly string[]).includes(s));
 
@@ -250,9 +258,10 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
   try {
     // ---- extract -------------------------------------------------------------------------------
     const masksToRun: MaskStrategy[] = [...config.masks];
-    if (needsVectors && !masksToRun.includes('isolated')) masksToRun.push('isolated');
+    if (needsModelVectors && !masksToRun.includes('isolated')) masksToRun.push('isolated');
     const poolChunks = chunk(pool.map((_, position) => position), unitSizes.extract);
     const testChunks = needsKate ? chunk(splits.test.map((_, position) => position), unitSizes.extract) : [];
+    const modelTestChunks = needsModelVectors ? testChunks : [];
     const histogramExamples = new Set(pool.slice(0, config.histogramExamples).map((row) => row.index));
     const rawDir = path.join(dir, 'raw');
     const inContext = inContextDemonstrations(pool.length, Math.min(config.inContextShots, pool.length - 1), config.seed);
@@ -267,13 +276,13 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       // One pass per site and mask. The vectors are the MLP output's: its isolated pass runs even
       // when the run reads other sites only (then for the vectors alone).
       const passes: { site: SiteName; mask: MaskStrategy }[] = config.sites.flatMap((site) => masksToRun.map((mask) => ({ site, mask })));
-      if (needsVectors && !config.sites.includes(vectorSite)) passes.push({ site: vectorSite, mask: 'isolated' });
+      if (needsModelVectors && !config.sites.includes(vectorSite)) passes.push({ site: vectorSite, mask: 'isolated' });
       for (const { site, mask } of passes) {
         poolChunks.forEach((positions, c) =>
           units.push({ name: extractUnitName(site, mask, c), site, mask, rows: pool, positions, statsWanted: config.masks.includes(mask) && config.sites.includes(site), set: 'pool' }),
         );
       }
-      testChunks.forEach((positions, c) => units.push({ name: `extract-test-${c}.json`, site: vectorSite, mask: 'isolated', rows: splits.test, positions, statsWanted: false, set: 'test' }));
+      modelTestChunks.forEach((positions, c) => units.push({ name: `extract-test-${c}.json`, site: vectorSite, mask: 'isolated', rows: splits.test, positions, statsWanted: false, set: 'test' }));
       const total = units.length;
       let done = 0;
       for (const unit of units) {
@@ -283,7 +292,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         if (store.has(unit.name)) {
           counts.reused++;
         } else {
-          const wantsVectors = needsVectors && unit.mask === 'isolated' && unit.site === vectorSite;
+          const wantsVectors = needsModelVectors && unit.mask === 'isolated' && unit.site === vectorSite;
           const byExample = new Map<number, { spanTokens: number; stats: Float64Array; pooled?: Float64Array }>();
           // Test rows have no label to show: only the label-free input span is read of them (KATE's vectors).
           const layout = maskLayout(
@@ -322,6 +331,28 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         }
         done++;
         options.onProgress?.({ phase: 'extract', done: done * unitSizes.extract, total: total * unitSizes.extract, unit: 'examples' });
+      }
+      // An embedding model's vectors: each example's label-free input span, as the masks read it.
+      if (embeddingModel !== undefined && needsVectors) {
+        const embeddingUnits = [
+          ...poolChunks.map((positions, c) => ({ name: embeddingUnitName('pool', c), rows: pool, positions })),
+          ...testChunks.map((positions, c) => ({ name: embeddingUnitName('test', c), rows: splits.test, positions })),
+        ];
+        for (const unit of embeddingUnits) {
+          const number = shardableUnit++;
+          if (!ownsUnit(options.shard, number)) continue;
+          checkCancelled('extract');
+          if (store.has(unit.name)) {
+            counts.reused++;
+            continue;
+          }
+          if (!model.embed) throw new Error(`selection.embedding: this runner cannot load a second model (${embeddingModel})`);
+          const rows = unit.positions.map((position) => unit.rows[position]!);
+          const texts = rows.map((row) => spanText(template, { inputs: row.inputs, answer: '' }, 'input', `${config.data.file}: example ${row.id}`));
+          const vectors = await model.embed(embeddingModel, texts);
+          await store.writeJson(unit.name, { vectors: vectors.map((v) => Array.from(v)) });
+          counts.computed++;
+        }
       }
       if (options.shard) return;
       let csv = statsCsvHeader();
@@ -416,8 +447,10 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     const poolVectors: Float64Array[] = [];
     const testVectors: Float64Array[] = [];
     if (needsVectors) {
-      for (const [c] of poolChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(extractUnitName(vectorSite, 'isolated', c))).vectors!) poolVectors.push(Float64Array.from(v));
-      for (const [c] of testChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(`extract-test-${c}.json`)).vectors!) testVectors.push(Float64Array.from(v));
+      const poolUnit = (c: number): string => (embeddingModel === undefined ? extractUnitName(vectorSite, 'isolated', c) : embeddingUnitName('pool', c));
+      const testUnit = (c: number): string => (embeddingModel === undefined ? `extract-test-${c}.json` : embeddingUnitName('test', c));
+      for (const [c] of poolChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(poolUnit(c))).vectors!) poolVectors.push(Float64Array.from(v));
+      for (const [c] of testChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(testUnit(c))).vectors!) testVectors.push(Float64Array.from(v));
     }
     // Mean-centred on the pool and unit length: raw pooled states share a large common direction.
     const poolEmbeddings = centredUnitVectors(poolVectors);
