@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadDataset } from '../core/dataset/loadDataset.js';
 import { statsCsvHeader, statsCsvRows } from '../core/format/statsCsv.js';
 import { inContextDemonstrations, maskLayout, maskStrategies, spanKinds, type MaskLayout, type MaskStrategy, type SpanKind } from '../core/masks.js';
@@ -23,7 +23,9 @@ import { ProgressLine } from './progressLine.js';
 
 export interface ExtractCliOptions extends EngineCliOptions {
   data: string;
-  field: string;
+  input?: string;
+  /** The old name of --input. */
+  field?: string;
   template?: string;
   instruction?: string;
   target?: string;
@@ -41,7 +43,8 @@ export function registerExtractCommand(program: Command): void {
   const command = program.command('extract').description("capture every MLP block's output for each example and write per-layer statistics");
   addEngineOptions(command)
     .requiredOption('--data <file>', 'data file (.jsonl, .json, .csv or .tsv)')
-    .option('--field <name>', "field holding the example text (the default template's {{text}})", 'text')
+    .option('--input <field>', "field holding the example text, as in the other commands (the default template's {{text}}; default: text)")
+    .addOption(new Option('--field <name>', 'the old name of --input').hideHelp())
     .option('--template <file>', 'prompt template (*.icl.tmpl) the masks lay examples out with; its fields are read from the data (default: the built-in classification template)')
     .option('--instruction <text>', "replaces the template's @instruction (shared-prefix and in-context masks)")
     .option('--target <field>', 'field whose value a demonstration shows as its answer (in-context mask, --span demonstration)')
@@ -65,18 +68,23 @@ export async function runExtract(options: ExtractCliOptions): Promise<number> {
     console.error(`error: ${options.mask === 'in-context' ? '--mask in-context' : '--span demonstration'} needs --target FIELD: demonstrations show their answers, as the k-shot prompt does`);
     return 1;
   }
+  if (options.input !== undefined && options.field !== undefined && options.input !== options.field) {
+    console.error(`error: --input ${options.input} and --field ${options.field} name two fields; --field is the old name of --input: give one`);
+    return 1;
+  }
+  const field = options.input ?? options.field ?? 'text';
   let rows: { example: number; line: number; inputs: Record<string, string>; answer: string }[];
   let layout: MaskLayout;
   try {
     let template: Template = options.template ? parseTemplate(await readFile(options.template, 'utf8'), options.template) : classificationTemplate;
     if (options.instruction !== undefined) template = { ...template, instruction: options.instruction };
-    // The built-in template's {{text}} reads --field; a template of one's own names its fields.
-    const fields = options.template ? [...new Set(templatePlaceholders(template).map((p) => p.name).filter((n) => n !== answerPlaceholder))] : [options.field];
+    // The built-in template's {{text}} reads --input; a template of one's own names its fields.
+    const fields = options.template ? [...new Set(templatePlaceholders(template).map((p) => p.name).filter((n) => n !== answerPlaceholder))] : [field];
     const loaded = await loadDataset({ file: options.data, inputs: fields, ...(options.target ? { task: { type: 'classification', target: options.target } } : {}) });
     rows = loaded.rows.map((r) => ({
       example: r.index,
       line: r.line,
-      inputs: options.template ? { ...r.inputs } : { text: r.inputs[options.field]! },
+      inputs: options.template ? { ...r.inputs } : { text: r.inputs[field]! },
       answer: r.label ?? '',
     }));
     if (rows.length === 0) throw new Error(`${options.data}: no rows`);
@@ -156,7 +164,7 @@ export async function runExtract(options: ExtractCliOptions): Promise<number> {
         error: failure?.message,
         startedAt: started.toISOString(),
         finishedAt: new Date().toISOString(),
-        data: { file: path.resolve(options.data), field: options.template ? undefined : options.field, target: options.target, rows: rows.length, examplesWritten: written },
+        data: { file: path.resolve(options.data), field: options.template ? undefined : field, target: options.target, rows: rows.length, examplesWritten: written },
         template: options.template ? path.resolve(options.template) : 'built-in classification',
         instruction: options.instruction,
         mask: options.mask,

@@ -17,7 +17,21 @@ import { registerValidateCommand } from './validate.js';
 
 const program = new Command('icl-lab')
   .description('ICL Activation Lab: MLP activations of local GGUF models for in-context example selection')
-  .version(`icl-lab ${engineVersion} (node-llama-cpp ${nodeLlamaCppVersion}, llama.cpp ${llamaCppRelease})`, '-v, --version');
+  .version(`icl-lab ${engineVersion} (node-llama-cpp ${nodeLlamaCppVersion}, llama.cpp ${llamaCppRelease})`, '-v, --version')
+  // npx takes --help and --version for itself: `npx icl-lab help` and `npx icl-lab -v` reach this program.
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Examples:',
+      '  icl-lab demo                                         the whole study on SmolLM2-135M and a demo dataset (about 5 minutes)',
+      '  icl-lab run study.run.yaml --out runs/study          the whole study from a run configuration (resumable: --resume)',
+      '  icl-lab download-model smollm2-135m                  a small real model (also gemma3-270m, llama-3.2-3b, qwen2.5-3b)',
+      '  icl-lab check-model smollm2-135m                     check the activation sites layer by layer',
+      '  icl-lab reproduce --preset cpu-small --out repro     the paper-shaped table on two real models',
+      '  icl-lab help run                                     one command\'s options',
+    ].join('\n'),
+  );
 
 registerMakeModelCommand(program);
 registerExtractCommand(program);

@@ -148,7 +148,9 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
       return 130;
     }
     console.error(`error: ${(error as Error).message}`);
-    console.error(`finished units are kept in ${path.join(dir, 'checkpoints')}; continue with \`icl-lab run ${configFile} --out ${out} --resume\``);
+    // Only where something was made: a model that fails to load leaves nothing to resume.
+    const finished = await new CheckpointStore(dir).units().catch(() => []);
+    if (finished.length > 0) console.error(`${finished.length} finished units are kept in ${path.join(dir, 'checkpoints')}; continue with \`icl-lab run ${configFile} --out ${out} --resume\``);
     return 1;
   } finally {
     process.off('SIGINT', onSigint);

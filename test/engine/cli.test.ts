@@ -41,6 +41,23 @@ describe('the icl-lab CLI', function () {
     assert.match(result.stdout, /^icl-lab \d+\.\d+\.\d+ \(node-llama-cpp 3\.22\.1, llama\.cpp v0\.5\.0\)/);
   });
 
+  it('help lists examples that start with the demo, then run (npx keeps --help for itself)', async () => {
+    const result = await runCli(['help']);
+    assert.equal(result.code, 0, result.stderr);
+    const examples = result.stdout.slice(result.stdout.indexOf('Examples:')).split('\n').slice(1).filter((line) => line.trim());
+    assert.match(examples[0]!, /^ +icl-lab demo /);
+    assert.match(examples[1]!, /^ +icl-lab run \S+\.run\.yaml --out /);
+  });
+
+  it('extract takes --input like the other commands, --field as its old name, and refuses both naming different fields', async () => {
+    const both = await runCli(['extract', '--model', model, '--data', path.join(dir, 'data.jsonl'), '--input', 'text', '--field', 'title', '--out', path.join(dir, 'x.csv')]);
+    assert.equal(both.code, 1);
+    assert.match(both.stderr, /--field is the old name of --input/);
+    const old = await runCli(['extract', '--model', model, '--data', path.join(dir, 'data.jsonl'), '--field', 'text', '--gpu', 'cpu', '--out', path.join(dir, 'old', 'stats.csv')]);
+    assert.equal(old.code, 0, old.stderr);
+    assert.match(old.stdout, /3 examples × 3 layers → /);
+  });
+
   it('make-model writes a GGUF file and refuses inconsistent shapes', async () => {
     const out = path.join(dir, 'made.gguf');
     const made = await runCli(['make-model', '--arch', 'qwen2', '--layers', '1', '--embd', '32', '--ff', '64', '--heads', '2', '--kv-heads', '1', '--type', 'q8_0', '--seed', '3', '--out', out]);
@@ -55,7 +72,7 @@ describe('the icl-lab CLI', function () {
   it('extract writes stats.csv, its run metadata and raw .npy files', async () => {
     const out = path.join(dir, 'out', 'stats.csv');
     const raw = path.join(dir, 'raw');
-    const result = await runCli(['extract', '--model', model, '--data', path.join(dir, 'data.jsonl'), '--field', 'text', '--mask', 'isolated', '--gpu', 'cpu', '--exact', '--out', out, '--raw', raw]);
+    const result = await runCli(['extract', '--model', model, '--data', path.join(dir, 'data.jsonl'), '--input', 'text', '--mask', 'isolated', '--gpu', 'cpu', '--exact', '--out', out, '--raw', raw]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /3 examples × 3 layers → /);
 
