@@ -1,6 +1,6 @@
 // `icl-lab run CONFIG --out DIR`: the whole study from a run configuration, resumable and
 // shardable (see core/experiment/runExperiment.ts for the phases and the folder's files).
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CheckpointStore } from '../core/experiment/checkpointStore.js';
@@ -44,6 +44,27 @@ export function registerRunCommand(program: Command): void {
     });
 }
 
+/** `runs/<config name>-<UTC time>` beside the config: where a run goes when nothing names its folder. */
+export function defaultRunFolder(configFile: string, now: Date): string {
+  const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-');
+  return path.join(path.dirname(configFile), 'runs', `${runConfigStem(configFile)}-${stamp}`);
+}
+
+function runConfigStem(configFile: string): string {
+  return path.basename(configFile).replace(/(\.run)?\.(ya?ml|json)$/i, '');
+}
+
+/** The newest default run folder of this config that holds a run, if any. */
+function newestRunFolder(configFile: string): string | undefined {
+  const runs = path.join(path.dirname(configFile), 'runs');
+  const prefix = `${runConfigStem(configFile)}-`;
+  if (!existsSync(runs)) return undefined;
+  const names = readdirSync(runs)
+    .filter((name) => name.startsWith(prefix) && /^\d{8}-\d{6}$/.test(name.slice(prefix.length)) && existsSync(path.join(runs, name, 'run.json')))
+    .sort();
+  return names.length > 0 ? path.join(runs, names.at(-1)!) : undefined;
+}
+
 export async function runRunCommand(configFile: string, options: RunCliOptions): Promise<number> {
   let config: RunConfig;
   try {
@@ -52,10 +73,16 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
     console.error(`error: ${(error as Error).message}`);
     return 1;
   }
-  const out = options.out ?? config.output;
+  let out = options.out ?? config.output;
   if (!out) {
-    console.error(`error: ${configFile}: give the run folder with --out DIR or the config's \`output\` key`);
-    return 1;
+    // Neither --out nor `output`: a new folder beside the config; --resume continues the newest one.
+    const folder = defaultRunFolder(config.configFile, new Date());
+    out = options.resume ? newestRunFolder(config.configFile) : folder;
+    if (!out) {
+      console.error(`error: --resume: no run of ${configFile} in ${path.dirname(folder)}; give the run folder with --out DIR`);
+      return 1;
+    }
+    console.error(`run folder: ${out} (neither --out nor the config's \`output\` names one)`);
   }
   const dir = path.resolve(out);
   const previous = await readRunRecord(dir).catch(() => undefined);
