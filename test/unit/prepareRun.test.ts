@@ -35,4 +35,15 @@ describe('prepareRun', () => {
     for (const row of rows) assert.equal(row.label, Number(row.id.slice(1)) % 2 ? 'yes' : 'no');
     assert.match(lines[0]!, /10 of 30 rows have no label .*: left out/);
   });
+
+  it('runs a generative config that names no strategies, and refuses a classification-only strategy it names', async () => {
+    await writeFile(path.join(dir, 'qa.jsonl'), Array.from({ length: 30 }, (_, i) => JSON.stringify({ id: `q${i}`, question: `what is ${i} + 1?`, answer: String(i + 1) })).join('\n') + '\n');
+    const config = (selection: object): ReturnType<typeof parseRunConfig> =>
+      parseRunConfig(JSON.stringify({ model: 'm.gguf', data: { file: 'qa.jsonl', inputs: ['question'], target: 'answer', task: 'generative' }, split: { test: 5, probe: 5, pool: 10 }, selection }), path.join(dir, 'qa.run.json'));
+    const byDefault = config({ budgets: [2] });
+    assert.ok(!byDefault.selection.strategies.includes('uncertainty'));
+    const { task } = await prepareRun(byDefault, () => undefined);
+    assert.equal(task.type, 'generative');
+    await assert.rejects(prepareRun(config({ budgets: [2], strategies: ['random', 'uncertainty'] }), () => undefined), /selection\.strategies: uncertainty needs a classification task/);
+  });
 });

@@ -112,6 +112,8 @@ describe('run configuration', () => {
       assert.equal(config.evaluation.metric, 'em');
       assert.equal(config.instruction, undefined);
       assert.equal(config.selection.statistic.mask, 'in-context');
+      // The default strategies are the ones a generative task can run.
+      assert.deepEqual(config.selection.strategies, ['random', 'highest-first', 'lowest-first', 'k-center-greedy', 'k-means++', 'vote-k', 'kate', 'bm25', 'top-quality']);
     });
 
     it('keeps the values given over the defaults', () => {

@@ -35,6 +35,14 @@ export const retrievalStrategyNames = retrievalStrategies;
 export type EmbeddingSource = 'model' | (string & {});
 export const ownModelEmbedding = 'model';
 
+/** Strategies that read the labels or the label distribution: a generative task has neither. */
+export const classificationOnlyStrategies: readonly RunStrategyName[] = ['uncertainty', 'adaicl', 'label-balanced-random'];
+
+/** The strategies a run compares when the config names none: every one the task can run. */
+export function defaultStrategies(task: TaskType): RunStrategyName[] {
+  return runStrategyNames.filter((s) => task === 'classification' || !classificationOnlyStrategies.includes(s));
+}
+
 /** Every strategy a run knows, in the order a run compares them by default. */
 export const runStrategyNames: readonly RunStrategyName[] = [
   'random',
@@ -788,7 +796,7 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
         ? { estimator: quality.estimator, metric: quality.metric, shots: quality.shots, influenceAppearances: quality.influenceAppearances }
         : { estimator: quality.estimator, metric: quality.metric, shots: quality.shots, prompts: quality.prompts, influenceAppearances: quality.influenceAppearances },
     selection: {
-      strategies: get<RunStrategyName[]>('/selection/strategies') ?? [...runStrategyNames],
+      strategies: get<RunStrategyName[]>('/selection/strategies') ?? defaultStrategies(task),
       budgets,
       rounds: get<number>('/selection/rounds') ?? 1,
       seeds: get<number[]>('/selection/seeds') ?? [0, 1, 2],

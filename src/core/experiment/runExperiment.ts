@@ -40,7 +40,7 @@ import { correlate, correlationsCsv, parseStatsCellKey, qualityByCell, readStats
 import { buildHeadline, qualityReliability, type Headline } from './headline.js';
 import type { ExperimentModel, ModelFacts } from './experimentModel.js';
 import { acquisitionCorrelations, acquisitionCorrelationsCsv, curveRows, curvesCsv, differencesFromRandom, strategyVsRandomCsv, type ItemScores } from './learningCurves.js';
-import { checkLayersAgainstModel, ownModelEmbedding, resolveLayer, retrievalStrategyNames, runConfigToJson, type RunConfig } from './runConfig.js';
+import { checkLayersAgainstModel, classificationOnlyStrategies, ownModelEmbedding, resolveLayer, retrievalStrategyNames, runConfigToJson, type RunConfig } from './runConfig.js';
 import { chunk, describeShard, ownsUnit, type Shard } from './workUnits.js';
 
 export const runPhases = ['extract', 'quality', 'correlate', 'select', 'evaluate'] as const;
@@ -158,7 +158,7 @@ export async function prepareRun(config: RunConfig, log?: (line: string) => void
   }
   const budgetsTooLarge = config.selection.budgets.filter((b) => b > splits.pool.length);
   if (budgetsTooLarge.length > 0) throw new Error(`${config.configFile}: selection.budgets: ${budgetsTooLarge.join(', ')} exceed${budgetsTooLarge.length === 1 ? 's' : ''} the pool of ${splits.pool.length} examples`);
-  for (const name of ['uncertainty', 'adaicl', 'label-balanced-random'] as const) {
+  for (const name of classificationOnlyStrategies) {
     if (config.selection.strategies.includes(name) && task.type !== 'classification') {
       throw new Error(`${config.configFile}: selection.strategies: ${name} needs a classification task (it reads the label distribution or the labels)`);
     }

@@ -41,8 +41,6 @@ export interface ReproducePreset {
   readonly study: Readonly<Record<string, unknown>>;
 }
 
-/** Strategies a generative task cannot run (they read the label distribution or the labels). */
-export const classificationOnlyStrategies: readonly string[] = ['uncertainty', 'adaicl', 'label-balanced-random'];
 
 const cbTemplate = [
   '@instruction',

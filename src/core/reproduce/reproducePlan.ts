@@ -5,8 +5,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { classificationOnlyStrategies } from '../experiment/runConfig.js';
 import { ownsUnit, type Shard } from '../experiment/workUnits.js';
-import { classificationOnlyStrategies, modelName, type ReproduceDataset, type ReproduceModel, type ReproducePreset } from './presets.js';
+import { modelName, type ReproduceDataset, type ReproduceModel, type ReproducePreset } from './presets.js';
 
 export interface ReproduceCell {
   /** `<model>/<dataset>`: what --only names and progress lines print. */
@@ -104,7 +105,7 @@ export function cellRunConfig(
   const study = mergeStudy(preset.study, dataset.study ?? {});
   const selection = isObject(study['selection']) ? { ...study['selection'] } : {};
   if (dataset.task === 'generative' && Array.isArray(selection['strategies'])) {
-    selection['strategies'] = (selection['strategies'] as string[]).filter((s) => !classificationOnlyStrategies.includes(s));
+    selection['strategies'] = (selection['strategies'] as string[]).filter((s) => !(classificationOnlyStrategies as readonly string[]).includes(s));
   }
   return {
     model: path.resolve(inputs.modelFile),
