@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { DatasetSpec } from '../core/dataset/datasetSpec.js';
 import { loadSplits, type DatasetSplits } from '../core/dataset/splits.js';
 import type { ClassificationTask, GenerativeTask } from '../core/quality/promptEvaluation.js';
-import { classificationTemplate, generativeTemplate } from '../core/template/defaultTemplates.js';
+import { defaultTemplateFor } from '../core/template/defaultTemplates.js';
 import type { Template } from '../core/template/template.js';
 import { checkTemplateFields } from '../core/template/templateFields.js';
 import { parseTemplate } from '../core/template/templateParser.js';
@@ -53,9 +53,7 @@ export async function preparePromptTask(options: PromptTaskCliOptions): Promise<
   const spec = await datasetSpecOf(options);
   const template = options.template
     ? parseTemplate(await readFile(options.template, 'utf8'), options.template)
-    : options.task === 'generative'
-      ? generativeTemplate
-      : classificationTemplate;
+    : defaultTemplateFor(options.task === 'generative' ? 'generative' : 'classification', spec.inputs);
   checkTemplateFields(template, spec.inputs);
   const { splits, skipped } = await loadSplits({
     from: 'one-file',

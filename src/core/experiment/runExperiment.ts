@@ -28,7 +28,7 @@ import { retrieveDemonstrations, type RetrievalStrategy } from '../selection/ret
 import { labelConfidence, type Candidate, type ConfidenceScorer } from '../selection/selectionStrategy.js';
 import { assertSignalUsableForSelection, strategyByName } from '../selection/strategyRegistry.js';
 import { labelEntropy } from '../selection/uncertainty.js';
-import { classificationTemplate, generativeTemplate } from '../template/defaultTemplates.js';
+import { defaultTemplateFor } from '../template/defaultTemplates.js';
 import { renderDemonstrationInput, renderPromptPrefix, renderQuerySuffix } from '../template/promptRenderer.js';
 import type { SiteName } from '../sites.js';
 import type { Template } from '../template/template.js';
@@ -128,9 +128,7 @@ export async function prepareRun(config: RunConfig, log?: (line: string) => void
   };
   const file = config.template
     ? parseTemplate(await readFile(config.template, 'utf8'), config.template)
-    : config.data.task === 'generative'
-      ? generativeTemplate
-      : classificationTemplate;
+    : defaultTemplateFor(config.data.task, spec.inputs);
   // One instruction for every prompt and mask: the config's, where it gives one.
   const template = config.instruction === undefined ? file : { ...file, instruction: config.instruction };
   checkTemplateFields(template, spec.inputs);
