@@ -9,6 +9,7 @@ import { registerEvaluateCommand } from './evaluate.js';
 import { registerExtractCommand } from './extract.js';
 import { registerMakeModelCommand } from './makeModel.js';
 import { registerMergeCommand } from './merge.js';
+import { registerPromptCommand } from './prompt.js';
 import { registerQualityCommand } from './quality.js';
 import { registerRunCommand } from './run.js';
 import { registerReportCommand } from './report.js';
@@ -46,5 +47,6 @@ registerReportCommand(program);
 registerDownloadModelCommand(program);
 registerCheckModelCommand(program);
 registerReproduceCommand(program);
+registerPromptCommand(program);
 
 await program.parseAsync(process.argv);

@@ -14,6 +14,7 @@ import { demonstrationOrder } from '../../src/core/selection/demonstrationOrder.
 import { centredUnitVectors } from '../../src/core/selection/embeddings.js';
 import { cosineSimilarity } from '../../src/core/selection/vectorDistance.js';
 import { renderPromptPrefix, renderQuerySuffix } from '../../src/core/template/promptRenderer.js';
+import { runCli } from '../support/runCli.js';
 import { demonstrationText, syntheticRows, writeSyntheticRun, type SyntheticRun } from '../support/syntheticRunFolder.js';
 
 describe('run inspection', () => {
@@ -169,6 +170,27 @@ describe('run inspection', () => {
       assert.deepEqual(single.demonstrations.map((d) => d.example), [run.splits.pool[nearest]!.index]);
       assert.equal(preview.demonstrations[0]!.round, undefined);
       await assert.rejects(buildPromptPreview(index, { strategy: 'kate', seed: 0, budget: 2 }, run.splits.pool[0]!.index), /KATE retrieves for test queries only/);
+    });
+
+    it('icl-lab prompt prints the same bytes, nothing added; --query takes a row id; unknown choices are named', async function () {
+      this.timeout(120_000);
+      const preview = await buildPromptPreview(index, { strategy: 'random', seed: 0, budget: 2 });
+      const printed = await runCli(['prompt', run.dir, '--strategy', 'random', '--seed', '0', '--budget', '2']);
+      assert.equal(printed.code, 0, printed.stderr);
+      assert.equal(printed.stdout, preview.text);
+      assert.ok(printed.stdout.endsWith('\nKind:'));
+      const probe = run.splits.probe[0]!;
+      const byId = await runCli(['prompt', run.dir, '--strategy', 'highest-first', '--seed', '1', '--budget', '2', '--query', probe.id]);
+      assert.equal(byId.code, 0, byId.stderr);
+      assert.equal(byId.stdout, (await buildPromptPreview(index, { strategy: 'highest-first', seed: 1, budget: 2 }, probe.index)).text);
+      assert.match(byId.stderr, /^warning: row \d+ is a probe row/m);
+      const annotated = await runCli(['prompt', run.dir, '--strategy', 'random', '--seed', '0', '--budget', '2', '--annotated']);
+      assert.equal(parsePromptDocument(annotated.stdout).text, preview.text);
+      const unknown = await runCli(['prompt', run.dir, '--strategy', 'random', '--seed', '9', '--budget', '2']);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /no prompt for random, seed 9, budget 2 \(strategies: .*random/);
+      const noRow = await runCli(['prompt', run.dir, '--strategy', 'random', '--seed', '0', '--budget', '2', '--query', 'nope']);
+      assert.match(noRow.stderr, /no row with id "nope"/);
     });
 
     it('renders any row of the splits as the query, saying the run did not score that prompt', async () => {

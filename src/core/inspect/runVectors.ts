@@ -1,8 +1,9 @@
-// The pooled MLP vectors a run kept in its checkpoints (token-mean output at selection.vectorLayer,
-// isolated mask): the pool's, which the diversity strategies compare, and the test queries', which
-// KATE retrieves for. Present only when the run compared a strategy that needs them.
+// The vectors a run kept in its checkpoints — the pooled MLP output (token-mean at
+// selection.vectorLayer, isolated mask), or an embedding model's (selection.embedding): the pool's,
+// which the diversity strategies compare, and the test queries', which KATE retrieves for. Present
+// only when the run compared a strategy that needs them.
 import { CheckpointStore } from '../experiment/checkpointStore.js';
-import { unitSizes } from '../experiment/runExperiment.js';
+import { embeddingUnitName, extractUnitName, unitSizes } from '../experiment/runExperiment.js';
 import { chunk } from '../experiment/workUnits.js';
 
 export interface RunVectors {
@@ -15,10 +16,10 @@ export interface RunVectors {
 /** The vectors of a run over `poolSize` pool and `testSize` test rows, or undefined when its checkpoints hold none. */
 export async function readRunVectors(dir: string, poolSize: number, testSize: number): Promise<RunVectors | undefined> {
   const store = new CheckpointStore(dir);
-  const read = async (prefix: string, size: number): Promise<Float64Array[] | undefined> => {
+  const read = async (unitName: (c: number) => string, size: number): Promise<Float64Array[] | undefined> => {
     const out: Float64Array[] = [];
     for (const [c] of chunk(Array.from({ length: size }, (_, i) => i), unitSizes.extract).entries()) {
-      const unit = `${prefix}-${c}.json`;
+      const unit = unitName(c);
       if (!store.has(unit)) return undefined;
       const vectors = (await store.readJson<{ vectors?: number[][] }>(unit)).vectors;
       if (!vectors) return undefined;
@@ -26,7 +27,8 @@ export async function readRunVectors(dir: string, poolSize: number, testSize: nu
     }
     return out.length === size ? out : undefined;
   };
-  const pool = await read('extract-isolated', poolSize);
+  const fromEmbeddingModel = store.has(embeddingUnitName('pool', 0));
+  const pool = await read((c) => (fromEmbeddingModel ? embeddingUnitName('pool', c) : extractUnitName('mlp_out', 'isolated', c)), poolSize);
   if (!pool) return undefined;
-  return { pool, test: (await read('extract-test', testSize)) ?? [] };
+  return { pool, test: (await read((c) => (fromEmbeddingModel ? embeddingUnitName('test', c) : `extract-test-${c}.json`), testSize)) ?? [] };
 }
