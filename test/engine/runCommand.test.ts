@@ -18,7 +18,7 @@ type Row = Record<string, string>;
 const readCsv = async (file: string): Promise<Row[]> => parse(await readFile(file, 'utf8'), { columns: true }) as Row[];
 
 /** The files a finished run must have, and which of them must be byte-identical for the same seed. */
-const deterministicFiles = ['stats.csv', 'quality.csv', 'correlations.csv', 'selections.csv', 'curves.csv', 'strategy_vs_random.csv', 'acquisition_correlations.csv'];
+const deterministicFiles = ['stats.csv', 'quality.csv', 'correlations.csv', 'selections.csv', 'curves.csv', 'predictions.csv', 'strategy_vs_random.csv', 'acquisition_correlations.csv'];
 
 describe('icl-lab run', function () {
   this.timeout(600_000);

@@ -39,6 +39,7 @@ import { CheckpointStore } from './checkpointStore.js';
 import { correlate, correlationsCsv, parseStatsCellKey, qualityByCell, readStatsCsv, readTokenCounts, statsCellKey } from './correlations.js';
 import { buildHeadline, qualityReliability, type Headline } from './headline.js';
 import type { ExperimentModel, ModelFacts } from './experimentModel.js';
+import { predictionsCsv, type PredictionRow } from './predictions.js';
 import { acquisitionCorrelations, acquisitionCorrelationsCsv, curveRows, curvesCsv, differencesFromRandom, strategyVsRandomCsv, type ItemScores } from './learningCurves.js';
 import { checkLayersAgainstModel, classificationOnlyStrategies, ownModelEmbedding, resolveLayer, retrievalStrategyNames, runConfigToJson, type RunConfig } from './runConfig.js';
 import { chunk, describeShard, ownsUnit, type Shard } from './workUnits.js';
@@ -405,7 +406,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       const assembled = await assembleMetrics(qualityChunks.map((_, c) => `quality-${c}.json`));
       const evaluate = async (prompts: readonly (readonly DatasetRow[])[]): Promise<PromptMetrics> => {
         if (prompts.length !== qualityPrompts.length) throw new Error(`internal: the estimator asked for ${prompts.length} prompts, the quality units hold ${qualityPrompts.length}`);
-        return assembled;
+        return { ...assembled, predictions: assembled.predictions ?? [] };
       };
       qualityRows =
         config.quality.estimator === 'one-shot'
@@ -588,7 +589,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         if (store.has(name)) counts.reused++;
         else {
           const items: PromptItem[] = examples.map((list) => ({ demonstrations: list.map((e) => pool[positionOf.get(e)!]!), probes: splits.test }));
-          await store.writeJson(name, metricsUnit(await evaluatePromptItems(model, template, task, items)));
+          await store.writeJson(name, metricsUnit(await evaluatePromptItems(model, template, task, items), true));
           counts.computed++;
         }
         done += examples.length;
@@ -597,8 +598,12 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       const promptMetrics = await assembleMetrics(promptChunks.map((_, c) => `evaluate-${c}.json`));
       const itemScores: ItemScores[] = [];
       const metricNames = [...promptMetrics.metrics.keys()];
+      const predictionRows: PredictionRow[] | undefined = promptMetrics.predictions ? [] : undefined;
       for (const b of built) {
         for (const metric of metricNames) itemScores.push({ strategy: b.strategy, seed: b.seed, budget: b.budget, metric, values: promptMetrics.metrics.get(metric)![b.prompt]! });
+        splits.test.forEach((row, q) =>
+          predictionRows?.push({ ...b, row, prediction: promptMetrics.predictions![b.prompt]![q]!, values: metricNames.map((m) => promptMetrics.metrics.get(m)![b.prompt]![q]!) }),
+        );
       }
       const poolTexts = pool.map((row) => exampleText(row, config.data.inputs));
       const rowIndex = pool.map((row) => row.index);
@@ -619,7 +624,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
             });
             return { demonstrations: retrieved.map((s) => pool[s.position]!), probes: [splits.test[q]!] };
           });
-          await store.writeJson(name, metricsUnit(await evaluatePromptItems(model, template, task, items)));
+          await store.writeJson(name, metricsUnit(await evaluatePromptItems(model, template, task, items), true));
           counts.computed++;
         }
         options.onProgress?.({ phase: 'evaluate', done: ++done, total, unit: 'prompts' });
@@ -629,9 +634,16 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
           for (const budget of config.selection.budgets) {
             const perQuery = await assembleMetrics(retrievalUnits.filter((u) => u.strategy === strategy && u.seed === seed && u.budget === budget).map(retrievalUnitName));
             for (const metric of metricNames) itemScores.push({ strategy, seed, budget, metric, values: Float64Array.from(perQuery.metrics.get(metric)!, (values) => values[0]!) });
+            if (predictionRows && perQuery.predictions) {
+              splits.test.forEach((row, q) => predictionRows.push({ strategy, seed, budget, row, prediction: perQuery.predictions![q]![0]!, values: metricNames.map((m) => perQuery.metrics.get(m)![q]![0]!) }));
+            }
           }
         }
       }
+      // Units written before predictions were kept have none: then no predictions.csv rather than a partial one.
+      const expectedPredictions = built.length * splits.test.length + retrievers.length * config.selection.seeds.length * config.selection.budgets.length * splits.test.length;
+      if (predictionRows && predictionRows.length === expectedPredictions) await writeAtomic(path.join(dir, 'predictions.csv'), predictionsCsv(predictionRows, metricNames));
+      else log('predictions.csv: some evaluation units predate it (they keep no answers); not written');
       const bootstrap = { resamples: config.evaluation.bootstrap, seed: config.seed };
       const curves = curveRows(itemScores, bootstrap);
       await writeAtomic(path.join(dir, 'curves.csv'), curvesCsv(curves));
@@ -660,8 +672,10 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     throw reported;
   }
 
-  async function assembleMetrics(units: readonly string[]): Promise<PromptMetrics> {
+  /** The units' metrics, and their predictions where every unit kept them. */
+  async function assembleMetrics(units: readonly string[]): Promise<Omit<PromptMetrics, 'predictions'> & { predictions?: string[][] }> {
     const metrics = new Map<string, Float64Array[]>();
+    let predictions: string[][] | undefined = [];
     let evaluatedTokens = 0;
     let minimumTokens = 0;
     for (const name of units) {
@@ -672,10 +686,11 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         for (const values of perPrompt) list.push(Float64Array.from(values));
         metrics.set(metric, list);
       }
+      predictions = unit.predictions && predictions ? [...predictions, ...unit.predictions] : undefined;
       evaluatedTokens += unit.evaluatedTokens;
       minimumTokens += unit.minimumTokens;
     }
-    return { metrics, predictions: [], evaluatedTokens, minimumTokens };
+    return { metrics, ...(predictions ? { predictions } : {}), evaluatedTokens, minimumTokens };
   }
 }
 
@@ -687,13 +702,16 @@ function withSiteColumn(rows: string, site: SiteName): string {
 /** A quality or evaluation unit: metric[prompt][probe] of its prompts. */
 interface MetricsUnit {
   metrics: Record<string, number[][]>;
+  /** predictions[prompt][probe] (evaluation units; absent in quality units and in units written before predictions.csv). */
+  predictions?: string[][];
   evaluatedTokens: number;
   minimumTokens: number;
 }
 
-function metricsUnit(result: PromptMetrics): MetricsUnit {
+function metricsUnit(result: PromptMetrics, withPredictions = false): MetricsUnit {
   return {
     metrics: Object.fromEntries([...result.metrics].map(([name, perPrompt]) => [name, perPrompt.map((values) => Array.from(values))])),
+    ...(withPredictions ? { predictions: result.predictions.map((perProbe) => [...perProbe]) } : {}),
     evaluatedTokens: result.evaluatedTokens,
     minimumTokens: result.minimumTokens,
   };
