@@ -68,7 +68,7 @@ export async function preparePromptTask(options: PromptTaskCliOptions): Promise<
     const declared = spec.task?.type === 'classification' ? spec.task.labels : undefined;
     // Without a declared label set, the labels seen in the data are their own verbalizers.
     const seen = [...new Set(Object.values(splits).flat().map((row) => row.label!))].sort();
-    task = { type: 'classification', labels: declared ?? seen.map((value) => ({ value, verbalizer: value })), lengthNormalize: options.lengthNormalize };
+    task = { type: 'classification', labels: declared ?? seen.map((value) => ({ value, verbalizer: value })), scoring: options.lengthNormalize ? 'mean' : 'sum' };
   }
   const located = skipped.map((row) => `${row.file}:${row.line}${row.column !== undefined ? `:${row.column}` : ''}: ${row.problem}`);
   return { spec, splits, template, task, skipped: located };

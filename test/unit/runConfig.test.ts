@@ -101,6 +101,7 @@ describe('run configuration', () => {
         seed: 0,
         engine: { gpu: 'auto', contextSize: 4096, batchSize: 512, maxSequences: 64, threads: 0, exact: false },
         histogramExamples: 8,
+        scoring: { labels: 'calibrated' },
       };
       assert.deepEqual(config, expected);
     });
@@ -385,6 +386,16 @@ describe('run configuration', () => {
       assert.deepEqual(changedComputationKeys(old, runConfigToJson(both)), ['sites']);
       const residual = parseRunConfig(withLines('layers: [0, 10, 31]', 'selection: {statistic: {layer: 10}, vectorLayer: last}', 'sites: [resid_post]'), '/x/run.yaml');
       assert.deepEqual(changedComputationKeys(old, runConfigToJson(residual)), ['selection', 'sites']);
+    });
+
+    it('resumes a run.json written before label scoring was an option only with scoring: sum, which it used', () => {
+      const old = runConfigToJson(base) as Record<string, unknown>;
+      delete old['scoring'];
+      assert.equal(base.scoring.labels, 'calibrated');
+      assert.deepEqual(changedComputationKeys(old, runConfigToJson(base)), ['scoring']);
+      const summed = parseRunConfig(withLines('layers: [0, 10, 31]', 'selection: {statistic: {layer: 10}, vectorLayer: last}', 'scoring: {labels: sum}'), '/x/run.yaml');
+      assert.deepEqual(changedComputationKeys(old, runConfigToJson(summed)), []);
+      assert.throws(() => parseRunConfig(withLines('scoring: {labels: first}'), '/x/run.yaml'), /scoring\.labels/);
     });
 
     it('exports a schema that compiles on its own as plain JSON', () => {

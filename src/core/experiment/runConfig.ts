@@ -12,6 +12,7 @@ import type { ClassLabel } from '../dataset/datasetSpec.js';
 import { jsonSyntaxError } from '../dataset/jsonSyntax.js';
 import { maskStrategies, spanKinds, type MaskStrategy, type SpanKind } from '../masks.js';
 import { defaultInfluenceAppearances, qualityEstimators, type QualityEstimator } from '../quality/exampleQuality.js';
+import { labelScorings, type LabelScoring } from '../quality/promptEvaluation.js';
 import { retrievalStrategies } from '../selection/retrieval.js';
 import { siteNames, type SiteName } from '../sites.js';
 import type { StrategyName } from '../selection/strategyRegistry.js';
@@ -190,7 +191,13 @@ export interface RunConfig {
   };
   /** Examples whose raw activations feed the histograms; default 8. */
   readonly histogramExamples: number;
+  /** How classification labels are compared (src/core/quality/promptEvaluation.ts); default calibrated. */
+  readonly scoring: { readonly labels: LabelScoring };
 }
+
+/** The label scoring of runs whose run.json predates `scoring`: they summed each label's log-probabilities. */
+export const labelScoringBeforeOption: LabelScoring = 'sum';
+export const defaultLabelScoring: LabelScoring = 'calibrated';
 
 /** Everything wrong with a config file, one problem per line, each naming the file and the key. */
 export class RunConfigError extends Error {
@@ -410,6 +417,20 @@ export const runConfigSchema = {
       },
     },
     histogramExamples: wholeNumber(0, 'Examples whose raw activations feed the histograms.', 8),
+    scoring: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'How a classification prompt decides between its labels, in quality and evaluation alike.',
+      properties: {
+        labels: {
+          type: 'string',
+          enum: [...labelScorings],
+          default: 'calibrated',
+          description:
+            "sum: each label's summed token log-probability (multi-token labels lose); mean: per token; calibrated: contextual calibration (Zhao et al., 2021) against a content-free \"N/A\" query under the same prompt, which cancels label length and the prompt's own label bias.",
+        },
+      },
+    },
   },
 } as const;
 
@@ -822,6 +843,7 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
       exact: get<boolean>('/engine/exact') ?? false,
     },
     histogramExamples: get<number>('/histogramExamples') ?? 8,
+    scoring: { labels: get<LabelScoring>('/scoring/labels') ?? defaultLabelScoring },
   };
 
   // The checks a schema cannot express.
@@ -984,6 +1006,8 @@ export function changedComputationKeys(a: unknown, b: unknown): string[] {
     if (copy['engine'] && typeof copy['engine'] === 'object') copy['engine'] = { ...(copy['engine'] as object), threads: undefined };
     // Runs from before sites existed read the MLP output only: the same computation as today's default.
     copy['sites'] ??= [...defaultSites];
+    // Runs from before label scoring was an option summed each label's log-probabilities.
+    copy['scoring'] ??= { labels: labelScoringBeforeOption };
     const selection = copy['selection'] as { statistic?: Record<string, unknown> } | undefined;
     if (selection?.statistic && typeof selection.statistic === 'object' && !('site' in selection.statistic)) {
       copy['selection'] = { ...selection, statistic: { ...selection.statistic, site: defaultSites[0] } };

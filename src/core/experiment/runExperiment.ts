@@ -153,7 +153,7 @@ export async function prepareRun(config: RunConfig, log?: (line: string) => void
     task = { type: 'generative', maxTokens: 32, stop: ['\n'] };
   } else {
     const seen = [...new Set(Object.values(splits).flat().map((row) => row.label!))].sort();
-    task = { type: 'classification', labels: config.data.labels ?? seen.map((value) => ({ value, verbalizer: value })), lengthNormalize: false };
+    task = { type: 'classification', labels: config.data.labels ?? seen.map((value) => ({ value, verbalizer: value })), scoring: config.scoring.labels };
   }
   const budgetsTooLarge = config.selection.budgets.filter((b) => b > splits.pool.length);
   if (budgetsTooLarge.length > 0) throw new Error(`${config.configFile}: selection.budgets: ${budgetsTooLarge.join(', ')} exceed${budgetsTooLarge.length === 1 ? 's' : ''} the pool of ${splits.pool.length} examples`);

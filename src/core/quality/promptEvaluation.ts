@@ -16,11 +16,27 @@ export interface PromptMetrics {
   readonly minimumTokens: number;
 }
 
+/**
+ * How a classification prompt's labels are compared (each label's verbalizer scored as the
+ * continuation of the answer prefix):
+ *   sum        — its summed token log-probability (a label of more tokens pays for each one);
+ *   mean       — that sum over its token count (length-normalised);
+ *   calibrated — contextual calibration (Zhao et al., 2021): the labels' probabilities, normalised
+ *                over the labels, divided by those the same prompt gives a content-free query (every
+ *                input "N/A"), renormalised; a label's length and the prompt's own bias cancel.
+ * `gold_logprob` is the gold label's score on the same scale: sum, mean, or log of its calibrated
+ * probability.
+ */
+export const labelScorings = ['sum', 'mean', 'calibrated'] as const;
+export type LabelScoring = (typeof labelScorings)[number];
+
+/** The content-free input of contextual calibration, in every input field. */
+export const contentFreeInput = 'N/A';
+
 export interface ClassificationTask {
   readonly type: 'classification';
   readonly labels: readonly ClassLabel[];
-  /** Divide a label's log-probability by its token count before comparing labels. */
-  readonly lengthNormalize: boolean;
+  readonly scoring: LabelScoring;
 }
 
 export interface GenerativeTask {
@@ -97,16 +113,38 @@ export async function evaluatePromptItems(
 
   if (task.type === 'classification') {
     const continuations = task.labels.map((l) => continuationText(template.answerPrefix, l.verbalizer));
+    // Calibration scores one more query per prompt: its content-free input, keyed after every real pair.
+    const calibrated = task.scoring === 'calibrated';
+    const fieldNames = [...new Set(items.flatMap((item) => item.probes.flatMap((probe) => Object.keys(probe.inputs))))];
+    const contentFree = renderQuerySuffix(template, { inputs: Object.fromEntries(fieldNames.map((f) => [f, contentFreeInput])) }).text;
     const scored = await scorer.scoreTexts(
-      prefixes.map((prefix, p) => ({ prefix, ...own, queries: suffixes[p]!.map((query, q) => ({ key: key(p, q), query, continuations })) })),
+      prefixes.map((prefix, p) => ({
+        prefix,
+        ...own,
+        queries: [
+          ...suffixes[p]!.map((query, q) => ({ key: key(p, q), query, continuations })),
+          ...(calibrated ? [{ key: pairs + p, query: contentFree, continuations }] : []),
+        ],
+      })),
     );
+    const logNormalised = (logprobs: readonly number[]): number[] => {
+      const top = Math.max(...logprobs);
+      const total = top + Math.log(logprobs.reduce((sum, v) => sum + Math.exp(v - top), 0));
+      return logprobs.map((v) => v - total);
+    };
+    const labelScores = (p: number, q: number): number[] => {
+      const scores = scored.scores.get(key(p, q))!;
+      if (task.scoring === 'sum') return scores.map((s) => s.logprob);
+      if (task.scoring === 'mean') return scores.map((s) => s.logprob / s.tokens);
+      const prior = logNormalised(scored.scores.get(pairs + p)!.map((s) => s.logprob));
+      return logNormalised(logNormalised(scores.map((s) => s.logprob)).map((v, i) => v - prior[i]!));
+    };
     const gold = perItem();
     const correct = perItem();
     const predictions = items.map((item) => item.probes.map(() => ''));
     items.forEach((item, p) => {
       item.probes.forEach((probe, q) => {
-        const scores = scored.scores.get(key(p, q))!;
-        const comparable = scores.map((s) => (task.lengthNormalize ? s.logprob / s.tokens : s.logprob));
+        const comparable = labelScores(p, q);
         const goldIndex = task.labels.findIndex((l) => l.value === probe.label);
         let best = 0;
         comparable.forEach((v, i) => {
