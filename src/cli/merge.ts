@@ -6,7 +6,7 @@ import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { changedComputationKeys } from '../core/experiment/runConfig.js';
-import { readRunRecord, writeAtomic, type RunRecord } from '../core/experiment/runExperiment.js';
+import { readRunRecord, writeAtomic, type PhaseRecord, type RunRecord } from '../core/experiment/runExperiment.js';
 
 export function registerMergeCommand(program: Command): void {
   program
@@ -63,7 +63,16 @@ export async function runMerge(shardDirs: readonly string[], out: string): Promi
         }
       }
     }
-    const merged: RunRecord = { ...first, status: 'merged', phases: {} };
+    // Each sharded phase's time and units over every shard (and each shard's own resumes).
+    const phases: RunRecord['phases'] = {};
+    for (const shard of records) {
+      for (const [name, p] of Object.entries(shard.phases) as [keyof RunRecord['phases'], PhaseRecord][]) {
+        if (name !== 'extract' && name !== 'quality') continue;
+        const sum = phases[name];
+        phases[name] = { status: 'complete', wallMs: (sum?.wallMs ?? 0) + p.wallMs, computed: (sum?.computed ?? 0) + p.computed, reused: 0, invocations: (sum?.invocations ?? 0) + (p.invocations ?? 1) };
+      }
+    }
+    const merged: RunRecord = { ...first, status: 'merged', phases };
     delete merged.shard;
     await writeAtomic(path.join(out, 'run.json'), JSON.stringify(merged, null, 2) + '\n');
     console.log(`${count} shards, ${units} units → ${out}`);

@@ -205,6 +205,11 @@ describe('icl-lab run', function () {
     assert.equal(run.status, 'cancelled');
     assert.match(run.error, /cancelled during extract/);
     assert.ok(existsSync(path.join(out, 'checkpoints', 'extract-isolated-0.json')));
+    // The cancelled phase records the units it finished, as the folder holds them.
+    const onDisk = (await readdir(path.join(out, 'checkpoints'))).filter((f) => f.startsWith('extract-') && f.endsWith('.json')).length;
+    assert.equal(run.phases.extract.status, 'cancelled');
+    assert.equal(run.phases.extract.computed, onDisk);
+    assert.ok(run.phases.extract.wallMs > 0);
 
     const changed = path.join(dir, 'changed.run.json');
     const config = JSON.parse(await readFile(smallConfig, 'utf8'));
@@ -232,6 +237,15 @@ describe('icl-lab run', function () {
     assert.equal(finish.code, 0, finish.stderr);
     assert.match(finish.stderr, /extract: 0 units computed/);
     assert.match(finish.stderr, /quality: 0 units computed/);
+    // The merged run's extract and quality times and units are the three shards' together.
+    const shardRecords = await Promise.all(shards.map(async (shard) => JSON.parse(await readFile(path.join(shard, 'run.json'), 'utf8'))));
+    const finished = JSON.parse(await readFile(path.join(merged, 'run.json'), 'utf8'));
+    for (const name of ['extract', 'quality']) {
+      const sum = (key: string): number => shardRecords.reduce((total, r) => total + r.phases[name][key], 0);
+      assert.equal(finished.phases[name].computed, sum('computed'), name);
+      assert.ok(finished.phases[name].wallMs >= sum('wallMs'), name);
+      assert.equal(finished.phases[name].invocations, 4, `${name}: three shards and the finishing run`);
+    }
     for (const file of deterministicFiles) {
       assert.ok((await readFile(path.join(merged, file))).equals(await readFile(path.join(dir, 'small-reference', file))), `${file} differs from the unsharded run`);
     }

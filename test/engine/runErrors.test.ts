@@ -1,7 +1,7 @@
 // Where `icl-lab run` puts a run nobody named a folder for, and what it says when it fails: the
 // resume hint only where finished units exist.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { demoRunConfig } from '../../src/cli/demo.js';
@@ -53,6 +53,11 @@ describe('icl-lab run: default folders and failures', function () {
     const again = await runCli(['run', config, '--resume', '--no-report']);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, new RegExp(`resuming .*${runs[0]}: \\d+ finished units are reused`));
+    // run.json keeps each phase's time and units over both invocations.
+    const record = JSON.parse(await readFile(path.join(folder, 'runs', runs[0]!, 'run.json'), 'utf8'));
+    assert.equal(record.phases.extract.invocations, 2);
+    assert.ok(record.phases.extract.computed > 0, 'the first invocation computed the extract units; the resume reused them');
+    assert.ok(record.phases.extract.reused > 0);
     assert.deepEqual(await readdir(path.join(folder, 'runs')), runs);
   });
 });

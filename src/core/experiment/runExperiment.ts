@@ -76,10 +76,25 @@ export interface RunOptions {
 
 export interface PhaseRecord {
   status: 'running' | 'complete' | 'skipped' | 'failed' | 'cancelled';
+  /** Wall time over every invocation of the phase (each resume, each merged shard). */
   wallMs: number;
-  /** Units computed by this process, and units found finished in the folder. */
+  /** Units computed over every invocation, a cancelled or failed one included. */
   computed: number;
+  /** Units the latest invocation found finished in the folder. */
   reused: number;
+  /** How many invocations the times and counts add up (absent in run folders from before: 1). */
+  invocations?: number;
+}
+
+/** A phase's record after one more invocation: `elapsedMs` and `computed` added to what earlier ones recorded. */
+export function accumulatePhase(earlier: PhaseRecord | undefined, status: PhaseRecord['status'], elapsedMs: number, counts: { computed: number; reused: number }): PhaseRecord {
+  return {
+    status,
+    wallMs: (earlier?.wallMs ?? 0) + Math.round(elapsedMs),
+    computed: (earlier?.computed ?? 0) + counts.computed,
+    reused: counts.reused,
+    invocations: (earlier ? (earlier.invocations ?? 1) : 0) + 1,
+  };
 }
 
 export interface RunRecord {
@@ -219,6 +234,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
   const retrievers = config.selection.strategies.filter((s) => (retrievalStrategyNames as readonly string[]).includes(s));
 
   await mkdir(dir, { recursive: true });
+  // A resumed (or merged) run's phases so far: this invocation adds its time and units to theirs.
+  const earlier: RunRecord['phases'] = (await readRunRecord(dir).catch(() => undefined))?.phases ?? {};
   const record: RunRecord = {
     format: 'icl-lab-run/1',
     status: 'running',
@@ -241,15 +258,17 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
   // Shardable units are numbered across the extract and quality phases, in one fixed order.
   let shardableUnit = 0;
   let current: RunPhase = 'extract';
+  let currentStarted = performance.now();
+  let currentCounts = { computed: 0, reused: 0 };
 
   async function phase(name: RunPhase, work: (counts: { computed: number; reused: number }) => Promise<void>): Promise<void> {
     current = name;
-    const started = performance.now();
-    const counts = { computed: 0, reused: 0 };
-    record.phases[name] = { status: 'running', wallMs: 0, ...counts };
+    const started = (currentStarted = performance.now());
+    const counts = (currentCounts = { computed: 0, reused: 0 });
+    record.phases[name] = { ...accumulatePhase(earlier[name], 'running', 0, counts), invocations: earlier[name]?.invocations ?? (earlier[name] ? 1 : 0) };
     await saveRecord();
     await work(counts);
-    record.phases[name] = { status: 'complete', wallMs: Math.round(performance.now() - started), ...counts };
+    record.phases[name] = accumulatePhase(earlier[name], 'complete', performance.now() - started, counts);
     await saveRecord();
     log(`${name}: ${counts.computed} units computed, ${counts.reused} reused (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   }
@@ -653,7 +672,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     if (options.report) {
       const started = performance.now();
       await options.report(dir);
-      record.phases.report = { status: 'complete', wallMs: Math.round(performance.now() - started), computed: 1, reused: 0 };
+      record.phases.report = accumulatePhase(earlier.report, 'complete', performance.now() - started, { computed: 1, reused: 0 });
     }
     record.status = 'complete';
     record.finishedAt = new Date().toISOString();
@@ -666,8 +685,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     record.status = cancelled ? 'cancelled' : 'failed';
     record.error = reported.message;
     record.finishedAt = new Date().toISOString();
-    const phaseRecord = record.phases[current];
-    if (phaseRecord?.status === 'running') phaseRecord.status = cancelled ? 'cancelled' : 'failed';
+    // The interrupted phase keeps its time and the units it finished before the stop.
+    if (record.phases[current]?.status === 'running') record.phases[current] = accumulatePhase(earlier[current], cancelled ? 'cancelled' : 'failed', performance.now() - currentStarted, currentCounts);
     await saveRecord();
     throw reported;
   }
