@@ -34,6 +34,8 @@ export interface ReproduceCliOptions {
   datasets?: string;
   report: boolean;
   estimate: boolean;
+  /** Finished cells too: rewrite their configs and resume them, so the analysis after evaluation (correlations, headline, curves, table) is recomputed by this version from their checkpoints. */
+  refresh?: boolean;
 }
 
 /** What reproduce needs from outside core: running a cell, finding a model, measuring its cost. Tests inject their own. */
@@ -57,6 +59,7 @@ export function registerReproduceCommand(program: Command): void {
     .option('--dry-run', 'print the plan and the expected time, run nothing', false)
     .option('--no-estimate', 'skip measuring the per-token cost (and the expected time) before starting')
     .option('--no-report', "skip each cell's report.html")
+    .option('--refresh', "also resume the finished cells: their correlations, headline, curves and table recomputed from their checkpoints by this version (no model work)", false)
     .action(async (options: ReproduceCliOptions) => {
       process.exitCode = await runReproduce(options);
     });
@@ -172,7 +175,9 @@ export async function runReproduce(options: ReproduceCliOptions, deps: Reproduce
 
   const times: { key: string; seconds: number; code: number }[] = [];
   const failed: string[] = [];
-  for (const [i, plan] of pending.entries()) {
+  // --refresh: the finished cells first (checkpoints only, seconds each), then the pending ones.
+  const toRun = options.refresh ? [...plans.filter((p) => finished.has(p.cell.key)), ...pending] : pending;
+  for (const [i, plan] of toRun.entries()) {
     const { cell } = plan;
     let modelFile: string | undefined;
     try {
@@ -185,13 +190,14 @@ export async function runReproduce(options: ReproduceCliOptions, deps: Reproduce
     await mkdir(path.dirname(plan.configFile), { recursive: true });
     await writeFile(plan.configFile, `# icl-lab reproduce, preset ${preset.name}, cell ${cell.key}; run alone with: icl-lab run ${plan.configFile} --out ${plan.dir} --resume\n${stringify(config)}`);
     const resume = existsSync(path.join(plan.dir, 'run.json'));
-    log(`\n[${i + 1}/${pending.length}] ${cell.key}${resume ? ' (resuming)' : ''} → ${plan.dir}`);
+    log(`\n[${i + 1}/${toRun.length}] ${cell.key}${finished.has(cell.key) ? ' (refreshing)' : resume ? ' (resuming)' : ''} → ${plan.dir}`);
     const started = performance.now();
     const code = await deps.runCell(plan.configFile, { out: plan.dir, resume, report: options.report });
     const seconds = (performance.now() - started) / 1000;
     times.push({ key: cell.key, seconds, code });
     const cost = costs.get(modelName(cell.model));
-    log(`[${i + 1}/${pending.length}] ${cell.key}: ${code === 0 ? 'done' : code === 130 ? 'cancelled' : 'failed'} in ${formatDuration(seconds)}${cost ? ` (expected ${formatDuration(cellSeconds(plan.tokens, cost))})` : ''}`);
+    const expected = cost && !finished.has(cell.key) ? ` (expected ${formatDuration(cellSeconds(plan.tokens, cost))})` : '';
+    log(`[${i + 1}/${toRun.length}] ${cell.key}: ${code === 0 ? 'done' : code === 130 ? 'cancelled' : 'failed'} in ${formatDuration(seconds)}${expected}`);
     if (code === 130) {
       await writeTables(out, preset, log);
       return 130;

@@ -96,6 +96,16 @@ describe('icl-lab reproduce (cells run by an injected runner)', () => {
     assert.deepEqual(calls, [], 'nothing left to run');
   });
 
+  it('--refresh resumes the finished cells too, rewriting their configs, so this version recomputes their analysis', async () => {
+    const config = path.join(root, 'grid', 'tiny', 'toy.run.yaml');
+    await writeFile(config, '# stale\n');
+    assert.equal(await run({ refresh: true }, deps()), 0, lines.join('\n'));
+    assert.deepEqual(calls.map((c) => [path.basename(c.options.out!), c.options.resume]), [['toy', true], ['qa', true]]);
+    assert.match(await readFile(config, 'utf8'), /^# icl-lab reproduce, preset toy-grid, cell tiny\/toy/);
+    assert.ok(lines.some((l) => /^\[1\/2\] tiny\/toy \(refreshing\)/m.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^\[1\/2\] tiny\/toy: done in \d+s$/.test(l)), 'no estimate for a refresh');
+  });
+
   it('stops at a cancelled cell, keeping the table of the finished ones', async () => {
     const out = path.join(root, 'cancel');
     assert.equal(await run({ out }, deps('cancelled', 130)), 130);
