@@ -86,7 +86,7 @@ describe('human labelling', () => {
 
     it('takes each row\'s label from the sidecar, leaving rows labelled nowhere unlabelled', async () => {
       const { file, labelsFile } = await data('pool.jsonl', ['{"id":"a","text":"first"}', '{"id":"b","text":"second","label":null}', '{"id":"c","text":"third","label":""}'].join('\n'), line('a', '1') + line('c', '0'));
-      const { rows } = await loadDataset(spec(file, { labelsFile }));
+      const { rows } = await loadDataset(spec(file, { humanLabelsFile: labelsFile }));
       assert.deepEqual(rows, [
         { index: 0, line: 1, id: 'a', inputs: { text: 'first' }, label: '1' },
         { index: 1, line: 2, id: 'b', inputs: { text: 'second' } },
@@ -96,44 +96,46 @@ describe('human labelling', () => {
 
     it('lets a human label win over the file\'s, and keeps the file\'s elsewhere', async () => {
       const { file, labelsFile } = await data('mixed.jsonl', ['{"id":"a","text":"first","label":0}', '{"id":"b","text":"second","label":1}'].join('\n'), line('b', '0'));
-      const { rows } = await loadDataset(spec(file, { labelsFile }));
+      const { rows } = await loadDataset(spec(file, { humanLabelsFile: labelsFile }));
       assert.deepEqual(rows.map((r) => r.label), ['0', '0']);
     });
 
     it('matches the row index when the spec names no id field, and reads a CSV without a label column', async () => {
       const { file, labelsFile } = await data('pool.csv', 'text\nfirst\nsecond\n', line('1', '1'));
-      const { rows } = await loadDataset(spec(file, { id: undefined, labelsFile }));
+      const { rows } = await loadDataset(spec(file, { id: undefined, humanLabelsFile: labelsFile }));
       assert.deepEqual(rows.map((r) => [r.id, r.label, r.line]), [['0', undefined, 2], ['1', '1', 3]]);
     });
 
     it('fills a generative row\'s references from the sidecar', async () => {
       const { file, labelsFile } = await data('questions.jsonl', '{"id":"q","text":"what?"}\n', line('q', 'that'));
-      const { rows } = await loadDataset(spec(file, { labelsFile, task: { type: 'generative', target: 'answer' } }));
+      const { rows } = await loadDataset(spec(file, { humanLabelsFile: labelsFile, task: { type: 'generative', target: 'answer' } }));
       assert.deepEqual(rows[0]!.references, ['that']);
     });
 
     it('names the sidecar line of a human label outside the label set', async () => {
       const { file, labelsFile } = await data('outside.jsonl', '{"id":"a","text":"first"}\n', line('a', '7'));
-      const { rows, skipped } = await loadDataset(spec(file, { labelsFile }), { badRows: 'skip' });
+      const { rows, skipped } = await loadDataset(spec(file, { humanLabelsFile: labelsFile }), { badRows: 'skip' });
       assert.deepEqual(rows, []);
       assert.deepEqual(skipped, [{ line: 1, problem: `label "7" (${labelsFile}:1) is not in the label set (0, 1)` }]);
     });
 
     it('fails at the sidecar line that is JSON but no label entry, and skips a torn one', async () => {
       const { file, labelsFile } = await data('broken.jsonl', '{"id":"a","text":"first"}\n', line('a', '1') + '{"id":"a"}\n');
-      await assert.rejects(loadDataset(spec(file, { labelsFile })), (error: unknown) => {
+      await assert.rejects(loadDataset(spec(file, { humanLabelsFile: labelsFile })), (error: unknown) => {
         assert.ok(error instanceof DatasetError);
         assert.equal(error.message, `${labelsFile}:2: "label" must be a non-empty string, a number or null (id "a")`);
         return true;
       });
       await writeFile(labelsFile, line('a', '1') + '{"id":"a","lab');
-      assert.equal((await loadDataset(spec(file, { labelsFile }))).rows[0]!.label, '1');
+      assert.equal((await loadDataset(spec(file, { humanLabelsFile: labelsFile }))).rows[0]!.label, '1');      // A line that is no JSON is a crash's torn write only when it is the last, unterminated one.
+      await writeFile(labelsFile, '{"id":"a","lab\n' + line('a', '1'));
+      await assert.rejects(loadDataset(spec(file, { humanLabelsFile: labelsFile })), new RegExp(`${labelsFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: not a label record`));
     });
 
     it('changes nothing without a labels file: a row without a label is still a bad row', async () => {
       const { file } = await data('plain.jsonl', '{"id":"a","text":"first"}\n', line('a', '1'));
       await assert.rejects(loadDataset(spec(file)), /:1: missing field "label"/);
-      await assert.rejects(loadDataset({ file, inputs: ['text'], labelsFile: labelSidecarPath(file) }), /a labels file needs a task/);
+      await assert.rejects(loadDataset({ file, inputs: ['text'], humanLabelsFile: labelSidecarPath(file) }), /a labels file needs a task/);
     });
   });
 

@@ -21,13 +21,13 @@ describe('prepareRun', () => {
     const config = parseRunConfig(
       JSON.stringify({
         model: 'm.gguf',
-        data: { file: 'pool.jsonl', inputs: ['text'], id: 'id', target: 'label', labels: { no: 'no', yes: 'yes' }, labelsFile: 'pool.jsonl.labels.jsonl' },
+        data: { file: 'pool.jsonl', inputs: ['text'], id: 'id', target: 'label', labels: { no: 'no', yes: 'yes' }, humanLabels: 'pool.jsonl.labels.jsonl' },
         split: { test: 5, probe: 5, pool: 10 },
         selection: { budgets: [2, 4], strategies: ['random'] },
       }),
       path.join(dir, 'run.json'),
     );
-    assert.equal(config.data.labelsFile, path.join(dir, 'pool.jsonl.labels.jsonl'));
+    assert.equal(config.data.humanLabels, path.join(dir, 'pool.jsonl.labels.jsonl'));
     const lines: string[] = [];
     const { splits } = await prepareRun(config, (line) => lines.push(line));
     const rows = [...splits.pool, ...splits.probe, ...splits.test];
@@ -45,5 +45,21 @@ describe('prepareRun', () => {
     const { task } = await prepareRun(byDefault, () => undefined);
     assert.equal(task.type, 'generative');
     await assert.rejects(prepareRun(config({ budgets: [2], strategies: ['random', 'uncertainty'] }), () => undefined), /selection\.strategies: uncertainty needs a classification task/);
+  });
+
+  it('takes a verbalizer map as data.verbalizers, refuses the old data.labelsFile by name, and names the line of a map given as human labels', async () => {
+    await writeFile(path.join(dir, 'sst.jsonl'), Array.from({ length: 30 }, (_, i) => JSON.stringify({ id: `s${i}`, text: `review ${i}`, label: i % 2 })).join('\n') + '\n');
+    await writeFile(path.join(dir, 'labels.json'), JSON.stringify({ '0': 'negative', '1': 'positive' }, null, 2) + '\n');
+    const config = (data: object): ReturnType<typeof parseRunConfig> =>
+      parseRunConfig(JSON.stringify({ model: 'm.gguf', data: { file: 'sst.jsonl', inputs: ['text'], id: 'id', target: 'label', ...data }, split: { test: 5, probe: 5, pool: 10 }, selection: { budgets: [2] } }), path.join(dir, 'sst.run.json'));
+    const { task } = await prepareRun(config({ verbalizers: 'labels.json' }), () => undefined);
+    assert.deepEqual(task.type === 'classification' && task.labels, [{ value: '0', verbalizer: 'negative' }, { value: '1', verbalizer: 'positive' }]);
+    assert.throws(() => config({ labelsFile: 'labels.json' }), /data\.labelsFile: renamed: the human-labels sidecar .* is data\.humanLabels; a label → verbalizer map .* is data\.verbalizers/);
+    assert.throws(() => config({ verbalizers: 'labels.json', labels: { '0': 'no', '1': 'yes' } }), /give data\.labels or data\.verbalizers, not both/);
+    // The map where human labels belong: its first line is no label record, and the error says what the file is.
+    await assert.rejects(prepareRun(config({ humanLabels: 'labels.json' }), () => undefined), (error: Error) => {
+      assert.match(error.message, /labels\.json:1: not a label record: each line must be one JSON object .* give it as data\.verbalizers/);
+      return true;
+    });
   });
 });

@@ -37,7 +37,7 @@ export interface DatasetSpec {
    * a row's label there wins over the target field, and a row labelled in neither place loads
    * without a label instead of being a bad row. Needs `task`.
    */
-  readonly labelsFile?: string;
+  readonly humanLabelsFile?: string;
 }
 
 export interface DatasetRow {
@@ -70,8 +70,8 @@ export function datasetSpecProblems(spec: DatasetSpec): string[] {
     if (field !== undefined && field.trim() === '') problems.push('a field name is empty');
   }
   if (spec.task && spec.inputs.includes(spec.task.target)) problems.push(`field "${spec.task.target}" is both an input and the target`);
-  if (spec.labelsFile !== undefined && spec.labelsFile.trim() === '') problems.push('the labels file name is empty');
-  if (spec.labelsFile !== undefined && !spec.task) problems.push('a labels file needs a task (the target field and label set) to merge into');
+  if (spec.humanLabelsFile !== undefined && spec.humanLabelsFile.trim() === '') problems.push('the labels file name is empty');
+  if (spec.humanLabelsFile !== undefined && !spec.task) problems.push('a labels file needs a task (the target field and label set) to merge into');
   if (spec.task?.type === 'classification' && spec.task.labels) {
     const { labels } = spec.task;
     if (labels.length === 0) problems.push('the label set is empty');

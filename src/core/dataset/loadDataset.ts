@@ -1,6 +1,7 @@
 // Loads a dataset file as a spec describes it: streamed row by row, each row checked (inputs
 // present and non-empty, label in the label set, ids unique), every problem located at file:line.
-// With `spec.labelsFile`, human labels from the sidecar beside the file are merged in.
+// With `spec.humanLabelsFile`, human labels from the sidecar beside the file are merged in.
+import { readFile } from 'node:fs/promises';
 import { readLabelSidecar, type HumanLabel } from '../labelling/labelSidecar.js';
 import { DatasetError } from './datasetError.js';
 import { datasetFormatOf, readSourceRecords } from './datasetFormat.js';
@@ -44,8 +45,8 @@ export async function* readDatasetRows(spec: DatasetSpec, options: LoadOptions =
   if (problems.length > 0) throw new Error(`invalid dataset spec: ${problems.join('; ')}`);
   const format = spec.format ?? datasetFormatOf(spec.file);
   // With a labels file the target may be missing altogether: the pool is labelled beside the file.
-  const requiredFields = [...spec.inputs, ...(spec.id !== undefined ? [spec.id] : []), ...(spec.task && spec.labelsFile === undefined ? [spec.task.target] : [])];
-  const humanLabels = spec.labelsFile !== undefined ? await sidecarLabels(spec.labelsFile) : undefined;
+  const requiredFields = [...spec.inputs, ...(spec.id !== undefined ? [spec.id] : []), ...(spec.task && spec.humanLabelsFile === undefined ? [spec.task.target] : [])];
+  const humanLabels = spec.humanLabelsFile !== undefined ? await sidecarLabels(spec.humanLabelsFile) : undefined;
   const labelSet = spec.task?.type === 'classification' && spec.task.labels ? new Set(spec.task.labels.map((l) => l.value)) : undefined;
   const idLines = new Map<string, number>();
   let index = 0;
@@ -84,12 +85,12 @@ function checkedRow(
   let label: string | undefined;
   let references: string[] | undefined;
   const task = spec.task;
-  // A human label (spec.labelsFile) wins over the file's; with a labels file, a row labelled nowhere is unlabelled, not bad.
+  // A human label (spec.humanLabelsFile) wins over the file's; with a labels file, a row labelled nowhere is unlabelled, not bad.
   const human = humanLabels?.get(spec.id === undefined ? String(index) : (scalarText(field(spec.id)) ?? ''));
   const unlabelled = humanLabels !== undefined && human === undefined && isBlank(field(task?.target ?? ''));
   if (task?.type === 'classification' && human) {
     label = human.label;
-    if (labelSet && !labelSet.has(label)) return bad(task.target, `label "${label}" (${spec.labelsFile}:${human.line}) is not in the label set (${[...labelSet].join(', ')})`);
+    if (labelSet && !labelSet.has(label)) return bad(task.target, `label "${label}" (${spec.humanLabelsFile}:${human.line}) is not in the label set (${[...labelSet].join(', ')})`);
   } else if (task?.type === 'generative' && human) {
     references = [human.label];
   } else if (unlabelled) {
@@ -140,8 +141,18 @@ function checkedRow(
 async function sidecarLabels(file: string): Promise<ReadonlyMap<string, HumanLabel>> {
   const sidecar = await readLabelSidecar(file);
   const wrong = sidecar.problems.find((p) => p.kind === 'invalid');
-  if (wrong) throw new DatasetError(file, wrong.line, wrong.problem);
+  if (wrong) throw new DatasetError(file, wrong.line, `${wrong.problem}${(await looksLikeLabelMap(file)) ? ' — this file is a label → verbalizer map (labels.json), not human labels: give it as data.verbalizers' : ''}`);
   return sidecar.labels;
+}
+
+/** Whether the whole file is one JSON object of strings: a labels.json given where human labels belong. */
+async function looksLikeLabelMap(file: string): Promise<boolean> {
+  try {
+    const value: unknown = JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, ''));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
+  } catch {
+    return false;
+  }
 }
 
 /** No label given: absent, null, or only whitespace (an empty list of answers included). */

@@ -105,10 +105,12 @@ export interface RunConfig {
      */
     readonly labels?: readonly ClassLabel[];
     /**
-     * Human labels (Label Selected Examples' `<data>.labels.jsonl`): they win over the file's, and
-     * rows labelled nowhere are left out of the run.
+     * Human labels (Label Selected Examples' `<data>.labels.jsonl`, one `{id, label}` record per
+     * line): they win over the file's, and rows labelled nowhere are left out of the run.
      */
-    readonly labelsFile?: string;
+    readonly humanLabels?: string;
+    /** A JSON file mapping each label value to its verbalizer (as the shared datasets' labels.json); instead of `labels`. */
+    readonly verbalizers?: string;
   };
   /** Split sizes: test 100, probe 50 by default; pool absent means the rest of the rows. */
   readonly split: { readonly test: number; readonly probe: number; readonly pool?: number };
@@ -273,7 +275,9 @@ export const runConfigSchema = {
           description: 'The field(s) making up an example\'s input, in order: "text", or ["premise", "hypothesis"].',
         },
         id: { type: 'string', minLength: 1, description: 'Field holding a unique id; default: the row index.' },
-        labelsFile: { type: 'string', minLength: 1, description: 'Human labels beside the data (<data>.labels.jsonl, written by Label Selected Examples); rows labelled nowhere are left out.' },
+        humanLabels: { type: 'string', minLength: 1, description: 'Human labels beside the data (<data>.labels.jsonl, one {id, label} record per line, written by Label Selected Examples); rows labelled nowhere are left out.' },
+        verbalizers: { type: 'string', minLength: 1, description: 'Classification: a JSON file mapping each label value to the words the model should produce ({"0": "negative", "1": "positive"}), instead of labels.' },
+        labelsFile: { type: 'string', description: 'Renamed: humanLabels (the human-labels sidecar); a label → verbalizer map goes in verbalizers.' },
         target: { type: 'string', minLength: 1, description: 'Field holding the label (classification) or the reference answer(s) (generative).' },
         task: { type: 'string', enum: [...taskTypes], default: 'classification', description: 'The kind of task.' },
         labels: {
@@ -765,7 +769,12 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
   const target = get<string>('/data/target') ?? '';
   const dataFile = filePath('/data/file', ['data', 'file']) ?? '';
   const format = get<DatasetFormat>('/data/format');
-  const labelsFile = filePath('/data/labelsFile', ['data', 'labelsFile']);
+  const humanLabels = filePath('/data/humanLabels', ['data', 'humanLabels']);
+  const verbalizers = filePath('/data/verbalizers', ['data', 'verbalizers']);
+  // The old name held either file kind; a label map there ran with its lines skipped as unreadable labels.
+  if (given('/data/labelsFile')) add('/data/labelsFile', ['data', 'labelsFile'], 'renamed: the human-labels sidecar (<data>.labels.jsonl) is data.humanLabels; a label → verbalizer map (labels.json) is data.verbalizers');
+  if (given('/data/verbalizers') && task === 'generative') add('/data/verbalizers', ['data', 'verbalizers'], 'verbalizers apply only to classification (data.task is generative)');
+  if (given('/data/labels') && given('/data/verbalizers')) add('/data/verbalizers', ['data', 'verbalizers'], 'give data.labels or data.verbalizers, not both');
   const labels = resolveLabels(get('/data/labels'), task, add);
   const masks = get<MaskStrategy[]>('/masks') ?? [...maskStrategies];
   const sites = get<SiteName[]>('/sites') ?? [...defaultSites];
@@ -800,7 +809,8 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
       target,
       task,
       ...(labels === undefined ? {} : { labels }),
-      ...(labelsFile === undefined ? {} : { labelsFile }),
+      ...(humanLabels === undefined ? {} : { humanLabels }),
+      ...(verbalizers === undefined ? {} : { verbalizers }),
     },
     split: split.pool === undefined ? { test: split.test, probe: split.probe } : { test: split.test, probe: split.probe, pool: split.pool },
     ...(template === undefined ? {} : { template }),

@@ -18,6 +18,7 @@ import { loadDataset } from '../dataset/loadDataset.js';
 import { loadSplits, seededSplit, type DatasetSplits } from '../dataset/splits.js';
 import { qualityCsv } from '../format/qualityCsv.js';
 import { statsCsvHeader, statsCsvRows } from '../format/statsCsv.js';
+import { readLabelsFile } from '../dataset/labelSet.js';
 import { inContextDemonstrations, maskLayout, spanText, type MaskStrategy } from '../masks.js';
 import { influencePromptCount, influencePrompts, kShotInfluence, oneShotGain, type QualityRow } from '../quality/exampleQuality.js';
 import { continuationText, demonstrationOf, evaluatePromptItems, type ClassificationTask, type GenerativeTask, type PromptItem, type PromptMetrics } from '../quality/promptEvaluation.js';
@@ -131,15 +132,16 @@ export interface PreparedRun {
 }
 
 export async function prepareRun(config: RunConfig, log?: (line: string) => void): Promise<PreparedRun> {
+  const declaredLabels = config.data.labels ?? (config.data.verbalizers ? await readLabelsFile(config.data.verbalizers) : undefined);
   const spec: DatasetSpec = {
     file: config.data.file,
     ...(config.data.format ? { format: config.data.format } : {}),
     inputs: config.data.inputs,
     ...(config.data.id ? { id: config.data.id } : {}),
-    ...(config.data.labelsFile ? { labelsFile: config.data.labelsFile } : {}),
+    ...(config.data.humanLabels ? { humanLabelsFile: config.data.humanLabels } : {}),
     task:
       config.data.task === 'classification'
-        ? { type: 'classification', target: config.data.target, ...(config.data.labels ? { labels: config.data.labels } : {}) }
+        ? { type: 'classification', target: config.data.target, ...(declaredLabels ? { labels: declaredLabels } : {}) }
         : { type: 'generative', target: config.data.target },
   };
   const file = config.template
@@ -154,11 +156,11 @@ export async function prepareRun(config: RunConfig, log?: (line: string) => void
   // The span's text must exist for every example: a template whose demonstration puts an input after {{answer}} has none.
   if (config.span === 'input') renderDemonstrationInput(template, Object.fromEntries(spec.inputs.map((f) => [f, ''])));
   let splits: DatasetSplits;
-  if (spec.labelsFile) {
+  if (spec.humanLabelsFile) {
     // Human labels: only the rows someone labelled take part.
     const { rows } = await loadDataset(spec);
     const labelled = rows.filter((row) => row.label !== undefined || (row.references?.length ?? 0) > 0);
-    if (labelled.length < rows.length) log?.(`${rows.length - labelled.length} of ${rows.length} rows have no label in ${spec.file} or ${spec.labelsFile}: left out`);
+    if (labelled.length < rows.length) log?.(`${rows.length - labelled.length} of ${rows.length} rows have no label in ${spec.file} or ${spec.humanLabelsFile}: left out`);
     splits = seededSplit(labelled, config.split, config.seed);
   } else {
     ({ splits } = await loadSplits({ from: 'one-file', data: spec, sizes: config.split, seed: config.seed }));
@@ -168,7 +170,7 @@ export async function prepareRun(config: RunConfig, log?: (line: string) => void
     task = { type: 'generative', maxTokens: 32, stop: ['\n'] };
   } else {
     const seen = [...new Set(Object.values(splits).flat().map((row) => row.label!))].sort();
-    task = { type: 'classification', labels: config.data.labels ?? seen.map((value) => ({ value, verbalizer: value })), scoring: config.scoring.labels };
+    task = { type: 'classification', labels: declaredLabels ?? seen.map((value) => ({ value, verbalizer: value })), scoring: config.scoring.labels };
   }
   const budgetsTooLarge = config.selection.budgets.filter((b) => b > splits.pool.length);
   if (budgetsTooLarge.length > 0) throw new Error(`${config.configFile}: selection.budgets: ${budgetsTooLarge.join(', ')} exceed${budgetsTooLarge.length === 1 ? 's' : ''} the pool of ${splits.pool.length} examples`);

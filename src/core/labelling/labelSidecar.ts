@@ -56,7 +56,13 @@ export async function readLabelSidecar(file: string): Promise<LabelSidecar> {
     try {
       value = JSON.parse(body);
     } catch {
-      problems.push({ line, kind: 'torn', problem: 'not a JSON line (a write cut short by a crash?)' });
+      // Only the last line, unterminated, can be a write a crash cut short; any other is not a label record.
+      const cutShort = i === lines.length - 1;
+      problems.push(
+        cutShort
+          ? { line, kind: 'torn', problem: 'not a JSON line (a write cut short by a crash?)' }
+          : { line, kind: 'invalid', problem: 'not a label record: each line must be one JSON object {"id": …, "label": …}' },
+      );
       return;
     }
     const entry = labelEntryOf(value);

@@ -83,7 +83,7 @@ export function sessionDatasetSpec(dataFile: string, session: LabellingSession):
       session.data.task === 'generative'
         ? { type: 'generative', target: session.data.target }
         : { type: 'classification', target: session.data.target, ...(session.labels ? { labels: session.labels } : {}) },
-    labelsFile: labelSidecarPath(dataFile),
+    humanLabelsFile: labelSidecarPath(dataFile),
   };
 }
 
