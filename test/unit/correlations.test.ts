@@ -98,6 +98,9 @@ describe('correlations between activation statistics and example quality', () =>
     const weaker = { ...top, rho: 0.9, lengthRho: -0.943 };
     assert.equal(beatsLength(weaker), false);
     assert.match(describeCorrelation(weaker), /length ρ = -0\.943 \(does not beat length\)/);
+    // Read back from run.json, NaN and Infinity are null (JSON has neither): still a line, with nan.
+    const readBack = JSON.parse(JSON.stringify({ ...top, reliability: NaN, ceiling: NaN, maxCiLow: NaN, lengthRho: NaN, partialRho: Infinity }));
+    assert.match(describeCorrelation(readBack), /max-aware .* nan\.\.1\.00 .*noise ceiling \|ρ\| ≤ nan \(split-half reliability nan\)$/);
   });
 
   /** Two sites: at mlp_out `mean` follows quality up to one swap (ρ < 1); at resid_post it follows it exactly (ρ = 1). */

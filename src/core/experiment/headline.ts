@@ -95,15 +95,16 @@ export function buildHeadline(
 
 /** Whether |ρ| exceeds the length baseline's |ρ|; undefined without a baseline. */
 export function beatsLength(row: HeadlineRow): boolean | undefined {
-  if (row.lengthRho === undefined || Number.isNaN(row.lengthRho)) return undefined;
+  if (typeof row.lengthRho !== 'number' || Number.isNaN(row.lengthRho)) return undefined;
   return Math.abs(row.rho) > Math.abs(row.lengthRho);
 }
 
 /** `site resid_post, ` (headlines in run.json files from before sites have none). */
 const siteClause = (row: { readonly site?: string }): string => (row.site ? `site ${row.site}, ` : '');
 
-const fixed = (v: number | undefined, digits: number): string => (v === undefined || Number.isNaN(v) ? 'nan' : v.toFixed(digits));
-const precise = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? 'nan' : v.toPrecision(3));
+// run.json stores NaN and ±Infinity as null (JSON has neither): a headline read back may hold null.
+const fixed = (v: number | null | undefined, digits: number): string => (typeof v !== 'number' || Number.isNaN(v) ? 'nan' : v.toFixed(digits));
+const precise = (v: number | null | undefined): string => (typeof v !== 'number' || Number.isNaN(v) ? 'nan' : v.toPrecision(3));
 
 /** The headline in one line: the cell, its intervals, the length baseline, the partial ρ and the noise ceiling. */
 export function describeCorrelation(row: HeadlineRow): string {
@@ -117,7 +118,7 @@ export function describeCorrelation(row: HeadlineRow): string {
   }
   const beats = beatsLength(row);
   if (beats !== undefined) parts.push(`length ρ = ${fixed(row.lengthRho, 3)} (${beats ? 'beats length' : 'does not beat length'})`);
-  if (row.partialRho !== undefined && !Number.isNaN(row.partialRho)) {
+  if (typeof row.partialRho === 'number' && !Number.isNaN(row.partialRho)) {
     parts.push(`partial ρ given length = ${fixed(row.partialRho, 3)} (p = ${precise(row.partialPValue)}, q = ${precise(row.partialQValue)})`);
   }
   if (row.ceiling !== undefined) parts.push(`noise ceiling |ρ| ≤ ${fixed(row.ceiling, 2)} (split-half reliability ${fixed(row.reliability, 2)})`);
