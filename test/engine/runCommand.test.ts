@@ -191,7 +191,10 @@ describe('icl-lab run', function () {
     assert.doesNotMatch(resumed.stderr, /site check/);
     const run = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
     assert.equal(run.status, 'complete');
-    assert.equal(run.phases.extract.computed, 0);
+    // Each phase's record covers both invocations: the killed one computed the extract units, the resume reused them all.
+    assert.equal(run.phases.extract.computed, killed.phases.extract.computed);
+    assert.equal(run.phases.extract.invocations, 2);
+    assert.ok(run.phases.extract.reused > 0 && run.phases.extract.wallMs >= killed.phases.extract.wallMs);
     for (const file of deterministicFiles) {
       assert.ok((await readFile(path.join(out, file))).equals(await readFile(path.join(reference, file))), `${file} differs after resume`);
     }
