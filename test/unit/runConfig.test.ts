@@ -101,7 +101,7 @@ describe('run configuration', () => {
         seed: 0,
         engine: { gpu: 'auto', contextSize: 4096, batchSize: 512, maxSequences: 64, threads: 0, exact: false },
         histogramExamples: 8,
-        scoring: { labels: 'calibrated' },
+        scoring: { labels: 'mean' },
       };
       assert.deepEqual(config, expected);
     });
@@ -391,7 +391,7 @@ describe('run configuration', () => {
     it('resumes a run.json written before label scoring was an option only with scoring: sum, which it used', () => {
       const old = runConfigToJson(base) as Record<string, unknown>;
       delete old['scoring'];
-      assert.equal(base.scoring.labels, 'calibrated');
+      assert.equal(base.scoring.labels, 'mean');
       assert.deepEqual(changedComputationKeys(old, runConfigToJson(base)), ['scoring']);
       const summed = parseRunConfig(withLines('layers: [0, 10, 31]', 'selection: {statistic: {layer: 10}, vectorLayer: last}', 'scoring: {labels: sum}'), '/x/run.yaml');
       assert.deepEqual(changedComputationKeys(old, runConfigToJson(summed)), []);

@@ -193,13 +193,16 @@ export interface RunConfig {
   };
   /** Examples whose raw activations feed the histograms; default 8. */
   readonly histogramExamples: number;
-  /** How classification labels are compared (src/core/quality/promptEvaluation.ts); default calibrated. */
+  /** How classification labels are compared (src/core/quality/promptEvaluation.ts); default mean. */
   readonly scoring: { readonly labels: LabelScoring };
 }
 
 /** The label scoring of runs whose run.json predates `scoring`: they summed each label's log-probabilities. */
 export const labelScoringBeforeOption: LabelScoring = 'sum';
-export const defaultLabelScoring: LabelScoring = 'calibrated';
+// mean, not calibrated: under contextual calibration a one-shot gain's halves (even and odd probes)
+// disagreed on the demo (split-half reliability −1.7): the content-free prior a demonstration moves
+// helps the probes of its label and hurts the others, so the quality estimate tracks label balance.
+export const defaultLabelScoring: LabelScoring = 'mean';
 
 /** Everything wrong with a config file, one problem per line, each naming the file and the key. */
 export class RunConfigError extends Error {
@@ -429,7 +432,7 @@ export const runConfigSchema = {
         labels: {
           type: 'string',
           enum: [...labelScorings],
-          default: 'calibrated',
+          default: 'mean',
           description:
             "sum: each label's summed token log-probability (multi-token labels lose); mean: per token; calibrated: contextual calibration (Zhao et al., 2021) against a content-free \"N/A\" query under the same prompt, which cancels label length and the prompt's own label bias.",
         },
