@@ -199,9 +199,8 @@ export interface RunConfig {
 
 /** The label scoring of runs whose run.json predates `scoring`: they summed each label's log-probabilities. */
 export const labelScoringBeforeOption: LabelScoring = 'sum';
-// mean, not calibrated: under contextual calibration a one-shot gain's halves (even and odd probes)
-// disagreed on the demo (split-half reliability −1.7): the content-free prior a demonstration moves
-// helps the probes of its label and hurts the others, so the quality estimate tracks label balance.
+// mean: length-robust, and the same as sum for one-token labels, so such runs keep their figures;
+// calibration costs a query per prompt and changes what gold_logprob means (an option).
 export const defaultLabelScoring: LabelScoring = 'mean';
 
 /** Everything wrong with a config file, one problem per line, each naming the file and the key. */
