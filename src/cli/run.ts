@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { CheckpointStore } from '../core/experiment/checkpointStore.js';
 import type { ExperimentModel, ModelExtraction } from '../core/experiment/experimentModel.js';
 import { beatsLength, describeCorrelation } from '../core/experiment/headline.js';
-import { modelLabel } from '../core/experiment/modelLabel.js';
+import { generatedModelBanner, isGeneratedModel, modelLabel } from '../core/experiment/modelLabel.js';
 import { changedComputationKeys, loadRunConfig, runConfigToJson, type RunConfig } from '../core/experiment/runConfig.js';
 import { prepareRun, readRunRecord, RunCancelledError, runExperiment, type RunPhase, type RunProgress, type RunRecord } from '../core/experiment/runExperiment.js';
 import { describeShard, parseShard, type Shard } from '../core/experiment/workUnits.js';
@@ -217,6 +217,8 @@ async function printSummary(record: RunRecord, dir: string): Promise<void> {
     return;
   }
   console.log(`\nmodel: ${modelLabel(record.model)}`);
+  const banner = isGeneratedModel(record.model) ? `!! ${generatedModelBanner.toUpperCase()} !!` : undefined;
+  if (banner) console.log(banner);
   console.log('\nphase        wall time');
   for (const [name, phase] of Object.entries(record.phases)) console.log(`${name.padEnd(13)}${(phase.wallMs / 1000).toFixed(1)} s${phase.reused > 0 ? ` (${phase.reused} units reused)` : ''}`);
   console.log('\nmask           largest |ρ|   ρ        q        max-aware CI  fw p     length ρ  partial ρ  ceiling  site        layer  statistic              pooling     quality');
@@ -233,6 +235,7 @@ async function printSummary(record: RunRecord, dir: string): Promise<void> {
   }
   if ((record.headline?.byMask ?? []).some((row) => beatsLength(row) === false)) console.log("(! : the statistic's |ρ| does not beat the length baseline's)");
   if (record.headline?.overall) console.log(`\n${describeCorrelation(record.headline.overall)}`);
+  if (banner && record.headline) console.log(banner);
   const curvesFile = path.join(dir, runFiles.curves);
   if (existsSync(curvesFile)) {
     const curves = await readCurvesCsv(curvesFile);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { packageRoot } from '../../src/engine/packageRoot.js';
 import { bundledCli, runCli, sourceCli } from '../support/runCli.js';
 import { statsCsvColumns } from '../../src/core/format/statsCsv.js';
+import { generatedModelBanner } from '../../src/core/experiment/modelLabel.js';
 import { testModelPath, tinyLlama } from './generatedModels.js';
 
 
@@ -135,6 +136,8 @@ describe('the icl-lab CLI', function () {
     const result = await runCli(['demo', '--out', out, '--model', 'generated']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^model: GENERATED model with random weights .*say nothing about a real model$/m);
+    // The banner above the headline table and again below the overall line, so neither is read without it.
+    assert.equal(result.stdout.split('\n').filter((line) => line === `!! ${generatedModelBanner.toUpperCase()} !!`).length, 2);
     for (const phase of ['extract', 'quality', 'correlate', 'select', 'evaluate', 'report']) assert.match(result.stdout, new RegExp(`^${phase} +[\\d.]+ s$`, 'm'), phase);
     // mask, |ρ|, ρ, q, max-aware CI, family-wise p, length ρ, partial ρ, ceiling, site, layer, statistic, pooling, quality
     for (const mask of ['isolated', 'shared-prefix', 'in-context']) assert.match(result.stdout, new RegExp(`^${mask} +0\\.\\d{3} +-?0\\.\\d{3} +[\\d.e-]+ .* mlp_out +\\d+ +\\w+ +[\\w-]+ +one-shot \\w+$`, 'm'), mask);

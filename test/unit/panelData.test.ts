@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { correlatedStatistics } from '../../src/core/experiment/correlations.js';
+import { generatedModelBanner } from '../../src/core/experiment/modelLabel.js';
 import { encodeNpyFloat32 } from '../../src/core/format/npy.js';
 import { datasetSpecOfRun, RunPanelSource } from '../../src/extension/panels/panelData.js';
 import type { CellKey } from '../../src/extension/panels/panelMessages.js';
@@ -151,6 +152,23 @@ describe('chart panel data', () => {
     const source = new RunPanelSource(run.dir);
     assert.match((await source.learningCurvesData()).notes[0]!, /No curves\.csv yet/);
     assert.match((await source.correlationsData()).notes[0]!, /No correlations\.csv yet/);
+  });
+
+  it('names the model in every panel payload and carries the banner only for a generated model', async () => {
+    const runJson = path.join(run.dir, 'run.json');
+    const record = JSON.parse(await readFile(runJson, 'utf8')) as Record<string, unknown>;
+    const model = { path: '/m/tiny.gguf', name: 'tiny', architecture: 'llama', layers: 3, embeddingLength: 64, quantization: 'ALL_F32', sha256: 'ab'.repeat(32) };
+    await writeFile(runJson, JSON.stringify({ ...record, model: { ...model, generated: true } }));
+    const source = new RunPanelSource(run.dir);
+    for (const data of [await source.histogramsData(), await source.correlationsData(), await source.learningCurvesData()]) {
+      assert.equal(data.run.generatedModelBanner, generatedModelBanner);
+      assert.match(data.run.model!, /^GENERATED model with random weights "tiny"/);
+    }
+    await writeFile(runJson, JSON.stringify({ ...record, model: { ...model, generated: false } }));
+    source.invalidate();
+    const real = (await source.learningCurvesData()).run;
+    assert.equal(real.generatedModelBanner, undefined);
+    assert.match(real.model!, /^tiny \(llama, 3 layers × 64/);
   });
 
   it('fails with the folder named when the run folder is gone', async () => {

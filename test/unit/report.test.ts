@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CorrelationRow } from '../../src/core/experiment/correlations.js';
 import { correlatedStatistics, correlationsCsv } from '../../src/core/experiment/correlations.js';
+import { generatedModelBanner } from '../../src/core/experiment/modelLabel.js';
 import { encodeNpyFloat32 } from '../../src/core/format/npy.js';
 import { qualityCsv } from '../../src/core/format/qualityCsv.js';
 import { statsCsvHeader, statsCsvRows } from '../../src/core/format/statsCsv.js';
@@ -367,6 +368,19 @@ describe('icl-lab report', () => {
       const both = (await renderReport(subfolder)).files.map((f) => path.basename(f)).filter((n) => n.startsWith('histogram-'));
       assert.equal(both.length, 2 * layers);
       assert.ok(both.includes('histogram-in-context-L2.svg'));
+    });
+
+    it('puts the generated-model banner at the top only when run.json says the model is generated', async () => {
+      assert.doesNotMatch(html, /generated-model-banner/);
+      const generated = path.join(dir, 'generated');
+      await mkdir(generated);
+      const record = JSON.parse(await readFile(path.join(runDir, 'run.json'), 'utf8')) as { model: object };
+      await writeFile(path.join(generated, 'run.json'), JSON.stringify({ ...record, model: { ...record.model, generated: true } }));
+      await writeFile(path.join(generated, 'correlations.csv'), correlationsCsv([]));
+      const { html: bannered } = await renderReport(generated);
+      const banner = /<p class="warning banner" id="generated-model-banner"><strong>([^<]*)<\/strong><\/p>/.exec(bannered);
+      assert.equal(banner?.[1], generatedModelBanner);
+      assert.ok(bannered.indexOf('generated-model-banner') < bannered.indexOf('id="facts"'), 'above the first section');
     });
 
     it('names the missing folder or the bad file', async () => {

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { generatedModelBanner } from '../../src/core/experiment/modelLabel.js';
 import { RunPanelSource } from '../../src/extension/panels/panelData.js';
 import { panelHtml, panelResourceRoots } from '../../src/extension/panels/panelHtml.js';
 import { parsePanelState, parseWebviewMessage, type CellKey, type PanelKind, type WebviewMessage } from '../../src/extension/panels/panelMessages.js';
@@ -118,7 +119,9 @@ describe('chart panel webviews in Chromium', function () {
   let source: RunPanelSource;
 
   before(async function () {
-    if (!existsSync(chromiumPath) || !existsSync('dist/webviews/correlations.js')) this.skip();
+    // Never a silent skip: npm test installs Chromium (scripts/setup-e2e.sh) and builds dist/ first.
+    if (!existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}: run \`bash scripts/setup-e2e.sh\` (or set CHROMIUM_PATH)`);
+    if (!existsSync('dist/webviews/correlations.js')) throw new Error('dist/webviews/ is not built: run `npm run build`');
     browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
   });
   after(async () => {
@@ -282,7 +285,13 @@ describe('chart panel webviews in Chromium', function () {
   it('learning curves: strategies vs random with bands, metric picker, exports', async () => {
     const h = await openPanel(browser, 'learningCurves');
     await h.waitFor('ready');
-    await h.post(await source.learningCurvesData());
+    const data = await source.learningCurvesData();
+    await h.post({ ...data, run: { ...data.run, model: 'tiny (llama)', generatedModelBanner } });
+    await h.page.waitForSelector('#model-banner:not([hidden])');
+    assert.equal(await h.page.locator('#model-banner').textContent(), generatedModelBanner);
+    assert.equal(await h.page.locator('#run-name').getAttribute('title'), 'model: tiny (llama)');
+    await h.post(data);
+    await h.page.waitForSelector('#model-banner[hidden]', { state: 'attached' });
     const text = await svgText(h.page, '#chart');
     assert.match(text, /Learning curves: accuracy/);
     assert.match(text, /random/);

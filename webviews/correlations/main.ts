@@ -16,7 +16,7 @@ import {
 } from '../../src/extension/panels/panelMessages.js';
 import { ChartSlot, fileName, wireExports, type Datum } from '../shared/chart.js';
 import { toCsv } from '../shared/csv.js';
-import { byId, choices, errorText, fillSelect, showError, showNotes } from '../shared/dom.js';
+import { byId, choices, errorText, fillSelect, showError, showNotes, showRun } from '../shared/dom.js';
 import { connectHost } from '../shared/host.js';
 import { PendingRequests } from '../shared/requests.js';
 import { currentChartTheme, watchTheme } from '../shared/theme.js';
@@ -63,7 +63,7 @@ function toRow(r: WireCorrelationRow): CorrelationRow {
 }
 
 function onData(message: CorrelationsDataNotification): void {
-  byId('run-name').textContent = message.run.name;
+  showRun(message.run);
   showNotes(byId('notes'), message.notes);
   runDir = message.run.dir;
   rows = message.rows.map(toRow);

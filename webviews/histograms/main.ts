@@ -13,7 +13,7 @@ import {
 } from '../../src/extension/panels/panelMessages.js';
 import { ChartSlot, fileName, wireExports } from '../shared/chart.js';
 import { toCsv } from '../shared/csv.js';
-import { byId, choices, errorText, fillSelect, showError, showNotes, type Choice } from '../shared/dom.js';
+import { byId, choices, errorText, fillSelect, showError, showNotes, showRun, type Choice } from '../shared/dom.js';
 import { connectHost } from '../shared/host.js';
 import { PendingRequests } from '../shared/requests.js';
 import { currentChartTheme, watchTheme } from '../shared/theme.js';
@@ -51,7 +51,7 @@ let shown: { key: StatisticKey; values: StatisticValue[] } | { mask: string; lay
 const statisticCache = new Map<string, Promise<StatisticValue[]>>();
 
 function onData(message: HistogramsDataNotification): void {
-  byId('run-name').textContent = message.run.name;
+  showRun(message.run);
   showNotes(byId('notes'), message.notes);
   data = {
     runDir: message.run.dir,

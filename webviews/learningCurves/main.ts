@@ -6,7 +6,7 @@ import { learningCurvesSpec } from '../../src/core/report/charts.js';
 import { fromWire, type LearningCurvesDataNotification, type LearningCurvesUi } from '../../src/extension/panels/panelMessages.js';
 import { ChartSlot, fileName, wireExports } from '../shared/chart.js';
 import { toCsv } from '../shared/csv.js';
-import { byId, choices, errorText, fillSelect, showError, showNotes } from '../shared/dom.js';
+import { byId, choices, errorText, fillSelect, showError, showNotes, showRun } from '../shared/dom.js';
 import { connectHost } from '../shared/host.js';
 import { currentChartTheme, watchTheme } from '../shared/theme.js';
 
@@ -23,7 +23,7 @@ let defaultMetric: string | undefined;
 let ui: LearningCurvesUi = host.savedUi();
 
 function onData(message: LearningCurvesDataNotification): void {
-  byId('run-name').textContent = message.run.name;
+  showRun(message.run);
   showNotes(byId('notes'), message.notes);
   runDir = message.run.dir;
   rows = message.rows.map((r) => ({ ...r, value: fromWire(r.value) }));

@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 // Small DOM helpers for the panels. Text from data goes in with textContent only.
+import type { RunInfo } from '../../src/extension/panels/panelMessages.js';
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -35,6 +36,16 @@ export function showError(message: string | undefined): void {
   const el = byId('error');
   el.textContent = message ?? '';
   el.hidden = message === undefined;
+}
+
+/** The run's name (its model as the tooltip) and, for a generated model, the banner above everything. */
+export function showRun(run: RunInfo): void {
+  const name = byId('run-name');
+  name.textContent = run.name;
+  name.title = run.model ? `model: ${run.model}` : run.dir;
+  const banner = byId('model-banner');
+  banner.textContent = run.generatedModelBanner ?? '';
+  banner.hidden = run.generatedModelBanner === undefined;
 }
 
 /** Notes (what is missing, not errors) as one paragraph each, or hidden when there are none. */

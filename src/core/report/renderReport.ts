@@ -12,6 +12,7 @@ import { compile } from 'vega-lite';
 import type { CorrelationRow } from '../experiment/correlations.js';
 import { strongestCorrelation } from '../experiment/correlations.js';
 import { describeCorrelation, type HeadlineRow } from '../experiment/headline.js';
+import { generatedModelBanner, isGeneratedModel } from '../experiment/modelLabel.js';
 import { siteOfUnlabelledRows, statsRowSite } from '../format/statsCsv.js';
 import { maskStrategies } from '../masks.js';
 import { siteNames } from '../sites.js';
@@ -285,9 +286,6 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
     const examples = new Set([...(quality ?? []).map((q) => q.example), ...(stats ?? []).map((s) => Number(s['example']))]);
     factsHtml =
       '<h3>Model</h3>' +
-      (jsonField(run, 'model', 'generated') === true
-        ? '<p class="warning"><strong>Generated model with random weights</strong>: every figure in this report says nothing about a real model.</p>'
-        : '') +
       (facts([
         ['model', text(jsonField(run, 'model', 'name'))],
         ['model file', modelPath],
@@ -505,6 +503,7 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
 <body>
 <h1>${esc(title)}</h1>
 <p class="meta">Run folder ${esc(runDir)} · generated ${esc(new Date().toISOString())}</p>
+${isGeneratedModel(jsonField(run, 'model')) ? `<p class="warning banner" id="generated-model-banner"><strong>${esc(generatedModelBanner)}</strong></p>` : ''}
 <section id="facts"><h2>Model and data</h2>
 ${factsHtml}
 </section>

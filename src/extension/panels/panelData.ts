@@ -8,6 +8,8 @@ import { loadDataset } from '../../core/dataset/loadDataset.js';
 import type { ClassLabel, DatasetSpec } from '../../core/dataset/datasetSpec.js';
 import { lengthStatistic, parseStatsCellKey, readStatsCsv, statsCellKey, strongestCorrelation, type CorrelationRow } from '../../core/experiment/correlations.js';
 import { siteNames } from '../../core/sites.js';
+import type { ModelFacts } from '../../core/experiment/experimentModel.js';
+import { generatedModelBanner, isGeneratedModel, modelLabel } from '../../core/experiment/modelLabel.js';
 import { exampleText } from '../../core/experiment/runExperiment.js';
 import { activationHistograms, findRawActivationDirs, readHistogramsCsv, readMassiveCsv, type HistogramRow, type LayerSummary, type MassiveRow } from '../../core/report/activationHistograms.js';
 import { jsonField, readCorrelationsCsv, readCurvesCsv, readQualityRows, readRunJson, runFiles, type QualityCsvRow } from '../../core/report/runFolderFiles.js';
@@ -123,8 +125,17 @@ export class RunPanelSource {
     this.dir = path.resolve(dir);
   }
 
-  get run(): RunInfo {
-    return { dir: this.dir, name: path.basename(this.dir) };
+  /** The folder and, once run.json names it, the model (with the generated-model banner where it applies). */
+  async runInfo(): Promise<RunInfo> {
+    const model = jsonField(await this.runJson().catch(() => undefined), 'model');
+    const facts = model as ModelFacts | undefined;
+    const label = facts && typeof facts.path === 'string' && typeof facts.sha256 === 'string' ? modelLabel(facts) : undefined;
+    return {
+      dir: this.dir,
+      name: path.basename(this.dir),
+      ...(label ? { model: label } : {}),
+      ...(isGeneratedModel(model) ? { generatedModelBanner } : {}),
+    };
   }
 
   invalidate(): void {
@@ -210,7 +221,7 @@ export class RunPanelSource {
     if (!stats) notes.push(`No ${runFiles.stats} yet: no pooled statistics.`);
     return {
       type: 'histograms/data',
-      run: this.run,
+      run: await this.runInfo(),
       notes,
       histograms: histograms.map((h) => ({ mask: h.mask, layer: h.layer, binLow: h.binLow, binHigh: h.binHigh, count: h.count })),
       massive: massive.map((m) => ({ mask: m.mask, layer: m.layer, example: m.example, token: m.token, dim: m.dim, value: wireNumber(m.value) })),
@@ -254,7 +265,7 @@ export class RunPanelSource {
     const defaults = matching.length > 0 ? { estimator, metric } : strongest ? { estimator: strongest.estimator, metric: strongest.metric } : {};
     return {
       type: 'correlations/data',
-      run: this.run,
+      run: await this.runInfo(),
       notes,
       // The length baseline (token_count) has no layer: it is no cell of the layer × statistic heatmap.
       rows: (rows ?? []).filter((r) => r.statistic !== lengthStatistic).map(toWireCorrelation),
@@ -312,7 +323,7 @@ export class RunPanelSource {
     const metric = stringField(await this.runJson(), 'config', 'evaluation', 'metric');
     return {
       type: 'learningCurves/data',
-      run: this.run,
+      run: await this.runInfo(),
       notes,
       rows: (rows ?? []).map((r) => ({ strategy: r.strategy, seed: r.seed, budget: r.budget, metric: r.metric, value: wireNumber(r.value) })),
       ...(metric && rows?.some((r) => r.metric === metric) ? { defaultMetric: metric } : {}),

@@ -55,6 +55,7 @@ ${controls}
 <span class="spacer"></span>
 ${exportButtons('', what)}
 </header>
+<div id="model-banner" class="model-banner" role="note" hidden></div>
 <div id="error" class="error" role="alert" hidden></div>
 <div id="notes" class="notes" hidden></div>`;
 

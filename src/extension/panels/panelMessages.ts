@@ -39,6 +39,10 @@ export interface RunInfo {
   /** The run folder, absolute: what a restored panel reopens. */
   readonly dir: string;
   readonly name: string;
+  /** The model the run's figures came from, as the terminal headline names it (absent before run.json exists). */
+  readonly model?: string;
+  /** Set only when that model is a generated one with random weights: the banner every panel shows. */
+  readonly generatedModelBanner?: string;
 }
 
 export interface WireHistogramRow {
