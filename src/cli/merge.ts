@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { changedComputationKeys } from '../core/experiment/runConfig.js';
 import { readRunRecord, writeAtomic, type PhaseRecord, type RunRecord } from '../core/experiment/runExperiment.js';
+import { acquireRunLock, type RunLock } from '../core/experiment/runLock.js';
 
 export function registerMergeCommand(program: Command): void {
   program
@@ -20,6 +21,7 @@ export function registerMergeCommand(program: Command): void {
 }
 
 export async function runMerge(shardDirs: readonly string[], out: string): Promise<number> {
+  let lock: RunLock | undefined;
   try {
     const records: RunRecord[] = [];
     for (const dir of shardDirs) {
@@ -43,6 +45,8 @@ export async function runMerge(shardDirs: readonly string[], out: string): Promi
     }
     const missing = Array.from({ length: count }, (_, k) => k + 1).filter((index) => !seen.has(index));
     if (missing.length > 0) throw new Error(`shard${missing.length > 1 ? 's' : ''} ${missing.map((m) => `${m}/${count}`).join(', ')} missing: give every shard's folder`);
+    // Held to the end, so a run or another merge cannot write into the folder meanwhile.
+    lock = await acquireRunLock(out);
     if (existsSync(path.join(out, 'run.json'))) throw new Error(`${out} already holds a run; merge into a new folder`);
 
     let units = 0;
@@ -81,5 +85,7 @@ export async function runMerge(shardDirs: readonly string[], out: string): Promi
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     return 1;
+  } finally {
+    await lock?.release();
   }
 }

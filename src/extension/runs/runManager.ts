@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { describeCorrelation } from '../../core/experiment/headline.js';
 import { processAlive, runState, type RunState } from '../../core/experiment/runFolders.js';
 import { readRunRecord, type RunRecord } from '../../core/experiment/runExperiment.js';
+import { pidToSignal, readRunLock, runLockHolderState } from '../../core/experiment/runLock.js';
 import type { EngineHost } from '../engineHost.js';
 import { describeProgress, LineSplitter, parseRunEvent, type RunProgressEvent } from './runEvents.js';
 
@@ -74,8 +75,11 @@ export class RunManager implements vscode.Disposable {
 
   /** Asks the run's process to stop: finished units stay, the run can be resumed. */
   async cancel(dir: string): Promise<void> {
-    const pid = this.runs.get(dir)?.pid ?? (await readRunRecord(dir))?.pid;
-    if (pid === undefined || !processAlive(pid)) throw new Error(`${path.basename(dir)} is not running`);
+    // The lock's holder is the process really running the folder; run.json's pid may be a second run the lock refused.
+    const holder = await readRunLock(dir);
+    if (holder && runLockHolderState(holder) === 'other-host') throw new Error(`${path.basename(dir)} is running on ${holder.host} (pid ${holder.pid}); cancel it there`);
+    const pid = pidToSignal(holder, this.runs.get(dir)?.pid ?? (await readRunRecord(dir))?.pid);
+    if (pid === undefined) throw new Error(`${path.basename(dir)} is not running`);
     process.kill(pid, 'SIGINT');
   }
 
