@@ -1,6 +1,7 @@
 // `icl-lab prompt RUN --strategy S --seed N --budget K [--query ID]`: the exact prompt a finished run
 // put before the model (core/inspect/promptPreview.ts renders it as the evaluate phase does), the
 // same text Preview In-Context Prompt shows in the editor.
+import { recordedModel } from '../core/experiment/modelLabel.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { formatPromptDocument } from '../core/inspect/promptDocument.js';
@@ -49,7 +50,7 @@ export async function runPromptCommand(run: string, options: PromptCliOptions): 
     const preview = await buildPromptPreview(index, choice, query);
     for (const warning of preview.warnings) console.error(`warning: ${warning}`);
     if (options.annotated) {
-      const model = index.record.model;
+      const model = recordedModel(index.record, index.dir);
       process.stdout.write(formatPromptDocument(preview, { runName: path.basename(index.dir), templateName: index.config.template ?? `the built-in ${index.config.data.task} template`, model: `${model.architecture}, ${model.layers} layers, ${path.basename(model.path)}` }));
     } else {
       // The prompt's exact bytes, nothing added: the model's answer would follow the last character.

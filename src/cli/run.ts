@@ -1,6 +1,7 @@
 // `icl-lab run CONFIG --out DIR`: the whole study from a run configuration, resumable and
 // shardable (see core/experiment/runExperiment.ts for the phases and the folder's files).
 import { existsSync, readdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CheckpointStore } from '../core/experiment/checkpointStore.js';
@@ -8,7 +9,8 @@ import type { ExperimentModel, ModelExtraction } from '../core/experiment/experi
 import { beatsLength, describeCorrelation } from '../core/experiment/headline.js';
 import { generatedModelBanner, isGeneratedModel, modelLabel } from '../core/experiment/modelLabel.js';
 import { changedComputationKeys, loadRunConfig, runConfigToJson, type RunConfig } from '../core/experiment/runConfig.js';
-import { prepareRun, readRunRecord, RunCancelledError, runExperiment, type RunPhase, type RunProgress, type RunRecord } from '../core/experiment/runExperiment.js';
+import { prepareRun, readRunRecord, RunCancelledError, runExperiment, runInputsFor, writeAtomic, type RunPhase, type RunProgress, type RunRecord } from '../core/experiment/runExperiment.js';
+import { compareRunInputs } from '../core/experiment/runInputs.js';
 import { describeShard, parseShard, type Shard } from '../core/experiment/workUnits.js';
 import { sha256File } from '../core/format/fileDigest.js';
 import { curvesMetric, learningCurvesTable } from '../core/report/curvesTable.js';
@@ -65,6 +67,42 @@ function newestRunFolder(configFile: string): string | undefined {
   return names.length > 0 ? path.join(runs, names.at(-1)!) : undefined;
 }
 
+/**
+ * The run record in `dir`, if any. A folder with checkpoints but no readable run.json is an error:
+ * without the record nothing says which config and inputs those checkpoints came from.
+ */
+async function previousRun(dir: string): Promise<{ record?: RunRecord } | { error: string }> {
+  const units = (await new CheckpointStore(dir).units().catch(() => [])).length;
+  let record: RunRecord | undefined;
+  try {
+    record = await readRunRecord(dir);
+  } catch (error) {
+    return { error: `${path.join(dir, 'run.json')} cannot be read (${(error as Error).message})${units > 0 ? `, and the folder holds ${units} checkpoints that nothing ties to a config` : ''}: restore run.json, or start the run in another folder` };
+  }
+  if (!record && units > 0) return { error: `${dir} holds ${units} checkpoints but no run.json, so nothing says which config and inputs they came from: restore run.json, or start the run in another folder` };
+  return record ? { record } : {};
+}
+
+/** run.json of a run that failed before its model loaded: what a viewer lists, with why. */
+async function writeFailedRecord(dir: string, config: RunConfig, message: string): Promise<void> {
+  const now = new Date().toISOString();
+  const record: RunRecord = {
+    format: 'icl-lab-run/1',
+    status: 'failed',
+    error: message,
+    startedAt: now,
+    finishedAt: now,
+    pid: process.pid,
+    seed: config.seed,
+    config: runConfigToJson(config),
+    data: { file: config.data.file, pool: 0, probe: 0, test: 0 },
+    versions: { iclLab: engineVersion, node: process.version },
+    phases: {},
+  };
+  await mkdir(dir, { recursive: true });
+  await writeAtomic(path.join(dir, 'run.json'), JSON.stringify(record, null, 2) + '\n');
+}
+
 export async function runRunCommand(configFile: string, options: RunCliOptions): Promise<number> {
   let config: RunConfig;
   try {
@@ -85,7 +123,13 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
     console.error(`run folder: ${out} (neither --out nor the config's \`output\` names one)`);
   }
   const dir = path.resolve(out);
-  const previous = await readRunRecord(dir).catch(() => undefined);
+  const found = await previousRun(dir);
+  if ('error' in found) {
+    console.error(`error: ${found.error}`);
+    return 1;
+  }
+  // A run that failed before its model loaded left only its record: nothing to resume, so a new start replaces it.
+  const previous = found.record && !(found.record.status === 'failed' && !found.record.model) ? found.record : undefined;
   if (previous && !options.resume) {
     console.error(`error: ${dir} already holds a run (${previous.status}); pass --resume to continue it, or choose another --out`);
     return 1;
@@ -108,12 +152,31 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
     }
   }
 
+  // Before any model work, every failure leaves run.json (status failed, with the message) where
+  // no earlier run's record would be overwritten, so the Runs view lists the failed run.
+  const failEarly = async (message: string): Promise<number> => {
+    console.error(`error: ${message}`);
+    if (!previous) await writeFailedRecord(dir, config, message).catch(() => undefined);
+    return 1;
+  };
   let prepared;
+  let inputs;
   try {
     prepared = await prepareRun(config, (line) => console.error(line));
+    inputs = await runInputsFor(config, prepared);
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
-    return 1;
+    return failEarly((error as Error).message);
+  }
+  if (previous?.inputs) {
+    const rowLines = new Map([...prepared.splits.pool, ...prepared.splits.probe, ...prepared.splits.test].map((row) => [row.index, row.line]));
+    const { differences, notes } = compareRunInputs(previous.inputs, inputs, rowLines);
+    for (const note of notes) console.error(`note: ${note}`);
+    if (differences.length > 0) {
+      console.error(`error: the inputs of the run in ${dir} changed since it started, so its checkpoints would mix two computations:\n${differences.map((d) => `  - ${d}`).join('\n')}\nstart a new run folder (--out NEW_DIR), or restore the inputs the run started with`);
+      return 1;
+    }
+  } else if (previous) {
+    console.error(`note: ${dir} was started by a version that did not record its inputs' digests: they cannot be checked`);
   }
 
   const client = startCliEngine({ gpu: config.engine.gpu });
@@ -132,13 +195,16 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
   try {
     await client.start();
     const [loaded, sha256] = await Promise.all([client.loadModel(config.model), sha256File(config.model)]);
-    if (previous && previous.model.sha256 !== sha256) {
+    if (previous?.model && previous.model.sha256 !== sha256) {
       console.error(`error: ${config.model} is not the model file the run in ${dir} used (sha256 ${previous.model.sha256.slice(0, 12)}…, now ${sha256.slice(0, 12)}…)`);
       return 1;
     }
     // Before any extraction: the model's sites must be what the site table says.
     const siteCheck = await preflightSiteCheck(client, config, loaded.fileBytes, previous, options.progress === 'json');
-    if (!siteCheck) return 1;
+    if (!siteCheck) {
+      if (!previous) await writeFailedRecord(dir, config, `the site check of ${config.model} failed or could not run; nothing was extracted`).catch(() => undefined);
+      return 1;
+    }
     model = new EngineExperimentModel(client, config, { ...loaded, sha256, siteCheck });
     if (previous) {
       const finished = (await new CheckpointStore(dir).units()).length;
@@ -146,6 +212,7 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
     }
     const record = await runExperiment(config, prepared, model, {
       dir,
+      inputs,
       ...(options.shard ? { shard: options.shard } : {}),
       signal: controller.signal,
       versions: { iclLab: engineVersion, nodeLlamaCpp: nodeLlamaCppVersion, llamaCpp: llamaCppRelease, node: process.version },
@@ -175,6 +242,8 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
       return 130;
     }
     console.error(`error: ${(error as Error).message}`);
+    // A failure before runExperiment wrote its record (a model that does not load): record it here.
+    if (!previous && !existsSync(path.join(dir, 'run.json'))) await writeFailedRecord(dir, config, (error as Error).message).catch(() => undefined);
     // Only where something was made: a model that fails to load leaves nothing to resume.
     const finished = await new CheckpointStore(dir).units().catch(() => []);
     if (finished.length > 0) console.error(`${finished.length} finished units are kept in ${path.join(dir, 'checkpoints')}; continue with \`icl-lab run ${configFile} --out ${out} --resume\``);
@@ -192,7 +261,7 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
  * passed check of this very file (same sha256, checked by the caller, and size) reuses it.
  */
 async function preflightSiteCheck(client: EngineClient, config: RunConfig, fileBytes: number, previous: RunRecord | undefined, json: boolean): Promise<SiteCheckResult | undefined> {
-  const recorded = previous?.model.fileBytes === fileBytes ? passedSiteCheck(previous.model['siteCheck']) : undefined;
+  const recorded = previous?.model?.fileBytes === fileBytes ? passedSiteCheck(previous.model['siteCheck']) : undefined;
   if (recorded) return recorded;
   let result: SiteCheckResult;
   try {
@@ -216,7 +285,7 @@ async function printSummary(record: RunRecord, dir: string): Promise<void> {
     console.log(`shard ${record.shard} complete → ${dir}; join every shard with \`icl-lab merge SHARD_DIR... --out DIR\``);
     return;
   }
-  console.log(`\nmodel: ${modelLabel(record.model)}`);
+  console.log(`\nmodel: ${record.model ? modelLabel(record.model) : 'none loaded'}`);
   const banner = isGeneratedModel(record.model) ? `!! ${generatedModelBanner.toUpperCase()} !!` : undefined;
   if (banner) console.log(banner);
   console.log('\nphase        wall time');

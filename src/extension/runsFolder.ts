@@ -40,7 +40,7 @@ export async function pickRun(argument: RunArgument, title: string, filter: (run
   }
   if (runs.length === 1) return runs[0]!.dir;
   const picked = await vscode.window.showQuickPick(
-    runs.map((run) => ({ label: run.name, description: run.state, detail: `${path.basename(run.record.data.file)} · ${run.record.model.architecture ?? ''} · ${run.modified.toLocaleString()}`, run })),
+    runs.map((run) => ({ label: run.name, description: run.state, detail: `${path.basename(run.record.data.file)} · ${run.record.model?.architecture ?? 'no model'} · ${run.modified.toLocaleString()}`, run })),
     { title, placeHolder: 'Which run?' },
   );
   return picked?.run.dir;

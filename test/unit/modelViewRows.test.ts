@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { modelFactRows, modelProblemRows, quantizationLabel } from '../../src/extension/model/modelViewRows.js';
+import { quantizationLabel } from '../../src/core/experiment/modelLabel.js';
+import { modelFactRows, modelProblemRows } from '../../src/extension/model/modelViewRows.js';
 
 describe('the Model view rows', () => {
   it('shows file, architecture, layers, width, quantisation, file size and GPU backend', () => {

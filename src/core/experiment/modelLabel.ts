@@ -12,9 +12,20 @@ export function isGeneratedModel(facts: unknown): boolean {
   return typeof facts === 'object' && facts !== null && (facts as Record<string, unknown>)['generated'] === true;
 }
 
+/** GGUF file types as people name quantisations: MOSTLY_Q8_0 → Q8_0, ALL_F32 → F32. */
+export function quantizationLabel(fileType: string): string {
+  return fileType.replace(/^(MOSTLY|ALL)_/, '');
+}
+
+/** run.json's model record, or an error saying why a run has none (it failed before its model loaded). */
+export function recordedModel<T>(record: { model?: T; error?: string }, dir: string): T {
+  if (record.model) return record.model;
+  throw new Error(`${dir}: run.json records no model: the run failed before its model loaded${record.error ? ` (${record.error})` : ''}`);
+}
+
 export function modelLabel(facts: ModelFacts): string {
   const name = typeof facts['name'] === 'string' ? facts['name'] : facts.path.split(/[\\/]/).pop()!;
-  const shape = `${facts.architecture}, ${facts.layers} layers × ${facts.embeddingLength}, ${facts.quantization}, sha256 ${facts.sha256.slice(0, 12)}…`;
+  const shape = `${facts.architecture}, ${facts.layers} layers × ${facts.embeddingLength}, ${quantizationLabel(facts.quantization)}, sha256 ${facts.sha256.slice(0, 12)}…`;
   return isGeneratedModel(facts)
     ? `GENERATED model with random weights "${name}" (${shape}): its figures say nothing about a real model`
     : `${name} (${shape})`;

@@ -37,6 +37,7 @@ import { checkTemplateFields } from '../template/templateFields.js';
 import { parseTemplate } from '../template/templateParser.js';
 import { acquire, randomBudget, selectionsCsv, type SelectionRow } from './acquisition.js';
 import { CheckpointStore } from './checkpointStore.js';
+import { checkUnitExamples, exampleDigests, runInputsOf, type ExampleDigest, type RunInputs } from './runInputs.js';
 import { correlate, correlationsCsv, parseStatsCellKey, qualityByCell, readStatsCsv, readTokenCounts, statsCellKey } from './correlations.js';
 import { buildHeadline, qualityReliability, type Headline } from './headline.js';
 import type { ExperimentModel, ModelFacts } from './experimentModel.js';
@@ -73,6 +74,8 @@ export interface RunOptions {
   readonly versions?: Readonly<Record<string, string>>;
   /** Renders report.html and figures/ from the finished folder (kept out of core's dependencies). */
   readonly report?: (dir: string) => Promise<unknown>;
+  /** The run's inputs when the caller computed them already (to compare with a previous run's); else computed here. */
+  readonly inputs?: RunInputs;
 }
 
 export interface PhaseRecord {
@@ -109,8 +112,11 @@ export interface RunRecord {
   shard?: string;
   seed: number;
   config: unknown;
-  model: ModelFacts;
+  /** Absent only in the record of a run that failed before its model loaded (then `error` says why). */
+  model?: ModelFacts;
   data: { file: string; pool: number; probe: number; test: number };
+  /** The files and examples the checkpoints were computed from (absent in run folders from before). */
+  inputs?: RunInputs;
   versions: Readonly<Record<string, string>>;
   phases: Partial<Record<RunPhase | 'report', PhaseRecord>>;
   headline?: Headline;
@@ -182,6 +188,17 @@ export async function prepareRun(config: RunConfig, log?: (line: string) => void
   return { splits, template, task, spec };
 }
 
+/** The files and resolved examples a run's checkpoints depend on (recorded in run.json, compared on resume). */
+export function runInputsFor(config: RunConfig, prepared: PreparedRun): Promise<RunInputs> {
+  return runInputsOf({
+    dataFile: config.data.file,
+    humanLabelsFile: config.data.humanLabels,
+    verbalizersFile: config.data.verbalizers,
+    templateFile: config.template,
+    splits: prepared.splits,
+  });
+}
+
 /** An example's input fields, one per line: how the panels show it (the masks read maskLayout's span). */
 export function exampleText(row: DatasetRow, inputs: readonly string[]): string {
   return inputs.map((field) => row.inputs[field] ?? '').join('\n');
@@ -248,6 +265,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     config: runConfigToJson(config),
     model: model.facts,
     data: { file: config.data.file, pool: pool.length, probe: splits.probe.length, test: splits.test.length },
+    inputs: options.inputs ?? (await runInputsFor(config, prepared)),
     versions: options.versions ?? {},
     phases: {},
   };
@@ -288,6 +306,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     interface ExtractUnit {
       /** Absent in units written before sites existed, whose stats rows have no site column. */
       site?: SiteName;
+      /** The examples the unit covers, in order (absent in units written before inputs were recorded). */
+      examples?: ExampleDigest[];
       stats: string;
       vectors?: number[][];
     }
@@ -343,6 +363,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
           }
           const value: ExtractUnit = {
             site: unit.site,
+            examples: exampleDigests(unit.positions.map((position) => unit.rows[position]!)),
             stats: unit.statsWanted ? examples.map((e) => statsCsvRows(e.example, unit.site, unit.mask, byExample.get(e.example)!.spanTokens, byExample.get(e.example)!.stats)).join('') : '',
             ...(wantsVectors ? { vectors: examples.map((e) => Array.from(byExample.get(e.example)!.pooled!)) } : {}),
           };
@@ -370,7 +391,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
           const rows = unit.positions.map((position) => unit.rows[position]!);
           const texts = rows.map((row) => spanText(template, { inputs: row.inputs, answer: '' }, 'input', `${config.data.file}: example ${row.id}`));
           const vectors = await model.embed(embeddingModel, texts);
-          await store.writeJson(unit.name, { vectors: vectors.map((v) => Array.from(v)) });
+          await store.writeJson(unit.name, { examples: exampleDigests(rows), vectors: vectors.map((v) => Array.from(v)) });
           counts.computed++;
         }
       }
@@ -378,8 +399,10 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       let csv = statsCsvHeader();
       for (const site of config.sites) {
         for (const mask of config.masks) {
-          for (const [c] of poolChunks.entries()) {
-            const unit = await store.readJson<ExtractUnit>(extractUnitName(site, mask, c));
+          for (const [c, positions] of poolChunks.entries()) {
+            const name = extractUnitName(site, mask, c);
+            const unit = await store.readJson<ExtractUnit>(name);
+            checkUnitExamples(unit.examples, positions.map((p) => pool[p]!), store.file(name));
             csv += unit.site === undefined ? withSiteColumn(unit.stats, site) : unit.stats;
           }
         }
@@ -469,8 +492,15 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     if (needsVectors) {
       const poolUnit = (c: number): string => (embeddingModel === undefined ? extractUnitName(vectorSite, 'isolated', c) : embeddingUnitName('pool', c));
       const testUnit = (c: number): string => (embeddingModel === undefined ? `extract-test-${c}.json` : embeddingUnitName('test', c));
-      for (const [c] of poolChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(poolUnit(c))).vectors!) poolVectors.push(Float64Array.from(v));
-      for (const [c] of testChunks.entries()) for (const v of (await store.readJson<ExtractUnit>(testUnit(c))).vectors!) testVectors.push(Float64Array.from(v));
+      // Joined to the examples by the ids each unit records, never by position alone.
+      const readVectors = async (name: string, rows: readonly DatasetRow[], into: Float64Array[]): Promise<void> => {
+        const unit = await store.readJson<ExtractUnit>(name);
+        checkUnitExamples(unit.examples, rows, store.file(name));
+        if (unit.vectors?.length !== rows.length) throw new Error(`${store.file(name)}: holds ${unit.vectors?.length ?? 0} vectors for ${rows.length} examples`);
+        for (const v of unit.vectors) into.push(Float64Array.from(v));
+      };
+      for (const [c, positions] of poolChunks.entries()) await readVectors(poolUnit(c), positions.map((p) => pool[p]!), poolVectors);
+      for (const [c, positions] of testChunks.entries()) await readVectors(testUnit(c), positions.map((p) => splits.test[p]!), testVectors);
     }
     // Mean-centred on the pool and unit length: raw pooled states share a large common direction.
     const poolEmbeddings = centredUnitVectors(poolVectors);

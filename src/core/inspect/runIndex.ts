@@ -2,6 +2,7 @@
 // its split, quality values, the run's selection statistic, the statistics of every layer under
 // the selection's mask and pooling, and the selections it is part of. The editor's CodeLens, hover
 // and gutter read it; nothing here knows about the editor.
+import { recordedModel } from '../experiment/modelLabel.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetRow } from '../dataset/datasetSpec.js';
@@ -107,7 +108,7 @@ export async function loadRunIndex(dir: string): Promise<RunIndex> {
   if (!record) throw new Error(`${dir}: no run.json`);
   const config = record.config as RunConfig;
   const prepared = await prepareRun(config);
-  const layerCount = record.model.layers;
+  const layerCount = recordedModel(record, dir).layers;
   const wanted = config.selection.statistic;
   // Runs from before sites read the MLP output only.
   const chosen: ChosenStatistic = { mask: wanted.mask, site: (wanted as { site?: string }).site ?? siteOfUnlabelledRows, layer: resolveLayer(wanted.layer, layerCount), statistic: wanted.statistic, pooling: wanted.pooling };

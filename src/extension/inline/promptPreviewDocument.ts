@@ -1,6 +1,7 @@
 // "Preview In-Context Prompt": the exact prompt a run put before the model, as a read-only virtual
 // document (scheme and language `icl-prompt`, coloured by syntaxes/icl-prompt.tmLanguage.json).
 // The document's URI says which run, selection and query; its text comes from core/inspect.
+import { recordedModel } from '../../core/experiment/modelLabel.js';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { formatPromptDocument, parsePromptDocument } from '../../core/inspect/promptDocument.js';
@@ -65,12 +66,12 @@ export class PromptDocuments implements vscode.TextDocumentContentProvider, vsco
       const index = await this.runs.index(request.run);
       const preview = await buildPromptPreview(index, { strategy: request.strategy, seed: request.seed, budget: request.budget }, request.query);
       const key = uri.toString();
-      const known = this.counts.get(key) ?? (await this.startCounting(uri, preview.pieces.map((p) => p.text), index.record.model.path));
+      const known = this.counts.get(key) ?? (await this.startCounting(uri, preview.pieces.map((p) => p.text), recordedModel(index.record, index.dir).path));
       const counts = Array.isArray(known) && known.length === preview.pieces.length ? known : undefined;
-      const countNote = typeof known === 'string' ? known : known === undefined ? `counting tokens with ${path.basename(index.record.model.path)}…` : undefined;
+      const countNote = typeof known === 'string' ? known : known === undefined ? `counting tokens with ${path.basename(recordedModel(index.record, index.dir).path)}…` : undefined;
       const shown = countNote ? { ...preview, warnings: [...preview.warnings, countNote] } : preview;
       this.previews.set(key, preview);
-      const model = index.record.model;
+      const model = recordedModel(index.record, index.dir);
       return formatPromptDocument(shown, {
         runName: path.basename(index.dir),
         templateName: index.config.template ?? `the built-in ${index.config.data.task} template`,

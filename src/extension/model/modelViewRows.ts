@@ -2,6 +2,7 @@
 // wrong with the selected file. No vscode import: tested with mocha; modelView.ts turns rows into
 // tree items.
 import path from 'node:path';
+import { quantizationLabel } from '../../core/experiment/modelLabel.js';
 import { formatBytes } from '../../core/models/downloadEvents.js';
 import type { ModelInfo } from '../../engine/protocol.js';
 
@@ -17,10 +18,6 @@ export interface ModelRow {
   readonly command?: 'iclLab.selectModel' | 'iclLab.downloadModel';
 }
 
-/** GGUF file types as people name quantisations: MOSTLY_Q8_0 → Q8_0, ALL_F32 → F32. */
-export function quantizationLabel(fileType: string): string {
-  return fileType.replace(/^(MOSTLY|ALL)_/, '');
-}
 
 export type ModelFacts = Pick<ModelInfo, 'path' | 'architecture' | 'layers' | 'embeddingLength' | 'quantization' | 'fileBytes' | 'gpu'>;
 

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { currentPhase, type RunFolder, type RunState } from '../../core/experiment/runFolders.js';
+import { quantizationLabel } from '../../core/experiment/modelLabel.js';
 import { formatDuration } from '../../core/format/duration.js';
 import { listRuns, runsRoot } from '../runsFolder.js';
 import { describeProgress } from './runEvents.js';
@@ -63,7 +64,8 @@ export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     const { run } = node;
     const { record } = run;
     const facts: [string, string][] = [['data', `${path.basename(record.data.file)} (pool ${record.data.pool}, probe ${record.data.probe}, test ${record.data.test})`]];
-    facts.push(['model', `${path.basename(record.model.path ?? '')} · ${record.model.architecture} · ${record.model.layers} layers · ${record.model.quantization}`]);
+    const model = record.model;
+    facts.push(['model', model ? `${path.basename(model.path ?? '')} · ${model.architecture} · ${model.layers} layers · ${quantizationLabel(model.quantization)}` : 'not loaded (the run failed before its model loaded)']);
     for (const [name, phase] of Object.entries(record.phases)) facts.push([name, `${phase.status} · ${formatDuration(phase.wallMs / 1000)}${phase.reused > 0 ? ` · ${phase.reused} units reused` : ''}`]);
     for (const row of record.headline?.byMask ?? []) facts.push([`|ρ| ${row.mask}`, `${Math.abs(row.rho).toFixed(3)} · ${row.site ? `${row.site} ` : ''}layer ${row.layer} ${row.statistic} (${row.pooling}) vs ${row.estimator} ${row.metric} · q ${row.qValue.toPrecision(2)}`]);
     if (record.error) facts.push(['error', record.error]);

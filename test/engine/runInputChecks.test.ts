@@ -1,0 +1,140 @@
+// A run folder never mixes inputs silently: after a run, editing the data, adding human labels,
+// or losing run.json makes `--resume` refuse with what changed; a run that fails before its model
+// loads still leaves run.json (status failed) for the Runs view.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { demoRunConfig } from '../../src/cli/demo.js';
+import { demoRows } from '../../src/core/demo/demoDataset.js';
+import { labelSidecarPath } from '../../src/core/labelling/labelSidecar.js';
+import { runCli } from '../support/runCli.js';
+import { testModelPath, tinyQwen2 } from './generatedModels.js';
+
+describe('icl-lab run: checkpoints tied to their inputs', function () {
+  this.timeout(300_000);
+  let dir: string;
+  let config: string;
+  let out: string;
+  let dataFile: string;
+  let labelsFile: string;
+  let dataText: string;
+  let labelsText: string;
+  const rows = demoRows(30, 7);
+  const labelLine = (id: number, label: string): string => JSON.stringify({ id: String(id), label, round: 1, labelledAt: '2026-12-06T00:00:00.000Z' }) + '\n';
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'icl-lab-run-inputs-'));
+    dataFile = path.join(dir, 'pool.jsonl');
+    // No labels in the data: the first 24 rows are labelled in the sidecar, as the labelling workflow leaves it.
+    dataText = rows.map((r) => JSON.stringify({ id: r.id, text: r.text })).join('\n') + '\n';
+    await writeFile(dataFile, dataText);
+    labelsFile = labelSidecarPath(dataFile);
+    labelsText = rows.slice(0, 24).map((r) => labelLine(r.id, r.label)).join('');
+    await writeFile(labelsFile, labelsText);
+    config = path.join(dir, 'tiny.run.json');
+    const demo = demoRunConfig(1);
+    await writeFile(
+      config,
+      JSON.stringify({
+        ...demo,
+        model: await testModelPath(tinyQwen2),
+        data: { ...demo.data, file: 'pool.jsonl', humanLabels: path.basename(labelsFile) },
+        split: { test: 4, probe: 3, pool: 10 },
+        masks: ['isolated'],
+        selection: { strategies: ['random', 'k-center-greedy'], budgets: [2], rounds: 1, seeds: [0] },
+        correlation: { bootstrap: 10, maxBootstrap: 10, permutations: 10 },
+        evaluation: { bootstrap: 10 },
+        histogramExamples: 0,
+      }),
+    );
+    out = path.join(dir, 'run');
+    const first = await runCli(['run', config, '--out', out, '--no-report']);
+    assert.equal(first.code, 0, first.stderr);
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  it('records the files by sha256 and every resolved example in run.json, and each unit its examples', async () => {
+    const record = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
+    assert.match(record.inputs.data.sha256, /^[0-9a-f]{64}$/);
+    assert.equal(record.inputs.data.file, dataFile);
+    assert.match(record.inputs.humanLabels.sha256, /^[0-9a-f]{64}$/);
+    assert.equal(record.inputs.splits.pool.length, 10);
+    assert.equal(record.inputs.splits.test.length, 4);
+    for (const [index, id, digest] of record.inputs.splits.pool) {
+      assert.equal(String(rows[index]!.id), id);
+      assert.match(digest, /^[0-9a-f]{16}$/);
+    }
+    const unit = JSON.parse(await readFile(path.join(out, 'checkpoints', 'extract-isolated-0.json'), 'utf8'));
+    assert.deepEqual(unit.examples.map((e: unknown[]) => e[0]), record.inputs.splits.pool.slice(0, unit.examples.length).map((e: unknown[]) => e[0]));
+  });
+
+  it('refuses to resume after labels were added to the sidecar, naming the examples that changed', async () => {
+    await writeFile(labelsFile, labelsText + rows.slice(24).map((r) => labelLine(r.id, r.label)).join(''));
+    try {
+      const result = await runCli(['run', config, '--out', out, '--resume', '--no-report']);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /error: the inputs of the run in .* changed since it started/);
+      assert.match(result.stderr, /pool\.jsonl\.labels\.jsonl changed since the run started \(sha256 [0-9a-f]{12}… → [0-9a-f]{12}…\)/);
+      assert.match(result.stderr, /the run's examples changed: .*(now takes|no longer takes) row \d+/);
+      assert.match(result.stderr, /start a new run folder/);
+    } finally {
+      await writeFile(labelsFile, labelsText);
+    }
+  });
+
+  it('refuses to resume after a row the run uses was edited, naming its id and line', async () => {
+    const record = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
+    const [index, id] = record.inputs.splits.pool[3] as [number, string];
+    const edited = dataText.split('\n');
+    edited[index] = JSON.stringify({ id: rows[index]!.id, text: `${rows[index]!.text} (edited)` });
+    await writeFile(dataFile, edited.join('\n'));
+    try {
+      const result = await runCli(['run', config, '--out', out, '--resume', '--no-report']);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /pool\.jsonl changed since the run started/);
+      assert.match(result.stderr, new RegExp(`pool: row ${index} \\(id "${id}", line ${index + 1}\\) differs`));
+    } finally {
+      await writeFile(dataFile, dataText);
+    }
+    // Restored, the same inputs resume.
+    const again = await runCli(['run', config, '--out', out, '--resume', '--no-report']);
+    assert.equal(again.code, 0, again.stderr);
+  });
+
+  it('treats a garbage or missing run.json beside checkpoints as an error, not as an empty folder', async () => {
+    const runJson = path.join(out, 'run.json');
+    const saved = await readFile(runJson, 'utf8');
+    const units = (await readdir(path.join(out, 'checkpoints'))).length;
+    try {
+      await writeFile(runJson, '{ garbage');
+      const garbage = await runCli(['run', config, '--out', out, '--resume', '--no-report']);
+      assert.equal(garbage.code, 1);
+      assert.match(garbage.stderr, new RegExp(`run\\.json cannot be read .*the folder holds ${units} checkpoints that nothing ties to a config`));
+      await rm(runJson);
+      for (const resume of [[], ['--resume']]) {
+        const missing = await runCli(['run', config, '--out', out, ...resume, '--no-report']);
+        assert.equal(missing.code, 1);
+        assert.match(missing.stderr, new RegExp(`holds ${units} checkpoints but no run\\.json`));
+      }
+    } finally {
+      await writeFile(runJson, saved);
+    }
+  });
+
+  it('writes run.json with status failed and the message when the run fails before its model loads, and a new start replaces it', async () => {
+    const bad = path.join(dir, 'bad.run.json');
+    await writeFile(path.join(dir, 'notes.gguf'), 'these are notes, not a model\n');
+    await writeFile(bad, JSON.stringify({ ...JSON.parse(await readFile(config, 'utf8')), model: 'notes.gguf' }));
+    const failedDir = path.join(dir, 'failed');
+    const result = await runCli(['run', bad, '--out', failedDir, '--no-report']);
+    assert.equal(result.code, 1);
+    const record = JSON.parse(await readFile(path.join(failedDir, 'run.json'), 'utf8'));
+    assert.equal(record.status, 'failed');
+    assert.match(record.error, /notes\.gguf/);
+    assert.equal(record.model, undefined);
+    const again = await runCli(['run', bad, '--out', failedDir, '--no-report']);
+    assert.equal(again.code, 1);
+    assert.doesNotMatch(again.stderr, /already holds a run/);
+  });
+});
