@@ -1,6 +1,8 @@
 // `icl-lab merge SHARD_DIR... --out DIR`: joins the folders of `icl-lab run --shard I/N` into one
 // run folder. Units are the same chunks an unsharded run computes, so after `icl-lab run CONFIG
 // --out DIR --resume` finishes the remaining phases, the folder equals an unsharded run's.
+import { recordedModel } from '../core/experiment/modelLabel.js';
+import { compareRunInputs } from '../core/experiment/runInputs.js';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -41,7 +43,12 @@ export async function runMerge(shardDirs: readonly string[], out: string): Promi
       seen.set(index, shardDirs[i]!);
       const changed = changedComputationKeys(first.config, record.config);
       if (changed.length > 0) throw new Error(`${shardDirs[i]} was run with a different config than ${shardDirs[0]} (${changed.join(', ')})`);
-      if (record.model.sha256 !== first.model.sha256) throw new Error(`${shardDirs[i]} used a different model file than ${shardDirs[0]}`);
+      if (recordedModel(record, shardDirs[i]!).sha256 !== recordedModel(first, shardDirs[0]!).sha256) throw new Error(`${shardDirs[i]} used a different model file than ${shardDirs[0]}`);
+      // Shards of one run read the same files and resolved the same examples.
+      if (first.inputs && record.inputs) {
+        const { differences } = compareRunInputs(first.inputs, record.inputs);
+        if (differences.length > 0) throw new Error(`${shardDirs[i]} was computed from other inputs than ${shardDirs[0]}: ${differences.join('; ')}`);
+      }
     }
     const missing = Array.from({ length: count }, (_, k) => k + 1).filter((index) => !seen.has(index));
     if (missing.length > 0) throw new Error(`shard${missing.length > 1 ? 's' : ''} ${missing.map((m) => `${m}/${count}`).join(', ')} missing: give every shard's folder`);
