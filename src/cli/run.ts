@@ -11,6 +11,7 @@ import { generatedModelBanner, isGeneratedModel, modelLabel } from '../core/expe
 import { changedComputationKeys, loadRunConfig, runConfigToJson, type RunConfig } from '../core/experiment/runConfig.js';
 import { prepareRun, readRunRecord, RunCancelledError, runExperiment, runInputsFor, writeAtomic, type RunPhase, type RunProgress, type RunRecord } from '../core/experiment/runExperiment.js';
 import { compareRunInputs } from '../core/experiment/runInputs.js';
+import { acquireRunLock, type RunLock } from '../core/experiment/runLock.js';
 import { describeShard, parseShard, type Shard } from '../core/experiment/workUnits.js';
 import { sha256File } from '../core/format/fileDigest.js';
 import { curvesMetric, learningCurvesTable } from '../core/report/curvesTable.js';
@@ -123,6 +124,22 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
     console.error(`run folder: ${out} (neither --out nor the config's \`output\` names one)`);
   }
   const dir = path.resolve(out);
+  // One process per run folder, for the whole run: a second run or resume is refused with who holds it.
+  let lock: RunLock;
+  try {
+    lock = await acquireRunLock(dir);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  }
+  try {
+    return await runInFolder(configFile, config, options, out, dir);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runInFolder(configFile: string, config: RunConfig, options: RunCliOptions, out: string, dir: string): Promise<number> {
   const found = await previousRun(dir);
   if ('error' in found) {
     console.error(`error: ${found.error}`);

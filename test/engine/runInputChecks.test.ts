@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { demoRunConfig } from '../../src/cli/demo.js';
 import { demoRows } from '../../src/core/demo/demoDataset.js';
+import { acquireRunLock, readRunLock } from '../../src/core/experiment/runLock.js';
 import { labelSidecarPath } from '../../src/core/labelling/labelSidecar.js';
 import { runCli } from '../support/runCli.js';
 import { testModelPath, tinyQwen2 } from './generatedModels.js';
@@ -33,7 +34,7 @@ describe('icl-lab run: checkpoints tied to their inputs', function () {
     labelsText = rows.slice(0, 24).map((r) => labelLine(r.id, r.label)).join('');
     await writeFile(labelsFile, labelsText);
     config = path.join(dir, 'tiny.run.json');
-    const demo = demoRunConfig(1);
+    const demo = demoRunConfig(1) as { data: Record<string, unknown> } & Record<string, unknown>;
     await writeFile(
       config,
       JSON.stringify({
@@ -120,6 +121,21 @@ describe('icl-lab run: checkpoints tied to their inputs', function () {
     } finally {
       await writeFile(runJson, saved);
     }
+  });
+
+  it('refuses a second run or resume while another process holds the folder, naming it, and leaves its lock alone', async () => {
+    const lock = await acquireRunLock(out);
+    try {
+      for (const resume of [['--resume'], []]) {
+        const result = await runCli(['run', config, '--out', out, ...resume, '--no-report']);
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, new RegExp(`error: .*${path.basename(out)} is in use by icl-lab process ${process.pid} on `));
+      }
+      assert.equal((await readRunLock(out))?.pid, process.pid);
+    } finally {
+      await lock.release();
+    }
+    assert.equal(await readRunLock(out), undefined);
   });
 
   it('writes run.json with status failed and the message when the run fails before its model loads, and a new start replaces it', async () => {
