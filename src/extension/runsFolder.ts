@@ -27,11 +27,20 @@ export function runDirOf(argument: RunArgument): string | undefined {
   return undefined;
 }
 
-/** The run a command acts on; undefined when the user dismissed the pick or there is none. */
-export async function pickRun(argument: RunArgument, title: string, filter: (run: RunFolder) => boolean = () => true): Promise<string | undefined> {
+/**
+ * The run a command acts on; undefined when the user dismissed the pick or there is none. When runs
+ * exist but none fits, `none` says why (e.g. "no run can be resumed") instead of "no run yet".
+ */
+export async function pickRun(argument: RunArgument, title: string, filter: (run: RunFolder) => boolean | Promise<boolean> = () => true, none?: string): Promise<string | undefined> {
   const given = runDirOf(argument);
   if (given) return given;
-  const runs = (await listRuns()).filter(filter);
+  const all = await listRuns();
+  const fits = await Promise.all(all.map(filter));
+  const runs = all.filter((_, i) => fits[i]);
+  if (runs.length === 0 && all.length > 0 && none) {
+    void vscode.window.showInformationMessage(`ICL Lab: ${none}`);
+    return undefined;
+  }
   if (runs.length === 0) {
     const choice = await vscode.window.showInformationMessage('ICL Lab: no run to show yet.', 'Run the Demo Study', 'Run Active Learning on Dataset…');
     if (choice === 'Run the Demo Study') void vscode.commands.executeCommand('iclLab.runDemo');

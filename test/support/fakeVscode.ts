@@ -184,6 +184,8 @@ export const fake = {
   /** Answers to information/warning messages with buttons, in order. */
   messageChoices: [] as (string | undefined)[],
   messages: [] as string[],
+  /** Each message with its buttons, in order (messages holds the texts alone). */
+  notifications: [] as { text: string; buttons: string[] }[],
   /** Each withProgress notification: its title and the messages it reported. */
   progress: [] as { title: string; messages: string[]; cancel(): void }[],
   shown: [] as FakeDocument[],
@@ -198,6 +200,7 @@ export const fake = {
     this.inputBoxes.length = 0;
     this.messageChoices.length = 0;
     this.messages.length = 0;
+    this.notifications.length = 0;
     this.progress.length = 0;
     this.shown.length = 0;
     this.documents.clear();
@@ -238,6 +241,7 @@ export const languages = {
 const message = async (text: string, ...rest: unknown[]): Promise<string | undefined> => {
   fake.messages.push(text);
   const buttons = rest.filter((r): r is string => typeof r === 'string');
+  fake.notifications.push({ text, buttons });
   return buttons.length > 0 ? fake.messageChoices.shift() : undefined;
 };
 
@@ -282,6 +286,8 @@ export const window = {
     const entry = {
       title: options.title ?? '',
       messages: [] as string[],
+  /** Each message with its buttons, in order (messages holds the texts alone). */
+  notifications: [] as { text: string; buttons: string[] }[],
       cancel() {
         token.isCancellationRequested = true;
         for (const listener of listeners) listener();

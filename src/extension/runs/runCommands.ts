@@ -12,6 +12,7 @@ import { maskStrategies } from '../../core/masks.js';
 import type { EngineHost } from '../engineHost.js';
 import { listRuns, pickRun, runsRoot, type RunArgument } from '../runsFolder.js';
 import type { RunManager } from './runManager.js';
+import { isResumable } from './runOutcome.js';
 import type { RunsView } from './runsView.js';
 import { engineSettings, newRunDir, pickDataFile, requireModel, runWizard } from './runWizard.js';
 
@@ -60,7 +61,12 @@ export function registerRunCommands(context: vscode.ExtensionContext, host: Engi
     }),
 
     command('iclLab.resumeRun', async (argument?: RunArgument) => {
-      const dir = await pickRun(argument, 'Resume which run?', (run) => ['interrupted', 'cancelled', 'failed', 'merged'].includes(run.state));
+      const dir = await pickRun(
+        argument,
+        'Resume which run?',
+        (run) => isResumable(run.dir, run.record, run.state),
+        'no run can be resumed: a run can be resumed once its model loaded and some of its work finished (cancelled, failed or interrupted runs).',
+      );
       if (!dir) return;
       const record = await readRunRecord(dir);
       if (!record) throw new Error(`${dir} holds no run.json`);
@@ -125,7 +131,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, host: Engi
         { label: 'Show Activation Histograms', command: 'iclLab.showHistograms' },
         { label: 'Open Run Report', command: 'iclLab.openReport' },
         { label: 'Reveal Run Folder', command: 'iclLab.revealRun' },
-        ...(['interrupted', 'cancelled', 'failed'].includes(run!.state) ? [{ label: 'Resume Run', command: 'iclLab.resumeRun' }] : []),
+        ...((await isResumable(run!.dir, run!.record, run!.state)) ? [{ label: 'Resume Run', command: 'iclLab.resumeRun' }] : []),
       ];
       const action = await vscode.window.showQuickPick(actions, { title: `${run!.name} (${run!.state})` });
       if (action) await vscode.commands.executeCommand(action.command, run!.dir);
@@ -181,9 +187,10 @@ export function registerRunCommands(context: vscode.ExtensionContext, host: Engi
     const runs = await listRuns();
     for (const run of runs.filter((r) => r.state === 'running')) void manager.attach(run.dir);
     const interrupted = runs.filter((r) => r.state === 'interrupted');
+    const resumable = (await Promise.all(interrupted.map((r) => isResumable(r.dir, r.record, r.state)))).every(Boolean);
     if (interrupted.length > 0) {
       const names = interrupted.map((r) => r.name).join(', ');
-      const choice = await vscode.window.showWarningMessage(`ICL Lab: ${interrupted.length === 1 ? 'a run was' : `${interrupted.length} runs were`} interrupted (${names}); finished work is kept.`, 'Resume');
+      const choice = await vscode.window.showWarningMessage(`ICL Lab: ${interrupted.length === 1 ? 'a run was' : `${interrupted.length} runs were`} interrupted (${names})${resumable ? '; finished work is kept.' : '.'}`, ...(resumable ? ['Resume'] : []));
       if (choice === 'Resume') for (const run of interrupted) void vscode.commands.executeCommand('iclLab.resumeRun', run.dir);
     }
   })();

@@ -12,6 +12,7 @@ import { readRunRecord, type RunRecord } from '../../core/experiment/runExperime
 import { pidToSignal, readRunLock, runLockHolderState } from '../../core/experiment/runLock.js';
 import type { EngineHost } from '../engineHost.js';
 import { describeProgress, LineSplitter, parseRunEvent, type RunProgressEvent } from './runEvents.js';
+import { describeFailure, firstErrorLine, isInterruptedComputeLine, isResumable } from './runOutcome.js';
 
 export const runLogName = 'run.log';
 
@@ -23,6 +24,10 @@ interface FollowedRun {
   readonly lines: LineSplitter;
   progress: RunProgressEvent | undefined;
   lastText: string | undefined;
+  /** The plain lines the run printed (errors among them), in order. */
+  readonly texts: string[];
+  /** A cancel was asked for: llama.cpp's interrupted-compute lines are expected, not errors. */
+  cancelling: boolean;
   readonly finished: Promise<RunRecord | undefined>;
   finish(record: RunRecord | undefined): void;
   timer: NodeJS.Timeout | undefined;
@@ -80,6 +85,8 @@ export class RunManager implements vscode.Disposable {
     if (holder && runLockHolderState(holder) === 'other-host') throw new Error(`${path.basename(dir)} is running on ${holder.host} (pid ${holder.pid}); cancel it there`);
     const pid = pidToSignal(holder, this.runs.get(dir)?.pid ?? (await readRunRecord(dir))?.pid);
     if (pid === undefined) throw new Error(`${path.basename(dir)} is not running`);
+    const followed = this.runs.get(dir);
+    if (followed) followed.cancelling = true;
     process.kill(pid, 'SIGINT');
   }
 
@@ -92,7 +99,7 @@ export class RunManager implements vscode.Disposable {
     }
     let finish!: (record: RunRecord | undefined) => void;
     const finished = new Promise<RunRecord | undefined>((resolve) => (finish = resolve));
-    const run: FollowedRun = { dir, name: path.basename(dir), pid, offset, lines: new LineSplitter(), progress: undefined, lastText: undefined, finished, finish, timer: undefined };
+    const run: FollowedRun = { dir, name: path.basename(dir), pid, offset, lines: new LineSplitter(), progress: undefined, lastText: undefined, texts: [], cancelling: false, finished, finish, timer: undefined };
     this.runs.set(dir, run);
     const poll = async (): Promise<void> => {
       await this.readLog(run);
@@ -125,8 +132,12 @@ export class RunManager implements vscode.Disposable {
         const event = parseRunEvent(line);
         if (!event) continue;
         if (event.event === 'progress') run.progress = event;
-        else {
+        else if (event.event === 'text' && run.cancelling && isInterruptedComputeLine(event.message)) {
+          // llama.cpp reports the decode the cancel interrupted: expected, so not shown as an error.
+          this.host.output.appendLine(`[${run.name}] (stopping after the cancel) ${event.message.replace(/\bfailed\b/g, 'interrupted')}`);
+        } else {
           run.lastText = event.message;
+          if (event.event === 'text') run.texts.push(event.message);
           this.host.output.appendLine(`[${run.name}] ${event.message}`);
         }
       }
@@ -176,14 +187,24 @@ export class RunManager implements vscode.Disposable {
       else if (choice === 'Show Learning Curves') void vscode.commands.executeCommand('iclLab.showLearningCurves', run.dir);
       else if (choice === 'Open Report') void vscode.commands.executeCommand('iclLab.openReport', run.dir);
     } else if (state === 'cancelled' || state === 'interrupted') {
-      const choice = await vscode.window.showWarningMessage(`ICL Lab: ${run.name} stopped; finished work is kept.`, 'Resume', 'Show Log');
+      const resumable = await isResumable(run.dir, record, state);
+      const text = resumable ? `ICL Lab: ${run.name} stopped; finished work is kept.` : `ICL Lab: ${run.name} stopped before any work finished; nothing to resume.`;
+      const choice = await vscode.window.showWarningMessage(text, ...(resumable ? ['Resume'] : []), 'Show Log');
       if (choice === 'Resume') void vscode.commands.executeCommand('iclLab.resumeRun', run.dir);
       else if (choice === 'Show Log') this.host.output.show();
     } else {
-      const reason = record?.error ?? run.lastText ?? 'the run process ended without a result';
-      const choice = await vscode.window.showErrorMessage(`ICL Lab: ${run.name} failed: ${reason}`, 'Show Log', 'Resume');
+      const reason = firstErrorLine(run.texts) ?? record?.error ?? run.lastText ?? 'the run process ended without a result';
+      const modelPath = (record?.config as { model?: string } | undefined)?.model ?? vscode.workspace.getConfiguration('iclLab').get<string>('modelPath', '');
+      const failure = describeFailure(run.name, reason, { resumable: await isResumable(run.dir, record), modelPath });
+      const choice = await vscode.window.showErrorMessage(failure.message, ...failure.actions);
       if (choice === 'Show Log') this.host.output.show();
       else if (choice === 'Resume') void vscode.commands.executeCommand('iclLab.resumeRun', run.dir);
+      else if (choice === 'Select Model…') void vscode.commands.executeCommand('iclLab.selectModel');
+      else if (choice === 'Open File' && failure.location) {
+        const { file, line, column } = failure.location;
+        const at = new vscode.Position(Math.max(0, line - 1), Math.max(0, (column ?? 1) - 1));
+        void vscode.window.showTextDocument(vscode.Uri.file(path.resolve(path.dirname(run.dir), file)), { selection: new vscode.Range(at, at) });
+      }
     }
     return record;
   }
