@@ -25,7 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('iclLab.showEngineVersion', () => showEngineVersion(host!)),
   );
   registerRunCommands(context, host, manager, runsView);
-  registerModelCommands(context, host);
+  registerModelCommands(context, { output: host.output, modelInfo: (modelPath) => host!.modelInfo(modelPath), cli: host.cli.bind(host), runs: manager });
   registerPanels(context);
   const engineHost = host;
   registerInlineInspection(context, { countTokens: (texts, modelPath) => engineHost.countTokens(modelPath, texts) });

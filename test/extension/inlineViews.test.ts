@@ -64,6 +64,8 @@ describe('inline views in the editor', function () {
       const row = run.splits.pool[1]!;
       const hover = await vscode.fake.hoverProviders[0]!.provider.provideHover(document, new vscode.Position(row.index, 3));
       assert.match(hover!.contents.value, /\| layer \| mean \| variance \| skewness \| kurtosis \| max_abs \|/);
+      // Editor lines count from 1, rows from 0: the hover names both, so "row 2" is not read as line 2.
+      assert.match(hover!.contents.value, new RegExp(` — line ${row.index + 1}, row ${row.index} \\(id `));
       document.isDirty = true;
       assert.equal(await vscode.fake.hoverProviders[0]!.provider.provideHover(document, new vscode.Position(row.index, 3)), undefined);
     });

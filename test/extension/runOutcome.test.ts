@@ -163,6 +163,22 @@ process.exitCode = 1;`);
       assert.equal(status, 'complete');
     });
 
+    it('opens Open Run Report in a webview (code-server opens no file:// link), scripts off, with a CSP', async () => {
+      const dir = path.join(runsRoot, 'done-1');
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, 'run.json'), JSON.stringify(record({ status: 'complete', model })));
+      await writeFile(path.join(dir, 'report.html'), '<!DOCTYPE html><html><head><title>r</title></head><body><h1>ICL Lab report</h1><svg></svg><script>alert(1)</script></body></html>');
+      vscode.fake.webviewPanels.length = 0;
+      await vscode.commands.executeCommand('iclLab.openReport', dir);
+      const [panel] = vscode.fake.webviewPanels;
+      assert.ok(panel, 'a webview panel');
+      assert.equal(panel.title, 'Report: done-1');
+      assert.match(panel.webview.html, /<head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src vscode-webview: data:; style-src vscode-webview: 'unsafe-inline'/);
+      assert.match(panel.webview.html, /<h1>ICL Lab report<\/h1><svg><\/svg>/);
+      assert.doesNotMatch(panel.webview.html, /<script/);
+      assert.equal((panel.options as { enableScripts: boolean }).enableScripts, false);
+    });
+
     it('does not show llama.cpp’s graph_compute … failed lines as errors after a cancel, and offers Resume only with finished work', async () => {
       await standIn('cancel', `mkdirSync(out + '/checkpoints', { recursive: true });
 writeFileSync(out + '/checkpoints/extract-isolated-0.json', '{}');

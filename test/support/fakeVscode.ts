@@ -191,7 +191,10 @@ export const fake = {
   shown: [] as FakeDocument[],
   documents: new Map<string, FakeDocument>(),
   clipboard: '',
+  /** Webview panels the extension created: view type, title, options and the html it set. */
+  webviewPanels: [] as { viewType: string; title: string; options: unknown; webview: { html: string; cspSource: string } }[],
   reset(): void {
+    this.webviewPanels.length = 0;
     this.commands.clear();
     this.codeLensProviders.length = 0;
     this.hoverProviders.length = 0;
@@ -295,6 +298,11 @@ export const window = {
     };
     fake.progress.push(entry);
     return task({ report: ({ message }) => void (message && entry.messages.push(message)) }, token);
+  },
+  createWebviewPanel(viewType: string, title: string, _column: unknown, options: unknown) {
+    const panel = { viewType, title, options, webview: { html: '', cspSource: 'vscode-webview:' }, reveal() {}, onDidDispose: () => disposable, dispose() {} };
+    fake.webviewPanels.push(panel);
+    return panel;
   },
   registerTreeDataProvider() {
     return disposable;

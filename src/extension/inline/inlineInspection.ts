@@ -76,7 +76,10 @@ class RowHovers implements vscode.HoverProvider {
     const rowIndex = rowAtLine(inline.rowStarts, position.line + 1);
     const inspection = rowIndex === undefined ? undefined : inline.index.rows.get(rowIndex);
     if (!inspection) return undefined;
-    const markdown = new vscode.MarkdownString(rowHoverMarkdown(inline.index, inspection, inline.run.name));
+    // Editor lines count from 1 and rows from 0: say both, so "row 2" on line 3 is not a puzzle.
+    const line = inline.rowStarts[rowIndex!];
+    const text = rowHoverMarkdown(inline.index, inspection, inline.run.name);
+    const markdown = new vscode.MarkdownString(line === undefined ? text : text.replace(/ — row (\d+) /, ` — line ${line}, row $1 `));
     return new vscode.Hover(markdown);
   }
 }

@@ -19,6 +19,8 @@ export interface ModelCommandDeps {
   modelInfo(modelPath: string): Promise<ModelInfo>;
   /** The command line that runs `icl-lab <args>` with VS Code's runtime (EngineHost.cli). */
   cli: CliLauncher;
+  /** Runs whose process is loading their model now, and when that changes (the Model view says "loading…"). */
+  readonly runs?: { runsLoadingModel(): readonly string[]; readonly onDidChange: vscode.Event<unknown> };
 }
 
 export interface ModelCommands {
@@ -27,7 +29,17 @@ export interface ModelCommands {
 }
 
 export function registerModelCommands(context: vscode.ExtensionContext, deps: ModelCommandDeps): ModelCommands {
-  const provider = new ModelTreeProvider(currentModelPath, (modelPath) => deps.modelInfo(modelPath), deps.output);
+  const provider = new ModelTreeProvider(currentModelPath, (modelPath) => deps.modelInfo(modelPath), deps.output, () => deps.runs?.runsLoadingModel() ?? []);
+  let loadingBefore = '';
+  if (deps.runs) {
+    context.subscriptions.push(
+      deps.runs.onDidChange(() => {
+        const loading = deps.runs!.runsLoadingModel().join('\n');
+        if (loading !== loadingBefore) provider.redraw();
+        loadingBefore = loading;
+      }),
+    );
+  }
   const downloading = new Map<string, DownloadProcess>();
   context.subscriptions.push(
     provider,

@@ -3,28 +3,56 @@
 import * as vscode from 'vscode';
 import { checkModelFile } from '../../core/models/modelFiles.js';
 import type { ModelInfo } from '../../engine/protocol.js';
-import { modelFactRows, modelProblemRows, type ModelRow } from './modelViewRows.js';
+import { modelFactRows, modelLoadingRows, modelProblemRows, type ModelRow } from './modelViewRows.js';
 
 export class ModelTreeProvider implements vscode.TreeDataProvider<ModelRow> {
   private readonly changed = new vscode.EventEmitter<undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private rows: Promise<ModelRow[]> | undefined;
+  /** The rows once loaded; undefined while none are (then "loading…" shows). */
+  private rows: ModelRow[] | undefined;
+  private loading: Promise<void> | undefined;
+  private generation = 0;
 
   constructor(
     private readonly modelPath: () => string | undefined,
     private readonly modelInfo: (modelPath: string) => Promise<ModelInfo>,
     private readonly output: vscode.OutputChannel,
+    /** Runs (by name) whose own process is loading their model right now. */
+    private readonly runsLoadingModel: () => readonly string[] = () => [],
   ) {}
 
   refresh(): void {
+    this.generation += 1;
     this.rows = undefined;
+    this.loading = undefined;
     this.changed.fire(undefined);
   }
 
-  getChildren(element?: ModelRow): Promise<ModelRow[]> {
-    if (element) return Promise.resolve([]);
-    this.rows ??= this.load();
-    return this.rows;
+  /** Redraws without reloading (a run started or finished loading its model). */
+  redraw(): void {
+    this.changed.fire(undefined);
+  }
+
+  /** Resolves once the current rows are loaded (tests wait on it). */
+  async settled(): Promise<void> {
+    await this.loading;
+  }
+
+  async getChildren(element?: ModelRow): Promise<ModelRow[]> {
+    if (element) return [];
+    const runs = this.runsLoadingModel();
+    if (!this.modelPath()) return runs.length > 0 ? modelLoadingRows(undefined, runs) : [];
+    if (this.rows) return this.rows.length === 0 && runs.length > 0 ? modelLoadingRows(undefined, runs) : this.rows;
+    // Loading a model takes seconds: "loading…" now, the facts when they come.
+    if (!this.loading) {
+      const generation = this.generation;
+      this.loading = this.load().then((rows) => {
+        if (generation !== this.generation) return;
+        this.rows = rows;
+        this.changed.fire(undefined);
+      });
+    }
+    return modelLoadingRows(this.modelPath(), runs);
   }
 
   getTreeItem(row: ModelRow): vscode.TreeItem {

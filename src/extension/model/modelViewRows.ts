@@ -34,6 +34,16 @@ export function modelFactRows(info: ModelFacts): ModelRow[] {
   ];
 }
 
+/**
+ * While a model loads (in the engine for this view, or in a run's own process): one "loading…" row
+ * naming the file and the runs loading it, so the view never says "No model selected" meanwhile.
+ */
+export function modelLoadingRows(modelPath: string | undefined, runs: readonly string[]): ModelRow[] {
+  const what = [modelPath ? path.basename(modelPath) : undefined, runs.length > 0 ? `for ${runs.join(', ')}` : undefined].filter(Boolean).join(' ');
+  const tooltip = modelPath ? `The engine is loading ${modelPath}` : `The run${runs.length > 1 ? 's' : ''} ${runs.join(', ')} ${runs.length > 1 ? 'are' : 'is'} loading the model named in the run config`;
+  return [{ id: 'loading', label: 'loading…', description: what, tooltip, icon: 'loading~spin', kind: 'fact' }];
+}
+
 export type ModelProblem = 'missing' | 'not-a-file' | 'not-gguf' | 'unreadable' | 'engine';
 
 const problemTitles: Readonly<Record<ModelProblem, string>> = {

@@ -2,7 +2,7 @@
 // All work happens in child processes; this file only asks, starts and reports.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { surveyFields } from '../../core/dataset/fieldSurvey.js';
@@ -10,6 +10,7 @@ import { listRunFolders, type RunFolder } from '../../core/experiment/runFolders
 import { readRunRecord } from '../../core/experiment/runExperiment.js';
 import { maskStrategies } from '../../core/masks.js';
 import type { EngineHost } from '../engineHost.js';
+import { reportWebviewHtml } from '../panels/reportHtml.js';
 import { listRuns, pickRun, runsRoot, type RunArgument } from '../runsFolder.js';
 import type { RunManager } from './runManager.js';
 import { isResumable } from './runOutcome.js';
@@ -109,7 +110,13 @@ export function registerRunCommands(context: vscode.ExtensionContext, host: Engi
         const code = await runCliJob(host, 'ICL Lab: writing the report', ['report', dir]);
         if (code !== 0) throw new Error(`icl-lab report ${dir} failed (see the ICL Lab output)`);
       }
-      await vscode.env.openExternal(vscode.Uri.file(file));
+      // A webview, not openExternal: a file:// link opens nothing in code-server or a remote window.
+      const panel = vscode.window.createWebviewPanel('iclLab.report', `Report: ${path.basename(dir)}`, vscode.ViewColumn.Active, {
+        enableScripts: false,
+        enableFindWidget: true,
+        localResourceRoots: [vscode.Uri.file(dir)],
+      });
+      panel.webview.html = reportWebviewHtml(await readFile(file, 'utf8'), panel.webview.cspSource);
     }),
 
     command('iclLab.openRun', async () => {

@@ -48,6 +48,11 @@ export class RunManager implements vscode.Disposable {
     return this.runs.has(dir);
   }
 
+  /** Followed runs still starting: no progress yet, so their process is reading data or loading the model. */
+  runsLoadingModel(): string[] {
+    return [...this.runs.values()].filter((run) => run.progress === undefined).map((run) => run.name);
+  }
+
   progressOf(dir: string): RunProgressEvent | undefined {
     return this.runs.get(dir)?.progress;
   }
