@@ -1,7 +1,8 @@
 // The engine itself, in-process: node-llama-cpp picks the llama.cpp build for this machine and
 // reads GGUF metadata; our native tap loads the model once and captures MLP outputs. The engine
 // server (server.ts) exposes this over JSON-RPC; only engine processes and tests construct it.
-import { mkdir, open, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/format/atomicFile.js';
 import path from 'node:path';
 import { GgufFileType, getLlama, LlamaLogLevel, readGgufFileInfo, type Llama } from 'node-llama-cpp';
 import { siteCheckText, type SiteCheckLayer, type SiteCheckMeasurement } from '../core/siteCheck.js';
@@ -626,7 +627,7 @@ async function writeRawActivations(dir: string, example: number, raw: Float32Arr
   const perLayer = tokens * width;
   for (let layer = 0; layer < layers; layer++) {
     const values = raw.subarray(layer * perLayer, (layer + 1) * perLayer);
-    await writeFile(path.join(dir, `${example}_L${layer}.npy`), encodeNpyFloat32(values, [tokens, width]));
+    await writeFileAtomic(path.join(dir, `${example}_L${layer}.npy`), encodeNpyFloat32(values, [tokens, width]));
   }
 }
 

@@ -46,7 +46,7 @@ describe('icl-lab run: checkpoints tied to their inputs', function () {
         selection: { strategies: ['random', 'k-center-greedy'], budgets: [2], rounds: 1, seeds: [0] },
         correlation: { bootstrap: 10, maxBootstrap: 10, permutations: 10 },
         evaluation: { bootstrap: 10 },
-        histogramExamples: 0,
+        histogramExamples: 2,
       }),
     );
     out = path.join(dir, 'run');
@@ -121,6 +121,31 @@ describe('icl-lab run: checkpoints tied to their inputs', function () {
     } finally {
       await writeFile(runJson, saved);
     }
+  });
+
+  it('sets a corrupt checkpoint aside and recomputes it, removes stale partial files, and recomputes a missing raw dump: files as before', async () => {
+    const files = ['stats.csv', 'histograms.csv', 'massive.csv', 'quality.csv', 'correlations.csv', 'curves.csv'];
+    const before = await Promise.all(files.map((f) => readFile(path.join(out, f), 'utf8')));
+    const unit = path.join(out, 'checkpoints', 'extract-isolated-0.json');
+    const text = await readFile(unit, 'utf8');
+    await writeFile(unit, text.slice(0, Math.floor(text.length / 2)));
+    await writeFile(path.join(out, 'checkpoints', 'quality-0.json.4242.partial'), '{"torn');
+    const result = await runCli(['run', config, '--out', out, '--resume', '--no-report']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /extract-isolated-0\.json is corrupt \(.*\): set aside as extract-isolated-0\.json\.corrupt; the unit is recomputed/);
+    assert.match(result.stderr, /quality-0\.json\.4242\.partial, left by an interrupted write/);
+    assert.equal(await readFile(unit, 'utf8'), text);
+    // A deleted raw dump (the histograms' input): its unit is recomputed, not skipped.
+    const dumps = (await readdir(path.join(out, 'raw'))).filter((n) => n.endsWith('.npy'));
+    assert.ok(dumps.length > 0, 'the run dumped raw activations');
+    await rm(path.join(out, 'raw', dumps[0]!));
+    const again = await runCli(['run', config, '--out', out, '--resume', '--no-report']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, new RegExp(`${dumps[0]!.replace('.', '\\.')} is missing: extract unit extract-isolated-0\\.json is recomputed`));
+    assert.ok((await readdir(path.join(out, 'raw'))).includes(dumps[0]!));
+    const after = await Promise.all(files.map((f) => readFile(path.join(out, f), 'utf8')));
+    for (const [i, f] of files.entries()) assert.equal(after[i], before[i], f);
+    assert.ok(!(await readdir(path.join(out, 'checkpoints'))).some((n) => n.endsWith('.partial')));
   });
 
   it('refuses a second run or resume while another process holds the folder, naming it, and leaves its lock alone', async () => {

@@ -2,8 +2,9 @@
 // and renamed, so a unit is either wholly there or absent however the process ended. Resuming is
 // skipping the units whose file exists.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../format/atomicFile.js';
 
 export class CheckpointStore {
   readonly dir: string;
@@ -22,9 +23,7 @@ export class CheckpointStore {
 
   async write(unit: string, text: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const partial = `${this.file(unit)}.${process.pid}.partial`;
-    await writeFile(partial, text);
-    await rename(partial, this.file(unit));
+    await writeFileAtomic(this.file(unit), text);
   }
 
   read(unit: string): Promise<string> {
@@ -42,7 +41,35 @@ export class CheckpointStore {
   /** Finished units, by name. */
   async units(): Promise<string[]> {
     if (!existsSync(this.dir)) return [];
-    return (await readdir(this.dir)).filter((name) => !name.endsWith('.partial')).sort();
+    return (await readdir(this.dir)).filter((name) => !name.endsWith('.partial') && !/\.corrupt(\.\d+)?$/.test(name)).sort();
+  }
+
+  /**
+   * Before a resume: removes `*.partial` files a killed process left, and sets aside every unit
+   * that does not parse as `<unit>.corrupt` (the next free `.corrupt.N` when one exists), so it is
+   * recomputed instead of failing the run or being trusted. Returns one line per file it touched.
+   */
+  async heal(): Promise<string[]> {
+    if (!existsSync(this.dir)) return [];
+    const lines: string[] = [];
+    for (const name of (await readdir(this.dir)).sort()) {
+      const file = path.join(this.dir, name);
+      if (name.endsWith('.partial')) {
+        await rm(file, { force: true });
+        lines.push(`removed ${file}, left by an interrupted write`);
+        continue;
+      }
+      if (/\.corrupt(\.\d+)?$/.test(name)) continue;
+      try {
+        JSON.parse(await readFile(file, 'utf8'));
+      } catch (error) {
+        let aside = `${file}.corrupt`;
+        for (let n = 1; existsSync(aside); n++) aside = `${file}.corrupt.${n}`;
+        await rename(file, aside);
+        lines.push(`${file} is corrupt (${(error as Error).message.split('\n')[0]}): set aside as ${path.basename(aside)}; the unit is recomputed`);
+      }
+    }
+    return lines;
   }
 }
 

@@ -11,7 +11,7 @@
 //               order (curves.csv with intervals over test items, strategy_vs_random.csv,
 //               acquisition_correlations.csv)
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetRow, DatasetSpec } from '../dataset/datasetSpec.js';
 import { loadDataset } from '../dataset/loadDataset.js';
@@ -22,7 +22,7 @@ import { readLabelsFile } from '../dataset/labelSet.js';
 import { inContextDemonstrations, maskLayout, spanText, type MaskStrategy } from '../masks.js';
 import { influencePromptCount, influencePrompts, kShotInfluence, oneShotGain, type QualityRow } from '../quality/exampleQuality.js';
 import { continuationText, demonstrationOf, evaluatePromptItems, type ClassificationTask, type GenerativeTask, type PromptItem, type PromptMetrics } from '../quality/promptEvaluation.js';
-import { activationHistograms, histogramsCsv, massiveCsv } from '../report/activationHistograms.js';
+import { activationHistograms, decodeNpyFloat32, histogramsCsv, massiveCsv } from '../report/activationHistograms.js';
 import { demonstrationOrder } from '../selection/demonstrationOrder.js';
 import { centredUnitVectors } from '../selection/embeddings.js';
 import { retrieveDemonstrations, type RetrievalStrategy } from '../selection/retrieval.js';
@@ -36,6 +36,7 @@ import type { Template } from '../template/template.js';
 import { checkTemplateFields } from '../template/templateFields.js';
 import { parseTemplate } from '../template/templateParser.js';
 import { acquire, randomBudget, selectionsCsv, type SelectionRow } from './acquisition.js';
+import { writeFileAtomic } from '../format/atomicFile.js';
 import { CheckpointStore } from './checkpointStore.js';
 import { checkUnitExamples, exampleDigests, runInputsOf, type ExampleDigest, type RunInputs } from './runInputs.js';
 import { correlate, correlationsCsv, parseStatsCellKey, qualityByCell, readStatsCsv, readTokenCounts, statsCellKey } from './correlations.js';
@@ -253,6 +254,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
   const retrievers = config.selection.strategies.filter((s) => (retrievalStrategyNames as readonly string[]).includes(s));
 
   await mkdir(dir, { recursive: true });
+  // What a killed or broken earlier invocation left: stale partial files, units that do not parse.
+  for (const line of await store.heal()) log(line);
   // A resumed (or merged) run's phases so far: this invocation adds its time and units to theirs.
   const earlier: RunRecord['phases'] = (await readRunRecord(dir).catch(() => undefined))?.phases ?? {};
   const record: RunRecord = {
@@ -329,7 +332,11 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         const number = shardableUnit++;
         if (!ownsUnit(options.shard, number)) continue;
         checkCancelled('extract');
-        if (store.has(unit.name)) {
+        // A finished unit whose raw dumps (the histograms' input) are missing or short is recomputed.
+        const dumps = unit.set === 'pool' && unit.mask === 'isolated' && unit.site === vectorSite ? unit.positions.map((p) => unit.rows[p]!.index).filter((e) => histogramExamples.has(e)) : [];
+        const brokenDump = store.has(unit.name) ? await firstBrokenRawDump(rawDir, dumps, layerCount) : undefined;
+        if (brokenDump) log(`${brokenDump}: extract unit ${unit.name} is recomputed`);
+        if (store.has(unit.name) && !brokenDump) {
           counts.reused++;
         } else {
           const wantsVectors = needsModelVectors && unit.mask === 'isolated' && unit.site === vectorSite;
@@ -782,10 +789,25 @@ function locateExamples(error: unknown, rows: readonly DatasetRow[], file: strin
   return located;
 }
 
-export async function writeAtomic(file: string, text: string): Promise<void> {
-  const partial = `${file}.${process.pid}.partial`;
-  await writeFile(partial, text);
-  await rename(partial, file);
+/** The first raw dump of `examples` × every layer that is missing or does not decode to a whole float32 array, with why. */
+async function firstBrokenRawDump(rawDir: string, examples: readonly number[], layers: number): Promise<string | undefined> {
+  for (const example of examples) {
+    for (let layer = 0; layer < layers; layer++) {
+      const file = path.join(rawDir, `${example}_L${layer}.npy`);
+      if (!existsSync(file)) return `${file} is missing`;
+      try {
+        decodeNpyFloat32(await readFile(file), file);
+      } catch (error) {
+        return (error as Error).message;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A run folder's files are written whole or not at all (see format/atomicFile.ts). */
+export function writeAtomic(file: string, text: string): Promise<void> {
+  return writeFileAtomic(file, text);
 }
 
 /** The run.json of a folder, or undefined when it holds none. */

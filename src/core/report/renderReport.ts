@@ -3,7 +3,8 @@
 // learning curves, activation histograms) rendered to SVG in Node with vega — no canvas, no network.
 // The figures are also written as figures/*.svg. Every text taken from the folder is HTML-escaped:
 // dataset ids, masks and file names are untrusted. A missing input leaves a note in its section.
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../format/atomicFile.js';
 import path from 'node:path';
 import { numberCell, readCsvTable } from '../format/csvTable.js';
 import * as vega from 'vega';
@@ -255,7 +256,7 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
     const svg = await renderSvg(spec);
     await mkdir(figuresDir, { recursive: true });
     const target = path.join(figuresDir, file);
-    await writeFile(target, svg);
+    await writeFileAtomic(target, svg);
     files.push(target);
     const figure = { file, caption, svg };
     figures.push(figure);
@@ -538,7 +539,7 @@ ${table(['file', 'state'], inputs)}
 </html>
 `;
   await mkdir(path.dirname(out), { recursive: true });
-  await writeFile(out, html);
+  await writeFileAtomic(out, html);
   files.push(out);
   return { html, files, notes };
 }

@@ -1,0 +1,26 @@
+// Files a run folder keeps (checkpoints, CSVs, run.json, report.html, figures, raw dumps) are
+// written whole or not at all: to `<file>.<pid>.partial`, flushed to disk (fsync), then renamed
+// over the final name. A crash or a full disk leaves at most a `.partial`, never a torn file
+// under the name readers trust.
+import { open, rename, rm } from 'node:fs/promises';
+
+export function partialName(file: string): string {
+  return `${file}.${process.pid}.partial`;
+}
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const partial = partialName(file);
+  try {
+    const handle = await open(partial, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(partial, file);
+  } catch (error) {
+    await rm(partial, { force: true }).catch(() => undefined);
+    throw error;
+  }
+}
