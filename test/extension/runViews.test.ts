@@ -30,7 +30,8 @@ describe('runs from the editor', function () {
       'Built-in template',
       (items) => items.filter((i) => strategies.includes(i.label)),
     );
-    vscode.fake.inputBoxes.push('2, 4');
+    // The label words (pre-filled: each label is its own word), then the budgets.
+    vscode.fake.inputBoxes.push('negative,positive', '2, 4');
   };
   const runDirs = async (): Promise<string[]> => (existsSync(runsRoot) ? (await readdir(runsRoot)).sort().map((name) => path.join(runsRoot, name)) : []);
   const until = async (what: string, check: () => Promise<boolean>, seconds = 120): Promise<void> => {

@@ -181,6 +181,10 @@ export const fake = {
   /** Answers to quick picks, in order: a function of the items, or the label to pick (undefined: dismiss). */
   quickPicks: [] as (QuickPickAnswer | string | undefined)[],
   inputBoxes: [] as (string | undefined)[],
+  /** The options of each input box shown (title, value, prompt, validateInput), in order. */
+  inputBoxOptions: [] as { title?: string; value?: string; prompt?: string; validateInput?: (text: string) => unknown }[],
+  /** The items and options of each quick pick shown, in order. */
+  quickPickCalls: [] as { items: readonly { label: string; description?: string; detail?: string }[]; options: { title?: string; placeHolder?: string } }[],
   /** Answers to information/warning messages with buttons, in order. */
   messageChoices: [] as (string | undefined)[],
   messages: [] as string[],
@@ -201,6 +205,8 @@ export const fake = {
     this.contentProviders.clear();
     this.quickPicks.length = 0;
     this.inputBoxes.length = 0;
+    this.inputBoxOptions.length = 0;
+    this.quickPickCalls.length = 0;
     this.messageChoices.length = 0;
     this.messages.length = 0;
     this.notifications.length = 0;
@@ -270,6 +276,7 @@ export const window = {
     return disposable;
   },
   async showQuickPick<T extends { label: string }>(items: readonly T[], options: { title?: string; placeHolder?: string } = {}): Promise<T | undefined> {
+    fake.quickPickCalls.push({ items, options });
     const answer = fake.quickPicks.shift();
     if (answer === undefined) return undefined;
     if (typeof answer === 'function') return answer(items, options) as T | undefined;
@@ -307,7 +314,8 @@ export const window = {
   registerTreeDataProvider() {
     return disposable;
   },
-  async showInputBox(): Promise<string | undefined> {
+  async showInputBox(options: (typeof fake.inputBoxOptions)[number] = {}): Promise<string | undefined> {
+    fake.inputBoxOptions.push(options);
     return fake.inputBoxes.shift();
   },
   async showTextDocument(target: FakeDocument | Uri): Promise<FakeEditor> {

@@ -124,11 +124,13 @@ async function askLabel(view: LabellingView, row: DatasetRow, title: string, all
     return answer === undefined || answer.trim() === '' ? undefined : answer;
   }
   const choices = labelChoices(view);
-  const items: (vscode.QuickPickItem & { value?: string; skip?: boolean; other?: boolean })[] = choices.map((c) => ({
+  // The label's word (what the prompts teach the model) first, its value in the data beside it, and
+  // the row's whole text under the first choice: the placeholder only holds its start.
+  const items: (vscode.QuickPickItem & { value?: string; skip?: boolean; other?: boolean })[] = choices.map((c, i) => ({
     label: c.name,
-    description: c.name === c.value ? '' : c.value,
+    description: [c.name === c.value ? '' : `label ${c.value}`, row.label === c.value ? 'current label' : ''].filter(Boolean).join(' · '),
     value: c.value,
-    ...(row.label === c.value ? { detail: 'current label' } : {}),
+    ...(i === 0 ? { detail: text } : {}),
   }));
   if (!view.session.labels) items.push({ label: '$(add) Another label…', other: true });
   if (allowSkip) items.push({ label: 'Skip for now', skip: true });
@@ -181,7 +183,12 @@ export function registerLabelling(context: vscode.ExtensionContext): void {
 
   /** Writes one label and says whether it completed the latest round. */
   const writeLabel = async (view: LabellingView, id: string, label: string): Promise<boolean> => {
-    await appendLabel(labelSidecarPath(view.dataFile), { id, label, round: view.progress.round, labelledAt: new Date().toISOString() });
+    const sidecar = labelSidecarPath(view.dataFile);
+    await appendLabel(sidecar, { id, label, round: view.progress.round, labelledAt: new Date().toISOString() });
+    // Each save is confirmed, in the label's word and its value.
+    const row = view.byId.get(id);
+    const name = labelName(view.session, label);
+    vscode.window.setStatusBarMessage(`$(check) ICL Lab: saved "${name}"${name === label ? '' : ` (label ${label})`} for row ${row?.index ?? id}${row ? ` (line ${row.line})` : ''} in ${path.basename(sidecar)}`, 6000);
     views.invalidate(view.dataFile);
     const after = await views.get(view.dataFile);
     return !view.progress.complete && after?.progress.complete === true && after.progress.round === view.progress.round;

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { datasetFormatOf } from '../../core/dataset/datasetFormat.js';
 import { surveyFields } from '../../core/dataset/fieldSurvey.js';
 import { parseLabelList } from '../../core/dataset/labelSet.js';
+import { defaultLabelWords, labelsBeside, labelWordsText } from '../runs/labelWords.js';
 import type { RunConfig } from '../../core/experiment/runConfig.js';
 import { loadRunIndex, newestRunOnFile } from '../../core/inspect/runIndex.js';
 import { candidateInfoFromRun, candidateInfoFromStatsCsv } from '../../core/labelling/candidateInfo.js';
@@ -102,7 +103,11 @@ export async function setUpSession(dataFile: string): Promise<LabellingSession |
     const id = await vscode.window.showQuickPick(idItems, { title: 'Labelling: the field holding each row\'s unique id (2/3)', ignoreFocusOut: true });
     if (!id) return undefined;
     const target = survey.guessedLabel && !inputs.some((i) => i.label === survey.guessedLabel) ? survey.guessedLabel : 'label';
-    const guessed = survey.guessedLabels?.join(',') ?? '';
+    // The same words as the run wizard: labels.json beside the data names them (0 → negative).
+    const beside = await labelsBeside(dataFile);
+    // The label values the data holds, when its label field is the one guessed (not an input field).
+    const seen = target === survey.guessedLabel ? survey.guessedLabels : undefined;
+    const guessed = seen ? labelWordsText(defaultLabelWords(seen, beside?.labels)) : beside ? labelWordsText(beside.labels) : '';
     const labelText = await vscode.window.showInputBox({
       title: 'Labelling: the label set (3/3)',
       prompt: 'Labels as the data writes them, each with the words the model should answer: 0=negative,1=positive (or yes,no)',

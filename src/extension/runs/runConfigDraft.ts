@@ -12,8 +12,10 @@ export interface WizardAnswers {
   readonly id?: string;
   readonly target: string;
   readonly task: 'classification' | 'generative';
-  /** Classification: label values (verbalised as themselves). */
+  /** Classification: label values (verbalised as themselves unless `verbalizers` names their words). */
   readonly labels?: readonly string[];
+  /** Classification: the word the model answers for a label (0 → negative). */
+  readonly verbalizers?: Readonly<Record<string, string>>;
   readonly template?: string;
   readonly masks: readonly string[];
   readonly statistics: readonly string[];
@@ -48,7 +50,7 @@ export function runConfigDraft(answers: WizardAnswers, configDir: string): { tex
       ...(answers.id ? { id: answers.id } : {}),
       target: answers.target,
       task: answers.task,
-      ...(answers.task === 'classification' && answers.labels ? { labels: Object.fromEntries(answers.labels.map((l) => [l, l])) } : {}),
+      ...(answers.task === 'classification' && answers.labels ? { labels: Object.fromEntries(answers.labels.map((l) => [l, answers.verbalizers?.[l] ?? l])) } : {}),
     },
     split,
     ...(answers.template ? { template: relative(answers.template) } : {}),

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { surveyFields } from '../../core/dataset/fieldSurvey.js';
 import { correlatedStatistics } from '../../core/experiment/correlations.js';
 import { runStrategyNames } from '../../core/experiment/runConfig.js';
+import { defaultLabelWords, labelsBeside, labelWordsText, parseLabelWords } from './labelWords.js';
 import { runConfigDraft, type WizardAnswers } from './runConfigDraft.js';
 
 export interface WizardResult {
@@ -84,9 +85,33 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
   const task = await vscode.window.showQuickPick(taskItems, { title: 'Task (3/6)', ignoreFocusOut: true });
   if (!task) return cancelled();
 
+  // The words the model answers for each label (0 → negative), pre-filled from labels.json beside the data.
+  let verbalizers: Record<string, string> | undefined;
+  if (task.label === 'classification' && fewValues) {
+    const values = [...targetSummary.distinct].sort();
+    const beside = await labelsBeside(dataFile);
+    const validate = (text: string): string | undefined => {
+      const parsed = parseLabelWords(text, values);
+      return 'problem' in parsed ? parsed.problem : undefined;
+    };
+    const wordsText = await vscode.window.showInputBox({
+      title: 'Label words (4/7)',
+      prompt: `The word the model answers for each label, as label=word${beside ? ` (pre-filled from ${path.basename(beside.file)})` : ''}: the prompts teach "Label: negative", not "Label: 0"`,
+      value: labelWordsText(defaultLabelWords(values, beside?.labels)),
+      ignoreFocusOut: true,
+      validateInput: validate,
+    });
+    if (wordsText === undefined) return cancelled();
+    const parsed = parseLabelWords(wordsText, values);
+    if ('problem' in parsed) throw new Error(`label words: ${parsed.problem}`);
+    verbalizers = Object.fromEntries(parsed.labels.map((l) => [l.value, l.verbalizer]));
+  }
+  const steps = verbalizers ? 7 : 6;
+  const step = (n: number): string => `${verbalizers && n >= 4 ? n + 1 : n}/${steps}`;
+
   const templates = await vscode.workspace.findFiles('**/*.icl.tmpl', '**/node_modules/**', 50);
   const templateItems = [{ label: 'Built-in template', description: `for ${task.label}`, file: undefined as string | undefined }, ...templates.map((t) => ({ label: vscode.workspace.asRelativePath(t), description: '', file: t.fsPath }))];
-  const template = await vscode.window.showQuickPick(templateItems, { title: 'Prompt template (4/6)', ignoreFocusOut: true });
+  const template = await vscode.window.showQuickPick(templateItems, { title: `Prompt template (${step(4)})`, ignoreFocusOut: true });
   if (!template) return cancelled();
 
   const configuredStrategies = settings.get<string[]>('strategies', []);
@@ -95,12 +120,12 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
   const allStrategies = runStrategyNames.filter((s) => task.label === 'classification' || !classificationOnly.includes(s));
   const strategies = await vscode.window.showQuickPick(
     allStrategies.map((s) => ({ label: s, picked: configuredStrategies.includes(s) })),
-    { title: 'Selection strategies (5/6)', canPickMany: true, ignoreFocusOut: true },
+    { title: `Selection strategies (${step(5)})`, canPickMany: true, ignoreFocusOut: true },
   );
   if (!strategies || strategies.length === 0) return cancelled();
 
   const budgetsText = await vscode.window.showInputBox({
-    title: 'Budgets (6/6)',
+    title: `Budgets (${step(6)})`,
     prompt: 'Examples each strategy selects, comma-separated',
     value: settings.get<number[]>('budgets', [4, 8, 16, 32]).join(', '),
     ignoreFocusOut: true,
@@ -117,6 +142,7 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
     target: target.label,
     task: task.label as WizardAnswers['task'],
     ...(task.label === 'classification' && fewValues ? { labels: [...targetSummary.distinct].sort() } : {}),
+    ...(verbalizers ? { verbalizers } : {}),
     ...(template.file ? { template: template.file } : {}),
     masks: settings.get<string[]>('masks', ['isolated', 'shared-prefix', 'in-context']),
     statistics: settings.get<string[]>('statistics', [...correlatedStatistics]),
