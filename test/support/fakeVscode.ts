@@ -74,6 +74,17 @@ export class MarkdownString {
   }
 }
 
+export const DiagnosticSeverity = { Error: 0, Warning: 1, Information: 2, Hint: 3 } as const;
+
+export class Diagnostic {
+  source?: string;
+  constructor(
+    readonly range: Range,
+    readonly message: string,
+    readonly severity: number = DiagnosticSeverity.Error,
+  ) {}
+}
+
 export class Hover {
   constructor(readonly contents: MarkdownString) {}
 }
@@ -195,6 +206,8 @@ export const fake = {
   shown: [] as FakeDocument[],
   documents: new Map<string, FakeDocument>(),
   clipboard: '',
+  /** The Problems panel: each diagnostic collection's entries, by file path. */
+  diagnostics: new Map<string, Map<string, Diagnostic[]>>(),
   /** Webview panels the extension created: view type, title, options and the html it set. */
   webviewPanels: [] as { viewType: string; title: string; options: unknown; webview: { html: string; cspSource: string } }[],
   reset(): void {
@@ -233,6 +246,17 @@ export const commands = {
 };
 
 export const languages = {
+  createDiagnosticCollection(name: string) {
+    const entries = new Map<string, Diagnostic[]>();
+    fake.diagnostics.set(name, entries);
+    return {
+      name,
+      set: (uri: Uri, diagnostics: Diagnostic[]) => void entries.set(uri.fsPath, diagnostics),
+      delete: (uri: Uri) => void entries.delete(uri.fsPath),
+      clear: () => entries.clear(),
+      dispose: () => entries.clear(),
+    };
+  },
   registerCodeLensProvider(selector: unknown, provider: (typeof fake.codeLensProviders)[number]['provider']) {
     fake.codeLensProviders.push({ selector, provider });
     return disposable;

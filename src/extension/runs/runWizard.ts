@@ -4,8 +4,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { surveyFields } from '../../core/dataset/fieldSurvey.js';
+import { checkModelFile } from '../../core/models/modelFiles.js';
 import { correlatedStatistics } from '../../core/experiment/correlations.js';
 import { runStrategyNames } from '../../core/experiment/runConfig.js';
+import { checkDataset, describeBadRow, goodRowsFile, writeGoodRows } from './datasetCheck.js';
 import { defaultLabelWords, labelsBeside, labelWordsText, parseLabelWords } from './labelWords.js';
 import { runConfigDraft, type WizardAnswers } from './runConfigDraft.js';
 
@@ -56,10 +58,81 @@ function cancelled(): undefined {
   return undefined;
 }
 
+let problems: vscode.DiagnosticCollection | undefined;
+
+/** The Problems panel's "ICL Lab" entries: the bad rows the wizard found. */
+export function datasetProblems(): vscode.DiagnosticCollection {
+  problems ??= vscode.languages.createDiagnosticCollection('ICL Lab');
+  return problems;
+}
+
+/** The model setting as a path (relative to the first workspace folder). */
+function modelFilePath(model: string): string {
+  const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return path.isAbsolute(model) || !base ? model : path.join(base, model);
+}
+
+/**
+ * The configured model, checked before any question: a missing or non-GGUF file is reported now with
+ * Select Model… (then checked again), not after six answers and a started run.
+ */
+async function checkedModel(): Promise<string | undefined> {
+  let model = await requireModel();
+  while (model) {
+    const check = await checkModelFile(modelFilePath(model));
+    if (check.ok) return model;
+    const choice = await vscode.window.showErrorMessage(`ICL Lab: the configured model cannot be used: ${check.message}`, 'Select Model…');
+    if (choice !== 'Select Model…') return undefined;
+    const before = model;
+    await vscode.commands.executeCommand('iclLab.selectModel');
+    model = vscode.workspace.getConfiguration('iclLab').get<string>('modelPath', '') || undefined;
+    if (model === before) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The dataset, checked before any question: rows its format cannot read go to the Problems panel and
+ * are reported with Open (the first at its line) and Skip bad rows (a copy without them is used).
+ * Returns the file to run on; undefined when the user stops here.
+ */
+async function checkedDataFile(dataFile: string): Promise<string | undefined> {
+  const check = await checkDataset(dataFile);
+  const uri = vscode.Uri.file(dataFile);
+  const diagnostics = check.badRows.map((row) => {
+    const at = new vscode.Position(row.line - 1, Math.max(0, (row.column ?? 1) - 1));
+    const diagnostic = new vscode.Diagnostic(new vscode.Range(at, new vscode.Position(row.line - 1, Number.MAX_SAFE_INTEGER)), row.problem, vscode.DiagnosticSeverity.Error);
+    diagnostic.source = 'ICL Lab';
+    return diagnostic;
+  });
+  datasetProblems().set(uri, diagnostics);
+  if (check.fatal) {
+    const choice = await vscode.window.showErrorMessage(`ICL Lab: ${check.fatal}`, 'Open');
+    if (choice === 'Open') await vscode.window.showTextDocument(uri);
+    return undefined;
+  }
+  const [first] = check.badRows;
+  if (!first) return dataFile;
+  const more = check.badRows.length > 1 ? ` (and ${check.badRows.length - 1} more bad row${check.badRows.length > 2 ? 's' : ''}, listed in Problems)` : '';
+  const choice = await vscode.window.showErrorMessage(`ICL Lab: ${describeBadRow(path.basename(dataFile), first)}${more}`, 'Open', 'Skip bad rows');
+  if (choice === 'Open') {
+    const at = new vscode.Position(first.line - 1, Math.max(0, (first.column ?? 1) - 1));
+    await vscode.window.showTextDocument(uri, { selection: new vscode.Range(at, at) });
+    return undefined;
+  }
+  if (choice !== 'Skip bad rows') return undefined;
+  const copy = goodRowsFile(dataFile);
+  const { written, leftOut } = await writeGoodRows(dataFile, copy);
+  void vscode.window.showInformationMessage(`ICL Lab: the run uses ${path.basename(copy)}: ${written} rows, ${leftOut} bad row${leftOut === 1 ? '' : 's'} left out (${path.basename(dataFile)} is unchanged).`);
+  return copy;
+}
+
 export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<WizardResult | undefined> {
-  const dataFile = dataUri.fsPath;
-  const model = await requireModel();
+  // Model and data are checked before the first question.
+  const model = await checkedModel();
   if (!model) return cancelled();
+  const dataFile = await checkedDataFile(dataUri.fsPath);
+  if (!dataFile) return cancelled();
   const survey = await surveyFields(dataFile);
   if (survey.fields.length === 0) throw new Error(`${dataFile}: no rows with fields were found`);
   const settings = vscode.workspace.getConfiguration('iclLab');
