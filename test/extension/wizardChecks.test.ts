@@ -7,6 +7,9 @@ import '../support/fakeVscodeLoader.js';
 import { parseRunConfig } from '../../src/core/experiment/runConfig.js';
 import { checkDataset } from '../../src/extension/runs/datasetCheck.js';
 import type * as FakeVscode from '../support/fakeVscode.js';
+import type * as RunWizardModule from '../../src/extension/runs/runWizard.js';
+
+type RunWizard = typeof RunWizardModule.runWizard;
 
 // The wizard checks before it asks (issue 11 item 15): a malformed row or a non-GGUF model is
 // reported before the first question, with Open / Skip bad rows / Select Model…, and bad rows go to
@@ -19,7 +22,7 @@ describe('the run wizard checks data and model before its first question', funct
   let bad: string;
   let good: string;
   let model: string;
-  let runWizard: typeof import('../../src/extension/runs/runWizard.js').runWizard;
+  let runWizard: RunWizard;
 
   const row = (i: number): string => JSON.stringify({ id: `r${i}`, text: `row number ${i} says something ${'x'.repeat(i % 7)}`, label: i % 2 ? 'positive' : 'negative' });
   const answerWizard = (): void => {
