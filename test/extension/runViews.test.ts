@@ -103,8 +103,8 @@ describe('runs from the editor', function () {
     const before = await runDirs();
     answerWizard(['random', 'k-center-greedy', 'k-means++', 'vote-k', 'uncertainty', 'kate', 'top-quality']);
     Object.assign(vscode.fake.settings, { masks: ['isolated', 'shared-prefix', 'in-context'] });
-    // The stopped run's warning is answered with Resume.
-    vscode.fake.messageChoices.push('Resume');
+    // The first run used reviews.run.yaml: the wizard asks before overwriting it. The stopped run's warning is answered with Resume.
+    vscode.fake.messageChoices.push('Overwrite', 'Resume');
     const started = vscode.commands.executeCommand('iclLab.runActiveLearning', vscode.Uri.file(data));
     let dir = '';
     await until('the second run to report progress', async () => {

@@ -230,7 +230,16 @@ export function registerLabelling(context: vscode.ExtensionContext): void {
     const round = session.rounds.length + 1;
     const proposal = proposeRound({ rows: view.rows, labelled: view.labelled, strategy: session.strategy, budget: session.roundSize, seed: session.seed, round, info });
     if (proposal.proposed.length === 0) {
-      void vscode.window.showInformationMessage(`ICL Lab: no unlabelled row is left for ${session.strategy} to propose${proposal.leftOut > 0 ? ` (${proposal.leftOut} rows have no ranking information)` : ''}.`);
+      if (view.labelled.size === 0) {
+        void vscode.window.showInformationMessage(`ICL Lab: ${session.strategy} proposes no row${proposal.leftOut > 0 ? ` (${proposal.leftOut} rows have no ranking information)` : ''}.`);
+        return;
+      }
+      // An already-labelled file: offer to relabel (select rows in the editor, or a round the strategy picks).
+      const choice = await vscode.window.showInformationMessage(
+        `ICL Lab: every row of ${path.basename(dataFile)} already has a label${proposal.leftOut > 0 ? ` (or no ranking information for ${session.strategy})` : ''}. Select rows in the editor to relabel them, or relabel ${session.roundSize} rows ${session.strategy} picks.`,
+        'Relabel Rows',
+      );
+      if (choice === 'Relabel Rows') await relabelRound(dataFile);
       return;
     }
     await writeLabellingSession(dataFile, withRound(session, proposal, new Date().toISOString(), info.source));
@@ -240,10 +249,33 @@ export function registerLabelling(context: vscode.ExtensionContext): void {
     if (walk) await walkRound(dataFile);
   };
 
+  /** Relabels `roundSize` rows the session's strategy picks among all rows, labelled or not; Escape stops. */
+  const relabelRound = async (dataFile: string): Promise<void> => {
+    const view = await views.get(dataFile);
+    if (!view) return;
+    const { session } = view;
+    const info = await rankingInfo(session.rankBy);
+    const proposal = proposeRound({ rows: view.rows, labelled: new Set(), strategy: session.strategy, budget: session.roundSize, seed: session.seed + view.labelled.size, round: session.rounds.length + 1, info });
+    const editor = await editorFor(dataFile);
+    void vscode.window.setStatusBarMessage(`ICL Lab: relabelling ${proposal.proposed.length} rows proposed by ${session.strategy}`, 8000);
+    for (const [k, proposed] of proposal.proposed.entries()) {
+      const current = await views.get(dataFile);
+      const row = current?.byId.get(proposed.id);
+      if (!current || !row) return;
+      reveal(editor, rowRange(current, row.index, editor.document));
+      const label = await askLabel(current, row, `Relabel row ${row.index} (line ${row.line}) · ${k + 1} of ${proposal.proposed.length} · proposed by ${session.strategy}`, true);
+      if (label === undefined) return;
+      if (label === skip) continue;
+      await writeLabel(current, row.id, label);
+    }
+  };
+
   /** Labels the latest round's unlabelled rows one by one, each revealed in the editor; Escape stops. */
   const walkRound = async (dataFile: string): Promise<void> => {
     const editor = await editorFor(dataFile);
     const skipped = new Set<string>();
+    const start = await views.get(dataFile);
+    if (start) void vscode.window.setStatusBarMessage(`ICL Lab: labelling round ${start.progress.round}: rows proposed by ${start.session.strategy} (nothing is selected in the editor)`, 8000);
     for (;;) {
       const view = await views.get(dataFile);
       if (!view) return;
@@ -257,7 +289,7 @@ export function registerLabelling(context: vscode.ExtensionContext): void {
       if (!row) throw new Error(`round ${view.progress.round} proposed id "${next.id}", which the file no longer has`);
       reveal(editor, rowRange(view, row.index, editor.document));
       const place = view.progress.rows.findIndex((r) => r.id === next.id) + 1;
-      const label = await askLabel(view, row, `Round ${view.progress.round} · row ${row.index} (line ${row.line}) · ${place} of ${view.progress.rows.length}`, true);
+      const label = await askLabel(view, row, `Round ${view.progress.round} · row ${row.index} (line ${row.line}) · ${place} of ${view.progress.rows.length} · proposed by ${view.session.strategy}`, true);
       if (label === undefined) return;
       if (label === skip) {
         skipped.add(next.id);
@@ -292,10 +324,11 @@ export function registerLabelling(context: vscode.ExtensionContext): void {
       const indices = rowsInLines(view.rowStarts, selection.start.line + 1, selection.end.line + 1 - (selection.end.character === 0 && selection.end.line > selection.start.line ? 1 : 0));
       const rows = indices.map((i) => view!.rows.find((r) => r.index === i)).filter((r): r is DatasetRow => r !== undefined);
       if (rows.length === 0) throw new Error('the selection holds no readable row');
+      void vscode.window.setStatusBarMessage(`ICL Lab: labelling the ${rows.length} row${rows.length === 1 ? '' : 's'} selected in the editor`, 8000);
       for (const [k, row] of rows.entries()) {
         const current = await views.get(dataFile);
         if (!current) return;
-        const label = await askLabel(current, row, `Label row ${row.index} (line ${row.line}) · ${k + 1} of ${rows.length}`, rows.length > 1);
+        const label = await askLabel(current, row, `Label row ${row.index} (line ${row.line}) · ${k + 1} of ${rows.length} · from the editor selection`, rows.length > 1);
         if (label === undefined) return;
         if (label === skip) continue;
         if (await writeLabel(current, row.id, label)) await offerNextRound(dataFile);

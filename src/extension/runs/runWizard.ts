@@ -1,5 +1,6 @@
 // "Run Active Learning on Dataset…": a few quick picks over the file's own fields, then a run
 // configuration written next to the data (so it can be re-run and versioned) and the run started.
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -7,8 +8,10 @@ import { surveyFields } from '../../core/dataset/fieldSurvey.js';
 import { checkModelFile } from '../../core/models/modelFiles.js';
 import { correlatedStatistics } from '../../core/experiment/correlations.js';
 import { runStrategyNames } from '../../core/experiment/runConfig.js';
+import { listRunFolders } from '../../core/experiment/runFolders.js';
 import { checkDataset, describeBadRow, goodRowsFile, writeGoodRows } from './datasetCheck.js';
 import { defaultLabelWords, labelsBeside, labelWordsText, parseLabelWords } from './labelWords.js';
+import { nextFreeConfigFile, readPreviousAnswers } from './previousAnswers.js';
 import { runConfigDraft, type WizardAnswers } from './runConfigDraft.js';
 
 export interface WizardResult {
@@ -136,15 +139,21 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
   const survey = await surveyFields(dataFile);
   if (survey.fields.length === 0) throw new Error(`${dataFile}: no rows with fields were found`);
   const settings = vscode.workspace.getConfiguration('iclLab');
+  // The config is named after the file the user chose; its last answers pre-fill every question.
+  const stem = path.basename(dataUri.fsPath).replace(/\.[^.]+$/, '');
+  let configFile = path.join(path.dirname(dataUri.fsPath), `${stem}.run.yaml`);
+  const last = await readPreviousAnswers(configFile);
+  const first = <T extends { label: string }>(items: T[], wanted: string | undefined): T[] => (wanted === undefined ? items : [...items].sort((a, b) => Number(b.label === wanted) - Number(a.label === wanted)));
 
-  const inputItems = survey.fields.map((f) => ({ label: f.name, description: `${f.present} of ${survey.rowsRead} rows · ${Math.round(f.meanLength)} chars`, picked: f.name === survey.guessedInput }));
+  const inputItems = survey.fields.map((f) => ({ label: f.name, description: `${f.present} of ${survey.rowsRead} rows · ${Math.round(f.meanLength)} chars`, picked: last.inputs ? last.inputs.includes(f.name) : f.name === survey.guessedInput }));
   const inputs = await vscode.window.showQuickPick(inputItems, { title: 'Input fields (1/6)', placeHolder: 'The fields the model reads, in order', canPickMany: true, ignoreFocusOut: true });
   if (!inputs || inputs.length === 0) return cancelled();
 
   const remaining = survey.fields.filter((f) => !inputs.some((i) => i.label === f.name));
   const targetItems = remaining
     .map((f) => ({ label: f.name, description: f.distinct.length <= 20 ? f.distinct.slice(0, 6).join(', ') : 'many values' }))
-    .sort((a, b) => Number(b.label === survey.guessedLabel) - Number(a.label === survey.guessedLabel));
+    .sort((a, b) => Number(b.label === survey.guessedLabel) - Number(a.label === survey.guessedLabel))
+    .sort((a, b) => Number(b.label === last.target) - Number(a.label === last.target));
   const target = await vscode.window.showQuickPick(targetItems, { title: 'Label field (2/6)', placeHolder: 'The label (classification) or the reference answer (generative)', ignoreFocusOut: true });
   if (!target) return cancelled();
   const targetSummary = survey.fields.find((f) => f.name === target.label)!;
@@ -155,7 +164,7 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
     { label: 'generative', description: 'a free-text answer per row' },
   ];
   if (!fewValues) taskItems.reverse();
-  const task = await vscode.window.showQuickPick(taskItems, { title: 'Task (3/6)', ignoreFocusOut: true });
+  const task = await vscode.window.showQuickPick(first(taskItems, last.task), { title: 'Task (3/6)', ignoreFocusOut: true });
   if (!task) return cancelled();
 
   // The words the model answers for each label (0 → negative), pre-filled from labels.json beside the data.
@@ -170,7 +179,7 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
     const wordsText = await vscode.window.showInputBox({
       title: 'Label words (4/7)',
       prompt: `The word the model answers for each label, as label=word${beside ? ` (pre-filled from ${path.basename(beside.file)})` : ''}: the prompts teach "Label: negative", not "Label: 0"`,
-      value: labelWordsText(defaultLabelWords(values, beside?.labels)),
+      value: labelWordsText(defaultLabelWords(values, last.labelWords ? Object.entries(last.labelWords).map(([value, verbalizer]) => ({ value, verbalizer })) : beside?.labels)),
       ignoreFocusOut: true,
       validateInput: validate,
     });
@@ -184,7 +193,8 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
 
   const templates = await vscode.workspace.findFiles('**/*.icl.tmpl', '**/node_modules/**', 50);
   const templateItems = [{ label: 'Built-in template', description: `for ${task.label}`, file: undefined as string | undefined }, ...templates.map((t) => ({ label: vscode.workspace.asRelativePath(t), description: '', file: t.fsPath }))];
-  const template = await vscode.window.showQuickPick(templateItems, { title: `Prompt template (${step(4)})`, ignoreFocusOut: true });
+  const lastTemplate = last.template ? templateItems.find((t) => t.file === last.template)?.label : last.inputs ? 'Built-in template' : undefined;
+  const template = await vscode.window.showQuickPick(first(templateItems, lastTemplate), { title: `Prompt template (${step(4)})`, ignoreFocusOut: true });
   if (!template) return cancelled();
 
   const configuredStrategies = settings.get<string[]>('strategies', []);
@@ -192,7 +202,7 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
   const classificationOnly: readonly string[] = ['uncertainty', 'adaicl', 'label-balanced-random'];
   const allStrategies = runStrategyNames.filter((s) => task.label === 'classification' || !classificationOnly.includes(s));
   const strategies = await vscode.window.showQuickPick(
-    allStrategies.map((s) => ({ label: s, picked: configuredStrategies.includes(s) })),
+    allStrategies.map((s) => ({ label: s, picked: (last.strategies ?? configuredStrategies).includes(s) })),
     { title: `Selection strategies (${step(5)})`, canPickMany: true, ignoreFocusOut: true },
   );
   if (!strategies || strategies.length === 0) return cancelled();
@@ -200,7 +210,7 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
   const budgetsText = await vscode.window.showInputBox({
     title: `Budgets (${step(6)})`,
     prompt: 'Examples each strategy selects, comma-separated',
-    value: settings.get<number[]>('budgets', [4, 8, 16, 32]).join(', '),
+    value: (last.budgets ?? settings.get<number[]>('budgets', [4, 8, 16, 32])).join(', '),
     ignoreFocusOut: true,
     validateInput: (text) => (/^\s*\d+(\s*,\s*\d+)*\s*$/.test(text) && text.split(',').every((b) => Number(b) >= 1) ? undefined : 'whole numbers ≥ 1, comma-separated'),
   });
@@ -223,11 +233,22 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
     budgets: [...new Set(budgetsText.split(',').map((b) => Number(b.trim())))].sort((a, b) => a - b),
     engine: engineSettings(),
   };
-  const stem = path.basename(dataFile).replace(/\.[^.]+$/, '');
-  const configFile = path.join(path.dirname(dataFile), `${stem}.run.yaml`);
+  // A config a run used is its record of how the run was made: overwrite it only when asked to.
+  const usedBy = existsSync(configFile) ? (await listRunFolders(runsRoot)).filter((run) => (run.record.config as { configFile?: string } | undefined)?.configFile === configFile) : [];
+  if (usedBy.length > 0) {
+    const names = usedBy.map((run) => run.name);
+    const choice = await vscode.window.showWarningMessage(
+      `${path.basename(configFile)} was used by ${names.length === 1 ? `run ${names[0]}` : `${names.length} runs (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''})`}. Overwrite it with these answers, or save them as a new file?`,
+      { modal: true },
+      'Save as New File',
+      'Overwrite',
+    );
+    if (choice === 'Save as New File') configFile = nextFreeConfigFile(configFile);
+    else if (choice !== 'Overwrite') return cancelled();
+  }
   const draft = runConfigDraft(answers, path.dirname(configFile));
   await writeFile(configFile, draft.text);
-  return { configFile, runDir: newRunDir(runsRoot, stem) };
+  return { configFile, runDir: newRunDir(runsRoot, path.basename(configFile).replace(/\.run\.yaml$/, '')) };
 }
 
 /** An id-like field present on every surveyed row, not used as input or target (the loader checks ids are unique). */
