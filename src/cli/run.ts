@@ -12,6 +12,7 @@ import { changedComputationKeys, loadRunConfig, runConfigToJson, type RunConfig 
 import { prepareRun, readRunRecord, RunCancelledError, runExperiment, runInputsFor, writeAtomic, type RunPhase, type RunProgress, type RunRecord } from '../core/experiment/runExperiment.js';
 import { compareRunInputs } from '../core/experiment/runInputs.js';
 import { acquireRunLock, type RunLock } from '../core/experiment/runLock.js';
+import { checkRunFolderWritable, describeWriteError } from '../core/experiment/runFolderSpace.js';
 import { describeShard, parseShard, type Shard } from '../core/experiment/workUnits.js';
 import { sha256File } from '../core/format/fileDigest.js';
 import { curvesMetric, learningCurvesTable } from '../core/report/curvesTable.js';
@@ -129,7 +130,8 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
   try {
     lock = await acquireRunLock(dir);
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    const failure = error as NodeJS.ErrnoException;
+    console.error(`error: ${failure.code ? describeWriteError(failure, dir) : failure.message}`);
     return 1;
   }
   try {
@@ -195,6 +197,12 @@ async function runInFolder(configFile: string, config: RunConfig, options: RunCl
   } else if (previous) {
     console.error(`note: ${dir} was started by a version that did not record its inputs' digests: they cannot be checked`);
   }
+  try {
+    await checkRunFolderWritable(dir);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  }
 
   const client = startCliEngine({ gpu: config.engine.gpu });
   const controller = new AbortController();
@@ -258,11 +266,12 @@ async function runInFolder(configFile: string, config: RunConfig, options: RunCl
       console.error(`cancelled: ${error.message}`);
       return 130;
     }
-    console.error(`error: ${(error as Error).message}`);
-    // A failure before runExperiment wrote its record (a model that does not load): record it here.
-    if (!previous && !existsSync(path.join(dir, 'run.json'))) await writeFailedRecord(dir, config, (error as Error).message).catch(() => undefined);
+    const failure = error as NodeJS.ErrnoException;
     // Only where something was made: a model that fails to load leaves nothing to resume.
     const finished = await new CheckpointStore(dir).units().catch(() => []);
+    console.error(`error: ${failure.code && failure.path ? describeWriteError(failure, failure.path, finished.length > 0) : failure.message}`);
+    // A failure before runExperiment wrote its record (a model that does not load): record it here.
+    if (!previous && !existsSync(path.join(dir, 'run.json'))) await writeFailedRecord(dir, config, (error as Error).message).catch(() => undefined);
     if (finished.length > 0) console.error(`${finished.length} finished units are kept in ${path.join(dir, 'checkpoints')}; continue with \`icl-lab run ${configFile} --out ${out} --resume\``);
     return 1;
   } finally {

@@ -21,6 +21,12 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await rename(partial, file);
   } catch (error) {
     await rm(partial, { force: true }).catch(() => undefined);
-    throw error;
+    // A write through a handle (ENOSPC, EDQUOT) names no file: name the one that failed.
+    const failure = error as NodeJS.ErrnoException;
+    if (failure.code && failure.path === undefined) {
+      failure.path = file;
+      failure.message = `${failure.message} (writing ${file})`;
+    }
+    throw failure;
   }
 }
