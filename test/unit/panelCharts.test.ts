@@ -5,8 +5,11 @@ import {
   activationHistogramSpec,
   chartConfig,
   chartConfigFor,
+  binEdgeTicks,
+  correlationHeatmapSpec,
   correlationHeatmapsSpec,
   heatmapCells,
+  learningCurvesSpec,
   qualityScatterSpec,
   reportChartTheme,
   statisticBins,
@@ -175,7 +178,8 @@ describe('chart panel rendering pieces', () => {
       const spec = activationHistogramSpec(bins, [{ mask: 'm', layer: 0, example: 0, token: 0, dim: 9, value: 500 }], { mask: 'm', layer: 0, logCount: false, theme: darkTheme });
       const layers = (spec as { layer: { mark: { color: string }; encoding: { y?: { scale?: unknown } } }[] }).layer;
       assert.equal(layers[0]!.mark.color, '#3794ff');
-      assert.equal(layers[0]!.encoding.y!.scale, undefined);
+      // Linear counts from 0, with room above the tallest bar.
+      assert.deepEqual(layers[0]!.encoding.y!.scale, { domain: [0, 6] });
       assert.equal(layers[1]!.mark.color, '#f14c4c');
       assert.match(await renderSvg(spec), /dim 9/);
     });
@@ -235,6 +239,61 @@ describe('chart panel rendering pieces', () => {
         ]),
         `id,text,value\na,"x, ""y""\nz",1.5\n${hostileText},,nan\nc,,\n`,
       );
+    });
+  });
+
+  describe('charts that fit their panel (issue 11 item 13)', () => {
+    const svgWidth = (svg: string): number => Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)![1]);
+    const curves = ['random', 'k-center-greedy', 'label-balanced-random', 'top-quality'].flatMap((strategy, s) =>
+      [2, 4, 8].flatMap((budget) => [0, 1].map((seed) => ({ strategy, seed, budget, metric: 'accuracy', value: 0.5 + 0.02 * s + 0.01 * seed + budget / 100 }))),
+    );
+
+    it('fits the learning curves into a 526 px panel with every legend label whole, below the plot', async () => {
+      const spec = learningCurvesSpec(curves, { metric: 'accuracy', fit: { width: 526 } });
+      const svg = await renderSvg(spec);
+      assert.ok(svgWidth(svg) <= 526, `the chart is ${svgWidth(svg)} px wide`);
+      for (const name of ['random', 'k-center-greedy', 'label-balanced-random', 'top-quality']) assert.match(svg, new RegExp(`>${name}</text>`), name);
+      const legend = (spec as { encoding: { color: { legend: { orient: string; symbolOpacity: number } } } }).encoding.color.legend;
+      assert.equal(legend.orient, 'bottom');
+      assert.equal(legend.symbolOpacity, 1, 'swatches at full colour, not the band’s 0.15');
+      assert.equal((learningCurvesSpec(curves, { metric: 'accuracy', fit: { width: 900 } }) as typeof spec & { encoding: { color: { legend: { orient: string } } } }).encoding.color.legend.orient, 'right');
+    });
+
+    it('fills a wide panel instead of keeping the report’s fixed width', async () => {
+      const svg = await renderSvg(learningCurvesSpec(curves, { metric: 'accuracy', fit: { width: 1000 } }));
+      assert.ok(svgWidth(svg) > 900 && svgWidth(svg) <= 1000, `the chart is ${svgWidth(svg)} px wide`);
+      // The report keeps its size.
+      assert.equal((learningCurvesSpec(curves, { metric: 'accuracy' }) as { width: number }).width, 420);
+    });
+
+    it('draws the histogram’s tallest bar below the top, with ticks on bin edges', async () => {
+      const values = [0, 1, 1, 2, 2, 2, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((value, example) => ({ example, id: String(example), value }));
+      const spec = statisticDistributionSpec(values, { mask: 'isolated', layer: 1, pooling: 'mean', statistic: 'kurtosis', fit: { width: 526 } }) as unknown as { encoding: { x: { axis: { values: number[] } }; y: { scale: { domain: number[] } } } };
+      const bins = statisticBins(values.map((v) => v.value));
+      const edges = new Set(bins.flatMap((b) => [b.bin_low, b.bin_high]));
+      assert.ok(spec.encoding.x.axis.values.length >= 2);
+      assert.ok(spec.encoding.x.axis.values.every((t) => edges.has(t)), `ticks ${spec.encoding.x.axis.values.join(', ')} are bin edges`);
+      const tallest = Math.max(...bins.map((b) => b.count));
+      assert.ok(spec.encoding.y.scale.domain[1]! > tallest, 'the count axis goes above the tallest bar');
+      const svg = await renderSvg(spec as never);
+      assert.ok(svgWidth(svg) <= 526);
+      assert.deepEqual(binEdgeTicks([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 5), [0, 3, 6, 9, 12]);
+    });
+
+    it('says why no massive activation is marked at a layer, and where they are', () => {
+      const spec = activationHistogramSpec([{ mask: 'isolated', layer: 0, binLow: 0.1, binHigh: 0.125, count: 10 }] as never, [], { mask: 'isolated', layer: 0, massiveLayers: [1] }) as { title: { subtitle: string[] } };
+      assert.equal(spec.title.subtitle[2], 'no massive activation listed at layer 0 (none has |a| > 100 and > 1000 × median |a|); listed at layer 1');
+      assert.doesNotMatch(spec.title.subtitle.join(' '), /0 massive activations listed/);
+    });
+
+    it('prints heatmap cell text at 11 px and full opacity', () => {
+      const row = (layer: number, rho: number, q: number): CorrelationRow => ({
+        mask: 'isolated', site: 'mlp_out', layer, statistic: 'kurtosis', pooling: 'all', estimator: 'e', metric: 'm', rho, pValue: q, qValue: q, ciLow: rho - 0.1, ciHigh: rho + 0.1, n: 9, partialRho: NaN, partialPValue: NaN, partialQValue: NaN,
+      });
+      const spec = correlationHeatmapSpec([row(0, 0.5, 0.01), row(1, -0.2, 0.3)], { mask: 'isolated', site: 'mlp_out', estimator: 'e', metric: 'm', pooling: 'all' }) as unknown as { layer: { mark: { type: string; fontSize?: number }; encoding: { opacity?: unknown } }[] };
+      const text = spec.layer.find((l) => l.mark.type === 'text')!;
+      assert.ok((text.mark.fontSize ?? 0) >= 11);
+      assert.equal(text.encoding.opacity, undefined, 'no faded text');
     });
   });
 });

@@ -14,7 +14,7 @@ import {
   type CorrelationsUi,
   type WireCorrelationRow,
 } from '../../src/extension/panels/panelMessages.js';
-import { ChartSlot, fileName, wireExports, type Datum } from '../shared/chart.js';
+import { ChartSlot, fileName, wireExports, type Datum, onPanelResize, panelFit } from '../shared/chart.js';
 import { toCsv } from '../shared/csv.js';
 import { byId, choices, errorText, fillSelect, showError, showNotes, showRun } from '../shared/dom.js';
 import { connectHost } from '../shared/host.js';
@@ -149,7 +149,7 @@ async function openScatter(cell: CellKey): Promise<void> {
     if (scatterLoad !== load) return;
     shownScatter = shown;
     showNotes(byId('scatter-notes'), shown.notes);
-    await scatter.render(qualityScatterSpec(shown.points, { ...cell, theme: currentChartTheme(), ...(shown.correlation ? { correlation: shown.correlation } : {}) }), onPointClick);
+    await scatter.render(qualityScatterSpec(shown.points, { ...cell, theme: currentChartTheme(), fit: panelFit(scatter.container), ...(shown.correlation ? { correlation: shown.correlation } : {}) }), onPointClick);
     if (first) scatterSection.scrollIntoView({ block: 'nearest' });
   } catch (error) {
     if (scatterLoad === load) {
@@ -224,6 +224,7 @@ wireExports(
   fail,
 );
 watchTheme(() => void update());
+onPanelResize(() => void update());
 
 host.onMessage((message) => {
   if (requests.settle(message)) return;

@@ -11,7 +11,7 @@ import {
   type HistogramsUi,
   type StatisticKey,
 } from '../../src/extension/panels/panelMessages.js';
-import { ChartSlot, fileName, wireExports } from '../shared/chart.js';
+import { ChartSlot, fileName, wireExports, onPanelResize, panelFit } from '../shared/chart.js';
 import { toCsv } from '../shared/csv.js';
 import { byId, choices, errorText, fillSelect, showError, showNotes, showRun, type Choice } from '../shared/dom.js';
 import { connectHost } from '../shared/host.js';
@@ -119,7 +119,15 @@ function drawHistogram(d: Data, mask: string, layer: number): void {
   shown = { mask, layer };
   showMassive(d.massive.filter((m) => m.mask === mask && m.layer === layer));
   void slot
-    .render(activationHistogramSpec(d.histograms, d.massive, { mask, layer, logCount: ui.logScale ?? true, theme: currentChartTheme(), ...(summary ? { summary } : {}) }))
+    .render(activationHistogramSpec(d.histograms, d.massive, {
+        mask,
+        layer,
+        logCount: ui.logScale ?? true,
+        theme: currentChartTheme(),
+        fit: panelFit(slot.container),
+        massiveLayers: [...new Set(d.massive.filter((m) => m.mask === mask).map((m) => m.layer))].sort((a, b) => a - b),
+        ...(summary ? { summary } : {}),
+      }))
     .catch(fail);
 }
 
@@ -138,7 +146,7 @@ async function drawStatistic(key: StatisticKey): Promise<void> {
   if (ui.mask !== key.mask || ui.site !== key.site || ui.layer !== key.layer || ui.pooling !== key.pooling || ui.statistic !== key.statistic) return;
   shown = { key, values: got };
   showMassive([]);
-  await slot.render(statisticDistributionSpec(got, { ...key, logCount: ui.logScale ?? true, theme: currentChartTheme() }));
+  await slot.render(statisticDistributionSpec(got, { ...key, logCount: ui.logScale ?? true, theme: currentChartTheme(), fit: panelFit(slot.container) }));
 }
 
 /** The listed massive activations of the layer shown (dimension first: it is what recurs). */
@@ -206,6 +214,7 @@ logScale.addEventListener('change', () => {
 });
 wireExports('', { slot, name: chartName, csv }, host.post, fail);
 watchTheme(() => void update());
+onPanelResize(() => void update());
 
 host.onMessage((message) => {
   if (requests.settle(message)) return;

@@ -4,7 +4,7 @@
 import { summarizeCurves, type CurveRow } from '../../src/core/experiment/learningCurves.js';
 import { learningCurvesSpec } from '../../src/core/report/charts.js';
 import { fromWire, type LearningCurvesDataNotification, type LearningCurvesUi } from '../../src/extension/panels/panelMessages.js';
-import { ChartSlot, fileName, wireExports } from '../shared/chart.js';
+import { ChartSlot, fileName, onPanelResize, panelFit, wireExports } from '../shared/chart.js';
 import { toCsv } from '../shared/csv.js';
 import { byId, choices, errorText, fillSelect, showError, showNotes, showRun } from '../shared/dom.js';
 import { connectHost } from '../shared/host.js';
@@ -44,7 +44,7 @@ async function update(): Promise<void> {
     slot.clear();
     return;
   }
-  await slot.render(learningCurvesSpec(rows, { metric, band, theme: currentChartTheme() })).catch(fail);
+  await slot.render(learningCurvesSpec(rows, { metric, band, theme: currentChartTheme(), fit: panelFit(slot.container) })).catch(fail);
 }
 
 function fail(error: unknown): void {
@@ -69,6 +69,7 @@ bandSelect.addEventListener('change', () => {
 });
 wireExports('', { slot, name: () => fileName('curves', ui.metric ?? 'metric'), csv }, host.post, fail);
 watchTheme(() => void update());
+onPanelResize(() => void update());
 
 host.onMessage((message) => {
   if (message.type === 'learningCurves/data') onData(message);

@@ -9,6 +9,7 @@
 //   - the text-only tooltip handler of tooltip.ts instead of vega-tooltip's HTML.
 import embed, { type Result } from 'vega-embed';
 import type { TopLevelSpec } from 'vega-lite';
+import type { ChartFit } from '../../src/core/report/charts.js';
 import type { ExportFormat, WebviewMessage } from '../../src/extension/panels/panelMessages.js';
 import { TextTooltip } from './tooltip.js';
 
@@ -96,4 +97,25 @@ export function wireExports(prefix: string, source: ExportSource, post: (message
 export function fileName(...parts: readonly (string | number)[]): string {
   const name = parts.map((p) => String(p).replace(/[^A-Za-z0-9._-]+/g, '_')).join('-').replace(/^\.+/, '').slice(0, 120);
   return name === '' ? 'chart' : name;
+}
+
+/** The width a chart in `container` must fit: the container's content width (the panel's, less its padding). */
+export function panelFit(container: HTMLElement): ChartFit {
+  const style = getComputedStyle(container);
+  const padding = (parseFloat(style.paddingLeft) || 0) + (parseFloat(style.paddingRight) || 0);
+  const width = (container.clientWidth || document.body.clientWidth) - padding;
+  return { width: Math.max(200, Math.floor(width)) };
+}
+
+/** Calls `redraw` when the panel's width changes (debounced): charts follow the panel's size. */
+export function onPanelResize(redraw: () => void): void {
+  let lastWidth = document.body.clientWidth;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  new ResizeObserver(() => {
+    const width = document.body.clientWidth;
+    if (width === lastWidth) return;
+    lastWidth = width;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(redraw, 150);
+  }).observe(document.body);
 }

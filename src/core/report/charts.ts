@@ -93,6 +93,42 @@ export function formatPrecision(value: number, digits: number): string {
   return (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5 ? value.toExponential(digits - 1) : value.toPrecision(digits)).replace('-', '−');
 }
 
+/**
+ * A chart's whole width in pixels (axes, title and legend included) where it must fit a container
+ * (the panels pass their webview's width); absent: the fixed size the report uses.
+ */
+export interface ChartFit {
+  readonly width: number;
+}
+
+/** Below this width a legend goes under the plot instead of beside it. */
+export const narrowChartWidth = 560;
+
+/** Where the legend goes: right of the plot, or below it when the chart must fit a narrow panel. */
+export function legendOrient(fit: ChartFit | undefined): 'right' | 'bottom' {
+  return fit && fit.width < narrowChartWidth ? 'bottom' : 'right';
+}
+
+/** The size keys of a spec: the report's fixed width, or the container's width with everything fitted inside it. */
+function chartSize(fit: ChartFit | undefined, fixedWidth: number, height: number): object {
+  if (!fit) return { width: fixedWidth, height };
+  return { width: Math.max(160, Math.floor(fit.width)), height, autosize: { type: 'fit-x', contains: 'padding' } };
+}
+
+/** Axis values on bin edges: every edge when few, else every k-th so at most `most` ticks show. */
+export function binEdgeTicks(edges: readonly number[], most = 8): number[] {
+  const unique = [...new Set(edges)].sort((a, b) => a - b);
+  if (unique.length <= most) return unique;
+  const step = Math.ceil((unique.length - 1) / (most - 1));
+  const ticks = unique.filter((_, i) => i % step === 0);
+  return ticks.at(-1) === unique.at(-1) ? ticks : [...ticks, unique.at(-1)!];
+}
+
+/** The count axis's top: above the tallest bar, so it is never drawn against the plot's edge. */
+function countDomainMax(maxCount: number, log: boolean): number {
+  return log ? Math.max(1, maxCount) * 2 : Math.max(1, Math.ceil(maxCount * 1.1));
+}
+
 // --- (a) activation histogram ---------------------------------------------------------------------
 
 export interface HistogramChartOptions {
@@ -103,6 +139,16 @@ export interface HistogramChartOptions {
   /** Counts on a log scale (default true); false: linear counts. */
   readonly logCount?: boolean;
   readonly theme?: ChartTheme;
+  readonly fit?: ChartFit;
+  /** Layers of this mask where massive activations are listed: named when none are at this layer. */
+  readonly massiveLayers?: readonly number[];
+}
+
+/** The caption when no massive activation is listed at `layer`: why, and where they are instead. */
+function noMassiveText(layer: number, elsewhere: readonly number[] | undefined): string {
+  const none = `no massive activation listed at layer ${layer} (none has |a| > 100 and > 1000 × median |a|)`;
+  if (!elsewhere || elsewhere.length === 0) return none;
+  return `${none}; listed at layer${elsewhere.length === 1 ? '' : 's'} ${elsewhere.join(', ')}`;
 }
 
 /** Histogram of |a| for one mask and layer (log x, log y), massive activations as red rules labelled `dim N`. */
@@ -127,9 +173,14 @@ export function activationHistogramSpec(rows: readonly HistogramRow[], massive: 
   const total = bins.reduce((s, b) => s + b.count, 0);
   const massiveText = summary
     ? `${summary.massiveCount} massive activation${summary.massiveCount === 1 ? '' : 's'} (|a| > 100 and > 1000 × median |a| = ${formatPrecision(summary.medianAbs, 3)})`
-    : `${marks.length} massive activation${marks.length === 1 ? '' : 's'} listed (|a| > 100 and > 1000 × median |a|)`;
+    : marks.length > 0
+      ? `${marks.length} massive activation${marks.length === 1 ? '' : 's'} listed (|a| > 100 and > 1000 × median |a|), marked in red`
+      : noMassiveText(layer, options.massiveLayers);
   const examplesText = summary ? `${summary.examples} example${summary.examples === 1 ? '' : 's'}, ` : '';
-  const x = { field: 'bin_low', type: 'quantitative', title: '|activation| (log scale)', scale: { type: 'log', domain: [1e-4, xMax] }, axis: { format: '~e' } } as const;
+  // Ticks on decades: the 0.1-decade bins start and end there.
+  const decades = Array.from({ length: Math.floor(Math.log10(xMax)) + 5 }, (_, i) => 10 ** (i - 4)).filter((d) => d <= xMax);
+  const x = { field: 'bin_low', type: 'quantitative', title: '|activation| (log scale)', scale: { type: 'log', domain: [1e-4, xMax] }, axis: { format: '~e', values: decades } } as const;
+  const maxCount = Math.max(0, ...bins.map((b) => b.count));
   const layers: object[] = [
     {
       data: { values: bins },
@@ -138,8 +189,8 @@ export function activationHistogramSpec(rows: readonly HistogramRow[], massive: 
         x,
         x2: { field: 'bin_high' },
         y: logCount
-          ? { field: 'count', type: 'quantitative', title: 'count (log scale)', scale: { type: 'log', domainMin: 0.5 } }
-          : { field: 'count', type: 'quantitative', title: 'count', axis: { tickMinStep: 1, format: 'd' } },
+          ? { field: 'count', type: 'quantitative', title: 'count (log scale)', scale: { type: 'log', domain: [0.5, countDomainMax(maxCount, true)] } }
+          : { field: 'count', type: 'quantitative', title: 'count', scale: { domain: [0, countDomainMax(maxCount, false)] }, axis: { tickMinStep: 1, format: 'd' } },
         y2: { value: 'height' },
         tooltip: [
           { field: 'bin_low', type: 'quantitative', title: '|a| from', format: '.3~e' },
@@ -176,8 +227,7 @@ export function activationHistogramSpec(rows: readonly HistogramRow[], massive: 
       text: `Layer ${layer}: |MLP output| (${mask} mask)`,
       subtitle: [`${examplesText}${total} values, 0.1-decade bins`, 'below 1e-4 (and zeros) in the first bin, above 1e4 in the last', massiveText],
     },
-    width: 420,
-    height: 220,
+    ...chartSize(options.fit, 420, 220),
     layer: layers,
     config: chartConfigFor(theme),
   } as TopLevelSpec;
@@ -225,6 +275,7 @@ export interface StatisticDistributionOptions {
   /** Counts on a log scale (default false). */
   readonly logCount?: boolean;
   readonly theme?: ChartTheme;
+  readonly fit?: ChartFit;
 }
 
 /** Histogram of one statistic's values across examples, for one mask / layer / pooling. */
@@ -233,9 +284,12 @@ export function statisticDistributionSpec(values: readonly StatisticValue[], opt
   const bins = statisticBins(values.map((v) => v.value));
   const finite = values.filter((v) => Number.isFinite(v.value)).length;
   const missing = values.length - finite;
+  const maxCount = Math.max(0, ...bins.map((b) => b.count));
   const y = options.logCount
-    ? { field: 'count', type: 'quantitative', title: 'examples (log scale)', scale: { type: 'log', domainMin: 0.5 } }
-    : { field: 'count', type: 'quantitative', title: 'examples', axis: { tickMinStep: 1, format: 'd' } };
+    ? { field: 'count', type: 'quantitative', title: 'examples (log scale)', scale: { type: 'log', domain: [0.5, countDomainMax(maxCount, true)] } }
+    : { field: 'count', type: 'quantitative', title: 'examples', scale: { domain: [0, countDomainMax(maxCount, false)] }, axis: { tickMinStep: 1, format: 'd' } };
+  // Ticks where the bins start and end, not where a nice scale would put them.
+  const edges = binEdgeTicks(bins.flatMap((b) => [b.bin_low, b.bin_high]), options.fit && options.fit.width < narrowChartWidth ? 5 : 8);
   return {
     title: {
       text: `${options.site === undefined ? 'Layer' : `${options.site} layer`} ${options.layer}: ${options.statistic} (${options.pooling} pooling, ${options.mask} mask)`,
@@ -244,7 +298,13 @@ export function statisticDistributionSpec(values: readonly StatisticValue[], opt
     data: { values: bins.filter((b) => !options.logCount || b.count > 0) },
     mark: { type: 'rect', color: theme.primary, stroke: theme.background, strokeWidth: 0.5 },
     encoding: {
-      x: { field: 'bin_low', type: 'quantitative', title: `${options.statistic} (${options.pooling} pooling)`, scale: { zero: false } },
+      x: {
+        field: 'bin_low',
+        type: 'quantitative',
+        title: `${options.statistic} (${options.pooling} pooling)`,
+        scale: { zero: false, nice: false, ...(edges.length > 1 ? { domain: [edges[0], edges.at(-1)] } : {}) },
+        axis: { values: edges, format: '.3~g' },
+      },
       x2: { field: 'bin_high' },
       y,
       y2: { value: 'height' },
@@ -254,8 +314,7 @@ export function statisticDistributionSpec(values: readonly StatisticValue[], opt
         { field: 'count', type: 'quantitative', title: 'examples' },
       ],
     },
-    width: 420,
-    height: 220,
+    ...chartSize(options.fit, 420, 220),
     config: chartConfigFor(theme),
   } as TopLevelSpec;
 }
@@ -357,7 +416,8 @@ export function correlationHeatmapSpec(rows: readonly CorrelationRow[], options:
         },
       },
       {
-        mark: { type: 'text', fontSize: 9 },
+        // 11 px, full opacity: legible on every cell (faded cells take the foreground colour on the background).
+        mark: { type: 'text', fontSize: 11 },
         encoding: {
           text: { field: 'label' },
           // Dark text on the (light) significant cells; faded cells show the background through.
@@ -368,12 +428,11 @@ export function correlationHeatmapSpec(rows: readonly CorrelationRow[], options:
             ],
             value: theme.foreground,
           },
-          opacity: { condition: { test: 'datum.significant', value: 1 }, value: Math.max(muted, 0.55) },
         },
       },
     ],
-    width: { step: 30 },
-    height: { step: 20 },
+    width: { step: 40 },
+    height: { step: 24 },
     config: { ...chartConfigFor(theme), mark: { invalid: 'show' } },
   } as TopLevelSpec;
 }
@@ -410,6 +469,7 @@ export interface ScatterOptions extends CorrelationCell {
   /** The cell's correlation, for the subtitle. */
   readonly correlation?: Pick<CorrelationRow, 'rho' | 'qValue' | 'ciLow' | 'ciHigh' | 'n'>;
   readonly theme?: ChartTheme;
+  readonly fit?: ChartFit;
 }
 
 /** One grid cell: each example's statistic value (x) against its quality (y), example id in the tooltip. */
@@ -439,8 +499,7 @@ export function qualityScatterSpec(points: readonly ScatterPoint[], options: Sca
         ...(withText ? [{ field: 'text', type: 'nominal', title: 'text' }] : []),
       ],
     },
-    width: 360,
-    height: 260,
+    ...chartSize(options.fit, 360, 260),
     config: chartConfigFor(theme),
   } as TopLevelSpec;
 }
@@ -452,6 +511,7 @@ export interface LearningCurveOptions {
   /** The band: min–max over seeds (default) or mean ± 1 sd. */
   readonly band?: 'min-max' | 'sd';
   readonly theme?: ChartTheme;
+  readonly fit?: ChartFit;
 }
 
 /** Mean over seeds vs budget per strategy (log2 x when every budget is positive), band over seeds, random dashed grey. */
@@ -478,7 +538,10 @@ export function learningCurvesSpec(rows: readonly CurveRow[], options: LearningC
     scale: logX ? { type: 'log', base: 2 } : { zero: false },
     axis: { values: budgets, format: 'd' },
   };
-  const color = { field: 'strategy', type: 'nominal', title: 'strategy', scale: { domain, range } };
+  // Swatches at full colour (not the band's opacity), labels never cut, below the plot when narrow.
+  const orient = legendOrient(options.fit);
+  const legend = { orient, symbolOpacity: 1, symbolType: 'stroke', symbolStrokeWidth: 3, labelLimit: 0, ...(orient === 'bottom' ? { direction: 'horizontal', columns: Math.max(1, Math.floor((options.fit?.width ?? 420) / 130)) } : {}) };
+  const color = { field: 'strategy', type: 'nominal', title: 'strategy', scale: { domain, range }, legend };
   return {
     title: {
       text: `Learning curves: ${options.metric}`,
@@ -513,8 +576,7 @@ export function learningCurvesSpec(rows: readonly CurveRow[], options: LearningC
         },
       },
     ],
-    width: 420,
-    height: 260,
+    ...chartSize(options.fit, 420, 260),
     config: chartConfigFor(theme),
   } as TopLevelSpec;
 }
