@@ -66,6 +66,10 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
     dataFile = path.join(workspace, 'demo.jsonl');
     const rows = [...demoRows(60, 7), { id: 999, text: hostileText, label: 'positive' }];
     await writeFile(dataFile, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+    // A dataset with a malformed row 3 (a missing comma): the wizard reports it before any question.
+    const badRows = demoRows(20, 3).map((row) => JSON.stringify(row));
+    badRows[2] = badRows[2]!.replace('","label"', '" "label"');
+    await writeFile(path.join(workspace, 'bad.jsonl'), badRows.join('\n') + '\n');
     const model = await testModelPath(demoModelOptions);
     const vsix = process.env['ICL_LAB_E2E_VSIX'];
     server = await startCodeServer({
@@ -123,9 +127,26 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
     await page.locator('.monaco-editor .view-lines', { hasText: '"label"' }).first().waitFor({ state: 'visible', timeout: 30_000 });
   });
 
-  it('step 3: "Run Active Learning on Dataset…" takes six answers (Enter on each) and writes demo.run.yaml', async () => {
+  it('step 2b: the wizard reports a malformed row before its first question, with Open and Skip bad rows', async () => {
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'bad.jsonl' }).first().click();
+    await page.locator('.tabs-container .tab', { hasText: 'bad.jsonl' }).first().waitFor({ state: 'visible', timeout: 30_000 });
     await runCommand(page, 'ICL Lab: Run Active Learning on Dataset');
-    const steps = ['Input fields (1/6)', 'Label field (2/6)', 'Task (3/6)', 'template (4/6)', 'strategies (5/6)', 'Budgets (6/6)'];
+    const toast = notification(page, 'bad.jsonl:3:');
+    await toast.waitFor({ state: 'visible', timeout: 60_000 });
+    for (const action of ['Open', 'Skip bad rows']) await toast.locator('.monaco-button', { hasText: action }).first().waitFor({ state: 'visible', timeout: 5_000 });
+    assert.equal(await quickInputTitle(page), undefined, 'a wizard question showed before the error');
+    // The bad row is in the Problems panel.
+    await runCommand(page, 'View: Toggle Problems');
+    await page.locator('.monaco-list-row', { hasText: 'malformed JSON' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await toast.hover();
+    await screenshot('wizard-early-error');
+    await toast.locator('.monaco-button', { hasText: 'Open' }).first().click();
+    await page.locator('.tabs-container .tab', { hasText: 'demo.jsonl' }).first().click();
+  });
+
+  it('step 3: "Run Active Learning on Dataset…" takes seven answers (Enter on each, label words included) and writes demo.run.yaml', async () => {
+    await runCommand(page, 'ICL Lab: Run Active Learning on Dataset');
+    const steps = ['Input fields (1/6)', 'Label field (2/6)', 'Task (3/6)', 'Label words (4/7)', 'template (5/7)', 'strategies (6/7)', 'Budgets (7/7)'];
     for (const title of steps) {
       try {
         await acceptQuickInput(page, title, 60_000);
@@ -141,6 +162,7 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
     assert.match(config, /target: label/);
     assert.match(config, /strategies:\s*\n\s*- random\s*\n\s*- highest-first\s*\n\s*- k-center-greedy\s*\n\s*- top-quality/, `strategies are not the settings':\n${config}`);
     assert.match(config, /budgets:\s*\n\s*- 2\s*\n\s*- 4/, `budgets are not the settings':\n${config}`);
+    assert.match(config, /labels:\s*\n\s*negative: negative\s*\n\s*positive: positive/, `no label words in the config:\n${config}`);
   });
 
   it('step 4: the run starts in .icl-lab/runs and completes', async function () {
@@ -255,6 +277,51 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
     assert.ok(result.blocked, 'a script without the nonce ran');
     assert.ok(result.violations.some((d) => d.startsWith('script-src')), `no script-src violation was reported (saw: ${result.violations.join(', ') || 'none'})`);
     assert.ok(result.nonceRan, 'the control script with the nonce did not run either, so the probe proves nothing');
+  });
+
+  it('step 11: learning curves and histograms side by side at 1400×900 fit their columns, legend labels whole', async () => {
+    await page.keyboard.press('Escape');
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'ICL Lab: Show Learning Curves');
+    await page.waitForTimeout(1000);
+    if ((await quickInputTitle(page)) !== undefined) await page.keyboard.press('Enter');
+    const curves = await panelFrame(page, 'learningCurves', 60_000);
+    await runCommand(page, 'View: Split Editor Right');
+    await runCommand(page, 'ICL Lab: Show Activation Histograms');
+    await page.waitForTimeout(1000);
+    if ((await quickInputTitle(page)) !== undefined) await page.keyboard.press('Enter');
+    const histograms = await panelFrame(page, 'histograms', 60_000);
+    await page.waitForTimeout(1500);
+    for (const [frame, name] of [[curves, 'learning curves'], [histograms, 'histograms']] as const) {
+      await frame.locator('#chart svg').first().waitFor({ state: 'attached', timeout: 60_000 });
+      const size = await frame.evaluate(() => ({ svg: document.querySelector('#chart svg')!.getBoundingClientRect().width, body: document.body.clientWidth }));
+      assert.ok(size.svg <= size.body, `the ${name} chart is ${size.svg} px wide in a ${size.body} px panel`);
+      assert.ok(size.body < 800, `the ${name} panel is ${size.body} px wide: not a two-column layout`);
+      await assertNoPanelError(frame);
+    }
+    const legend = await curves.evaluate(() => Array.from(document.querySelectorAll('#chart svg .role-legend-label text'), (t) => t.textContent ?? ''));
+    assert.deepEqual([...legend].sort(), ['highest-first', 'k-center-greedy', 'random', 'top-quality'], `legend labels: ${legend.join(', ')}`);
+    const swatches = await curves.evaluate(() => Array.from(document.querySelectorAll('#chart svg .role-legend-symbol path'), (p) => Number(getComputedStyle(p).opacity || '1') * Number(p.getAttribute('opacity') ?? '1')));
+    assert.ok(swatches.length > 0 && swatches.every((o) => o === 1), `legend swatch opacities: ${swatches.join(', ')}`);
+    const bars = await histograms.locator('#chart svg g.mark-rect path').count();
+    assert.ok(bars > 0, 'the histogram has no bars');
+    await screenshot('curves-and-histograms-two-columns');
+  });
+
+  it('step 12: a run that failed before its model loaded shows in the Runs view with its error', async () => {
+    const failed = path.join(workspace, '.icl-lab', 'runs', 'bad-20260101-000000');
+    await mkdir(failed, { recursive: true });
+    await writeFile(
+      path.join(failed, 'run.json'),
+      JSON.stringify({ format: 'icl-lab-run/1', status: 'failed', error: `${path.join(workspace, 'bad.jsonl')}:3:84: malformed JSON`, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), pid: 1, seed: 0, config: {}, data: { file: path.join(workspace, 'bad.jsonl'), pool: 0, probe: 0, test: 0 }, versions: {}, phases: {} }),
+    );
+    await runCommand(page, 'View: Show ICL Lab');
+    await runCommand(page, 'ICL Lab: Refresh Runs');
+    const row = page.locator('.monaco-list-row', { hasText: 'bad-20260101-000000' }).first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match((await row.textContent()) ?? '', /failed/);
+    await row.click();
+    await page.locator('.monaco-list-row', { hasText: 'malformed JSON' }).first().waitFor({ state: 'visible', timeout: 10_000 });
   });
 });
 
