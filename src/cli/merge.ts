@@ -58,6 +58,8 @@ export async function runMerge(shardDirs: readonly string[], out: string): Promi
 
     let units = 0;
     for (const sub of ['checkpoints', 'raw']) {
+      // Only what a shard has: an empty raw/ would make the finished run write header-only histograms an unsharded run does not.
+      if (!shardDirs.some((dir) => existsSync(path.join(dir, sub)))) continue;
       await mkdir(path.join(out, sub), { recursive: true });
       for (const dir of shardDirs) {
         const from = path.join(dir, sub);

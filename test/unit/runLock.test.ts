@@ -238,5 +238,7 @@ describe('icl-lab merge and the run lock', () => {
     assert.equal(await runMerge([shard], out), 0, errors.join('\n'));
     assert.equal(JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8')).status, 'merged');
     assert.equal(existsSync(path.join(out, runLockName)), false, 'the merge released its lock');
+    // No shard has raw/: neither has the merged folder (else the finished run writes header-only histograms).
+    assert.equal(existsSync(path.join(out, 'raw')), false);
   });
 });
