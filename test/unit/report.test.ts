@@ -370,6 +370,11 @@ describe('icl-lab report', () => {
       assert.ok(both.includes('histogram-in-context-L2.svg'));
     });
 
+    it('captions each histogram with what it marks: the massive values, or that none qualify and the largest |a|', () => {
+      assert.match(html, /Layer 1, isolated mask: \|MLP output\| histogram; 1 massive activation marked in red/);
+      assert.match(html, /Layer 0, isolated mask: \|MLP output\| histogram; no value is massive \(\|a\| &gt; 100 and &gt; 1000 × its token&#39;s median \|a\|\): the largest \|a\| is below [\d.e+]+/);
+    });
+
     it('puts the generated-model banner at the top only when run.json says the model is generated', async () => {
       assert.doesNotMatch(html, /generated-model-banner/);
       const generated = path.join(dir, 'generated');
@@ -413,5 +418,58 @@ describe('icl-lab report', () => {
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /absent: no such run folder/);
     });
+  });
+});
+
+describe('report.html: what the run computed, beside the examples', () => {
+  let dir: string;
+  let html: string;
+  const hostile = '<b>bold</b> & "quoted"';
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'icl-report-examples-'));
+    const dataFile = path.join(dir, 'data.jsonl');
+    await writeFile(dataFile, ['first row text', hostile, 'third row text', 'fourth row text'].map((text, i) => JSON.stringify({ id: `e${i}`, text, label: String(i % 2) })).join('\n') + '\n');
+    await writeFile(
+      path.join(dir, 'run.json'),
+      JSON.stringify({ config: { data: { file: dataFile, inputs: ['text'], id: 'id', target: 'label', task: 'classification' }, quality: { estimator: 'one-shot', metric: 'gold_logprob' } }, model: { architecture: 'llama', layers: 1 } }),
+    );
+    // Two poolings with the same numbers (kurtosis under all and last), one that differs (token-mean).
+    let stats = statsCsvHeader();
+    for (let example = 0; example < 4; example++) {
+      const values = new Float64Array(poolings.length * activationStatistics.length).map((_, i) => (i % activationStatistics.length) * 10 + example * (1 + Math.floor(i / activationStatistics.length) % 2));
+      stats += statsCsvRows(example, 'mlp_out', 'isolated', 3, values);
+    }
+    await writeFile(path.join(dir, 'stats.csv'), stats);
+    const cell = (pooling: string, rho: number): CorrelationRow => ({ mask: 'isolated', site: 'mlp_out', layer: 0, statistic: 'kurtosis', pooling, estimator: 'one-shot', metric: 'gold_logprob', rho, pValue: 0.01, qValue: 0.02, ciLow: rho - 0.1, ciHigh: rho + 0.1, n: 4, partialRho: NaN, partialPValue: NaN, partialQValue: NaN });
+    // poolings[0] and poolings[2] hold the same column (their index is even), poolings[1] another.
+    await writeFile(path.join(dir, 'correlations.csv'), correlationsCsv([cell(poolings[0], 0.8), cell(poolings[2], 0.8), cell(poolings[1], 0.5)]));
+    await writeFile(path.join(dir, 'quality.csv'), qualityCsv([0, 1, 2, 3].map((example) => ({ example, id: `e${example}`, estimator: 'one-shot', metric: 'gold_logprob', value: -example, stderr: 0, nPrompts: 1, halfA: NaN, halfB: NaN }))));
+    await writeFile(path.join(dir, 'selections.csv'), 'strategy,seed,budget,round,example,id,score\nrandom,0,1,1,2,e2,0\nrandom,0,2,1,1,e1,0\nrandom,0,2,1,3,e3,0\nrandom,1,2,1,0,e0,0\n');
+    await writeFile(path.join(dir, 'acquisition_correlations.csv'), 'strategy,budget,metric,rho,p_value,n\nk-center-greedy,2,accuracy,-0.5,0.6666666666666666,3\n');
+    ({ html } = await renderReport(dir));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  const section = (id: string): string => new RegExp(`<section id="${id}">([\\s\\S]*?)</section>`).exec(html)![1]!;
+
+  it('shows each example\'s text beside its id, escaped', () => {
+    assert.match(section('examples'), /<td>e1<\/td><td>&lt;b&gt;bold&lt;\/b&gt; &amp; &quot;quoted&quot;<\/td>/);
+    assert.ok(!html.includes('<b>bold</b>'));
+  });
+
+  it('lists each strategy\'s selection at its largest budget for its first seed, with text', () => {
+    assert.match(section('selections'), /<td>random<\/td><td>0<\/td><td>2<\/td><td>e1<\/td><td>&lt;b&gt;bold/);
+    assert.match(section('selections'), /<td>e3<\/td><td>fourth row text<\/td>/);
+    assert.doesNotMatch(section('selections'), /<td>e2<\/td>|<td>e0<\/td>/);
+  });
+
+  it('tables the acquisition correlations', () => {
+    assert.match(section('acquisition'), /<td>k-center-greedy<\/td><td class="num">2<\/td><td class="num">accuracy<\/td><td class="num">−0\.500<\/td>/);
+  });
+
+  it('lists a cell whose column is the same numbers under another pooling once, naming its twin', () => {
+    const top = section('top');
+    assert.equal((top.match(/<td>kurtosis<\/td>/g) ?? []).length, 2, 'the twin is folded into its first cell');
+    assert.match(top, new RegExp(`<td>${poolings[0]} \\(= ${poolings[2]}\\)</td>`));
   });
 });

@@ -14,6 +14,7 @@ import type { CorrelationRow } from '../experiment/correlations.js';
 import { strongestCorrelation } from '../experiment/correlations.js';
 import { describeCorrelation, type HeadlineRow } from '../experiment/headline.js';
 import { generatedModelBanner, isGeneratedModel } from '../experiment/modelLabel.js';
+import { runExamples } from './runDataset.js';
 import { siteOfUnlabelledRows, statsRowSite } from '../format/statsCsv.js';
 import { maskStrategies } from '../masks.js';
 import { siteNames } from '../sites.js';
@@ -158,6 +159,51 @@ function headlineControls(run: unknown, r: CorrelationRow): string {
   return clauses.length > 0 ? `; ${clauses.join('; ')}` : '';
 }
 
+/** An example's text for a table cell: one line, at most 160 characters. */
+function excerpt(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 160 ? `${line.slice(0, 159)}…` : line;
+}
+
+/**
+ * `rows` (sorted) without the cells whose column is the same numbers as an earlier cell's under
+ * another pooling (same mask, site, layer, statistic and quality); `twins` lists, per kept cell,
+ * the poolings it also stands for. Columns are compared in stats.csv where it is given, else by
+ * their identical ρ, p and interval.
+ */
+function distinctCells(rows: readonly CorrelationRow[], stats: readonly Record<string, string>[] | undefined): CorrelationRow[] & { twins: Map<CorrelationRow, string[]> } {
+  const columns = new Map<string, string>();
+  if (stats) {
+    const byCell = new Map<string, string[]>();
+    for (const row of stats) {
+      for (const statistic of Object.keys(row)) {
+        if (['example', 'site', 'layer', 'mask', 'pooling', 'span_tokens'].includes(statistic)) continue;
+        const key = `${row['mask']}|${statsRowSite(row)}|${row['layer']}|${row['pooling']}|${statistic}`;
+        let list = byCell.get(key);
+        if (!list) byCell.set(key, (list = []));
+        list.push(`${row['example']}:${row[statistic]}`);
+      }
+    }
+    for (const [key, list] of byCell) columns.set(key, list.join(','));
+  }
+  const columnOf = (r: CorrelationRow): string => columns.get(`${r.mask}|${r.site}|${r.layer}|${r.pooling}|${r.statistic}`) ?? `ρ${r.rho}|p${r.pValue}|${r.ciLow}|${r.ciHigh}`;
+  const kept = [] as unknown as CorrelationRow[] & { twins: Map<CorrelationRow, string[]> };
+  kept.twins = new Map();
+  const seen = new Map<string, CorrelationRow>();
+  for (const r of rows) {
+    const key = `${r.mask}|${r.site}|${r.layer}|${r.statistic}|${r.estimator}|${r.metric}|${columnOf(r)}`;
+    const first = seen.get(key);
+    if (first && first.pooling !== r.pooling) {
+      kept.twins.get(first)!.push(r.pooling);
+      continue;
+    }
+    seen.set(key, r);
+    kept.twins.set(r, []);
+    kept.push(r);
+  }
+  return kept;
+}
+
 function byAbsRho(a: CorrelationRow, b: CorrelationRow): number {
   return Math.abs(b.rho) - Math.abs(a.rho) || a.qValue - b.qValue || a.mask.localeCompare(b.mask) || a.layer - b.layer;
 }
@@ -244,6 +290,11 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
   const curves = has.curves ? await readCurvesCsv(at(runFiles.curves)) : undefined;
   const quality = has.quality ? await readQualityRows(at(runFiles.quality)) : undefined;
   const stats = has.stats ? await readCsvTable(at(runFiles.stats), ['example', 'layer', 'mask', 'pooling']) : undefined;
+  const selections = (await exists(at('selections.csv'))) ? await readCsvTable(at('selections.csv'), ['strategy', 'seed', 'budget', 'example', 'id']) : undefined;
+  const acquisition = (await exists(at('acquisition_correlations.csv'))) ? await readCsvTable(at('acquisition_correlations.csv'), ['strategy', 'budget', 'metric', 'rho', 'p_value', 'n']) : undefined;
+  // The examples' own text, shown beside their ids (escaped like every other cell).
+  const examples = run === undefined ? { problem: `no ${runFiles.run}` } : await runExamples(run);
+  const exampleTextOf = (example: number): string => ('byExample' in examples ? excerpt(examples.byExample.get(example)?.text ?? '') : '');
 
   const files: string[] = [];
   const notes: string[] = [];
@@ -348,8 +399,17 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
             `q = ${esc(formatPrecision(r.qValue, 2))}, n = ${esc(String(r.n))}) at ${esc(describePlace(r))}${esc(headlineControls(run, r))}</p>`,
         )
         .join('\n') + table(correlationHeaders, headlines.filter((r): r is CorrelationRow => r !== undefined).map(correlationCells), 6);
-    const top = finite.slice(0, options.topCorrelations ?? 10);
-    topHtml = `<p>Largest |ρ| over the whole grid (${esc(String(correlations.length))} cells; q: Benjamini–Hochberg over the grid).</p>` + table(correlationHeaders, top.map(correlationCells), 6);
+    // A cell whose column is the same numbers under another pooling (e.g. max_abs over all tokens
+    // and over the last one, for one-token spans) is listed once, with the poolings it stands for.
+    const distinct = distinctCells(finite, stats);
+    const top = distinct.slice(0, options.topCorrelations ?? 10);
+    const twinNote = (r: CorrelationRow): string => {
+      const twins = distinct.twins.get(r);
+      return twins && twins.length > 0 ? ` (= ${twins.join(', ')})` : '';
+    };
+    topHtml =
+      `<p>Largest |ρ| over the whole grid (${esc(String(correlations.length))} cells; q: Benjamini–Hochberg over the grid). A cell identical to one under another pooling is listed once, its twins after its pooling.</p>` +
+      table(correlationHeaders, top.map((r) => correlationCells(r).map((c, i) => (i === 4 ? `${c}${twinNote(r)}` : c))), 6);
 
     // Heatmap selection.
     const hasPair = (e?: string, m?: string) => e !== undefined && m !== undefined && correlations.some((r) => r.estimator === e && r.metric === m);
@@ -385,7 +445,7 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
       const ids = new Map<number, string>();
       for (const q of quality) if (!ids.has(q.example)) ids.set(q.example, q.id);
       const scatters: string[] = [];
-      const cells = finite.slice(0, options.scatterCells ?? 3);
+      const cells = distinct.slice(0, options.scatterCells ?? 3);
       for (const [i, cell] of cells.entries()) {
         if (stats.length > 0 && !(cell.statistic in stats[0]!)) {
           scatters.push(note(`${runFiles.stats} has no column ${cell.statistic}.`));
@@ -449,16 +509,21 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
     activationsHtml = missing(`No ${runFiles.histograms} and no raw activations (${runFiles.raw}/<example>_L<layer>.npy): no activation histograms.`);
     summaries = [];
   } else {
-    const parts: string[] = [`<p>Histograms of |MLP output| ${esc(histogramSource)}. Massive activations (Sun et al., 2024): |a| &gt; 100 and &gt; 1000 × the layer's median |a|.</p>`];
+    const parts: string[] = [`<p>Histograms of |MLP output| ${esc(histogramSource)}. Massive activations (Sun et al., 2024): |a| &gt; 100 and &gt; 1000 × the median |a| of the value's own token, both at once.</p>`];
     for (const mask of orderMasks(histograms.map((h) => h.mask))) {
       const layers = [...new Set(histograms.filter((h) => h.mask === mask).map((h) => h.layer))].sort((a, b) => a - b);
       const figs: string[] = [];
       for (const layer of layers) {
         const summary = summaries.find((s) => s.mask === mask && s.layer === layer);
+        // The caption says what is drawn: the massive values marked, or that none qualify and how far the largest is.
+        const marked = massive.filter((m) => m.mask === mask && m.layer === layer).length;
+        const top = Math.max(...histograms.filter((h) => h.mask === mask && h.layer === layer && h.count > 0).map((h) => h.binHigh));
         const figure = await addFigure(
           `histogram-${slug(mask)}-L${layer}`,
           activationHistogramSpec(histograms, massive, { mask, layer, ...(summary ? { summary } : {}) }),
-          `Layer ${layer}, ${mask} mask: |MLP output| histogram, massive activations in red`,
+          marked > 0
+            ? `Layer ${layer}, ${mask} mask: |MLP output| histogram; ${marked} massive activation${marked === 1 ? '' : 's'} marked in red`
+            : `Layer ${layer}, ${mask} mask: |MLP output| histogram; no value is massive (|a| > 100 and > 1000 × its token's median |a|): the largest |a| is below ${formatPrecision(top, 3)}`,
         );
         figs.push(figureHtml(figure));
       }
@@ -483,12 +548,43 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
     const wanted = `${configQualityEstimator}\u0000${configQualityMetric}`;
     const [estimator, metric] = (pairs.includes(wanted) ? wanted : pairs[0]!).split('\u0000') as [string, string];
     const ranked = quality.filter((q) => q.estimator === estimator && q.metric === metric && Number.isFinite(q.value)).sort((a, b) => b.value - a.value);
-    const show = (rows: QualityCsvRow[]) => table(['example', 'id', metric], rows.map((q) => [String(q.example), q.id, formatPrecision(q.value, 4)]), 2);
+    const show = (rows: QualityCsvRow[]) => table(['example', 'id', 'text', metric], rows.map((q) => [String(q.example), q.id, exampleTextOf(q.example), formatPrecision(q.value, 4)]), 3);
     examplesHtml =
       `<p>${esc(String(ranked.length))} examples by ${esc(estimator)} ${esc(metric)}.</p>` +
+      ('problem' in examples ? note(`No example text: ${examples.problem}.`) : '') +
       (ranked.length <= 10
         ? show(ranked)
         : `<div class="figures"><div><h3>Highest</h3>${show(ranked.slice(0, 5))}</div><div><h3>Lowest</h3>${show(ranked.slice(-5).reverse())}</div></div>`);
+  }
+
+  // Selections: what each strategy put in the prompt (first seed, largest budget, last round).
+  let selectionsHtml: string;
+  if (selections === undefined || selections.length === 0) {
+    selectionsHtml = missing('No selections.csv yet: the selection phase writes it.');
+  } else {
+    const rows: string[][] = [];
+    for (const strategy of [...new Set(selections.map((s) => s['strategy']!))]) {
+      const own = selections.filter((s) => s['strategy'] === strategy);
+      const seed = own[0]!['seed']!;
+      const budget = Math.max(...own.map((s) => Number(s['budget'])));
+      const atBudget = own.filter((s) => s['seed'] === seed && Number(s['budget']) === budget);
+      const round = Math.max(...atBudget.map((s) => Number(s['round'] ?? 1)));
+      for (const s of atBudget.filter((s) => Number(s['round'] ?? 1) === round)) {
+        rows.push([strategy, seed, String(budget), s['id']!, exampleTextOf(Number(s['example']))]);
+      }
+    }
+    selectionsHtml = '<p>Each strategy\'s examples at its largest budget, for its first seed (every seed and budget: selections.csv).</p>' + table(['strategy', 'seed', 'budget', 'id', 'text'], rows, 5);
+  }
+  // Acquisition correlations: does a strategy's own score predict how well its prompt does?
+  let acquisitionHtml: string;
+  if (acquisition === undefined) {
+    acquisitionHtml = missing('No acquisition_correlations.csv yet: the evaluation phase writes it.');
+  } else if (acquisition.length === 0) {
+    acquisitionHtml = note('No strategy × budget has a score that varies over three or more seeds: nothing to correlate.');
+  } else {
+    acquisitionHtml =
+      '<p>Per strategy and budget: Spearman ρ, over seeds, between the mean acquisition score of a prompt\'s examples and that prompt\'s test performance.</p>' +
+      table(['strategy', 'budget', 'metric', 'ρ', 'p', 'n'], acquisition.map((a) => [a['strategy']!, a['budget']!, a['metric']!, formatFixed(numberCell(a['rho']), 3), formatPrecision(numberCell(a['p_value']), 2), a['n']!]), 1);
   }
 
   const inputs = Object.entries(runFiles).map(([role, name]) => [name, has[role as keyof typeof runFiles] ? 'present' : 'missing']);
@@ -525,6 +621,12 @@ ${scatterHtml}
 </section>
 <section id="curves"><h2>Learning curves</h2>
 ${curvesHtml}
+</section>
+<section id="selections"><h2>Selections</h2>
+${selectionsHtml}
+</section>
+<section id="acquisition"><h2>Acquisition correlations</h2>
+${acquisitionHtml}
 </section>
 <section id="activations"><h2>Activation histograms</h2>
 ${activationsHtml}

@@ -3,9 +3,8 @@
 // vscode import, so tests build the payloads from a synthetic run folder.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { datasetFormats, type DatasetFormat } from '../../core/dataset/datasetFormat.js';
 import { loadDataset } from '../../core/dataset/loadDataset.js';
-import type { ClassLabel, DatasetSpec } from '../../core/dataset/datasetSpec.js';
+import { datasetSpecOfRun } from '../../core/report/runDataset.js';
 import { lengthStatistic, parseStatsCellKey, readStatsCsv, statsCellKey, strongestCorrelation, type CorrelationRow } from '../../core/experiment/correlations.js';
 import { siteNames } from '../../core/sites.js';
 import type { ModelFacts } from '../../core/experiment/experimentModel.js';
@@ -46,36 +45,7 @@ async function isFile(file: string): Promise<boolean> {
   return stat(file).then((s) => s.isFile(), () => false);
 }
 
-/**
- * The dataset spec a run read its examples with (run.json's `config.data`, as prepareRun builds
- * it), or why there is none. A relative file is taken from the config file's folder.
- */
-export function datasetSpecOfRun(run: unknown): { spec: DatasetSpec } | { problem: string } {
-  const data = jsonField(run, 'config', 'data');
-  const file = stringField(data, 'file');
-  const inputs = jsonField(data, 'inputs');
-  if (!file) return { problem: 'run.json names no dataset file (config.data.file)' };
-  if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((i) => typeof i === 'string')) {
-    return { problem: 'run.json names no input fields (config.data.inputs)' };
-  }
-  const configFile = stringField(run, 'config', 'configFile');
-  const resolved = path.isAbsolute(file) || !configFile ? file : path.resolve(path.dirname(configFile), file);
-  const format = stringField(data, 'format');
-  const id = stringField(data, 'id');
-  const target = stringField(data, 'target');
-  const labels = jsonField(data, 'labels');
-  const task = stringField(data, 'task') ?? 'classification';
-  const labelList = Array.isArray(labels) && labels.every((l) => typeof jsonField(l, 'value') === 'string' && typeof jsonField(l, 'verbalizer') === 'string') ? (labels as ClassLabel[]) : undefined;
-  return {
-    spec: {
-      file: resolved,
-      ...(format && (datasetFormats as readonly string[]).includes(format) ? { format: format as DatasetFormat } : {}),
-      inputs: inputs as string[],
-      ...(id ? { id } : {}),
-      ...(target ? { task: task === 'generative' ? { type: 'generative', target } : { type: 'classification', target, ...(labelList ? { labels: labelList } : {}) } } : {}),
-    },
-  };
-}
+export { datasetSpecOfRun };
 
 /** One dataset row as the panels need it: its id, its text and where it starts. */
 export interface ExampleRecord {
