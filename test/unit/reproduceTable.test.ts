@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { readCellRows, rowBeatsLength, rowBeyondLength, tableCsv, tableMarkdown } from '../../src/core/reproduce/reproduceTable.js';
+import { readCellRows, readTableCsv, rowBeatsLength, rowBeyondLength, tableCsv, tableMarkdown } from '../../src/core/reproduce/reproduceTable.js';
 import { writeSyntheticCell } from '../support/syntheticReproduceCell.js';
 
 describe('the reproduce table', () => {
@@ -65,6 +65,18 @@ describe('the reproduce table', () => {
     );
     assert.deepEqual([iso['random_b4'], iso['best_b4'], iso['gain_b4'], iso['gain_ci_low_b4'], iso['gain_ci_high_b4'], iso['above_random_b4']], ['0.6', 'kate', '0.1', '0.02', '0.18', 'kate']);
     assert.deepEqual([iso['best_b8'], iso['gain_b8'], iso['above_random_b8']], ['kate', '-0.02', '']);
+  });
+
+  it('reads a cell carried over as its committed results (run.json and table.csv only) from its table.csv, the same rows', async () => {
+    const dir = path.join(root, 'carried', 'smol', 'sst2');
+    await writeSyntheticCell(dir);
+    const rows = (await readCellRows(dir, 'smol', 'sst2'))!;
+    const carried = path.join(root, 'carried-over');
+    await mkdir(carried, { recursive: true });
+    await copyFile(path.join(dir, 'run.json'), path.join(carried, 'run.json'));
+    await writeFile(path.join(carried, 'table.csv'), tableCsv(rows));
+    assert.deepEqual(await readCellRows(carried, 'smol', 'sst2'), JSON.parse(JSON.stringify(rows)));
+    assert.equal(tableCsv((await readTableCsv(path.join(carried, 'table.csv')))), tableCsv(rows));
   });
 
   it('writes table.md with the finished count, the marks and a bold gain only where the interval excludes zero', async () => {

@@ -82,6 +82,11 @@ export async function readCellRows(dir: string, model: string, dataset: string):
   const config = record.config as RunConfigJson;
   const metric = config.evaluation?.metric ?? 'accuracy';
   const task = config.data?.task ?? 'classification';
+  // A cell carried over from an earlier session as its committed results (run.json and table.csv,
+  // without checkpoints or the CSVs they made): its own table.csv holds its rows.
+  if (!existsSync(path.join(dir, 'correlations.csv')) && existsSync(path.join(dir, 'table.csv'))) {
+    return (await readTableCsv(path.join(dir, 'table.csv'))).filter((r) => r.model === model && r.dataset === dataset);
+  }
   const file = (name: string): string => {
     const f = path.join(dir, name);
     if (!existsSync(f)) throw new Error(`${f} is missing, though ${path.join(dir, 'run.json')} says the run is complete`);
@@ -182,6 +187,51 @@ export function tableCsv(rows: readonly TableRow[]): string {
     return cells.join(',');
   });
   return [header.join(','), ...lines].join('\n') + '\n';
+}
+
+/** The rows of a table.csv as tableCsv wrote them (its inverse: tableCsv(readTableCsv(f)) is f's text). */
+export async function readTableCsv(file: string): Promise<TableRow[]> {
+  const rows = await readCsvTable(file, [...baseColumns]);
+  return rows.map((r) => {
+    const budgets = Object.keys(r)
+      .map((k) => /^random_b(\d+)$/.exec(k)?.[1])
+      .filter((b): b is string => b !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b)
+      .filter((b) => r[`random_b${b}`] !== '' || r[`best_b${b}`] !== '');
+    return {
+      model: r['model']!,
+      dataset: r['dataset']!,
+      task: r['task']!,
+      mask: r['mask']!,
+      n: Number(r['n']),
+      rho: numberCell(r['rho']),
+      layer: Number(r['layer']),
+      statistic: r['statistic']!,
+      pooling: r['pooling']!,
+      quality: r['quality']!,
+      qValue: numberCell(r['q_value']),
+      maxCiLow: numberCell(r['max_ci_low']),
+      maxCiHigh: numberCell(r['max_ci_high']),
+      familywiseP: numberCell(r['familywise_p']),
+      lengthRho: numberCell(r['length_rho']),
+      partialRho: numberCell(r['partial_rho']),
+      partialCell: r['partial_cell']!,
+      partialQValue: numberCell(r['partial_q_value']),
+      ceiling: numberCell(r['ceiling']),
+      metric: r['metric']!,
+      budgets: budgets.map((b) => {
+        const best = r[`best_b${b}`];
+        const above = r[`above_random_b${b}`] ?? '';
+        return {
+          budget: b,
+          random: numberCell(r[`random_b${b}`]),
+          ...(best ? { best: { strategy: best, gain: numberCell(r[`gain_b${b}`]), ciLow: numberCell(r[`gain_ci_low_b${b}`]), ciHigh: numberCell(r[`gain_ci_high_b${b}`]) } } : {}),
+          aboveRandom: above === '' ? [] : above.split(';'),
+        };
+      }),
+    };
+  });
 }
 
 const f = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : 'nan');
