@@ -36,6 +36,16 @@ describe('prepareRun', () => {
     assert.match(lines[0]!, /10 of 30 rows have no label .*: left out/);
   });
 
+  it('names the files when the data cannot fill the split, when the human labels file is missing, and a label for an id no row has', async () => {
+    await writeFile(path.join(dir, 'few.jsonl'), Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: `f${i}`, text: `row ${i}`, label: i % 2 ? 'yes' : 'no' })).join('\n') + '\n');
+    const configOf = (data: object) =>
+      parseRunConfig(JSON.stringify({ model: 'm.gguf', data: { file: 'few.jsonl', inputs: ['text'], id: 'id', target: 'label', ...data }, split: { test: 5, probe: 5, pool: 10 }, selection: { budgets: [2], strategies: ['random'] } }), path.join(dir, 'few.run.json'));
+    await assert.rejects(prepareRun(configOf({})), new RegExp(`few\\.run\\.json: split: the split needs 5 test \\+ 5 probe \\+ 10 pool rows, but there are only 6 in .*few\\.jsonl; make split\\.test`));
+    await assert.rejects(prepareRun(configOf({ humanLabels: 'few.labels.jsonl' })), /few\.run\.json: data\.humanLabels: .*few\.labels\.jsonl not found/);
+    await writeFile(path.join(dir, 'few.labels.jsonl'), JSON.stringify({ id: 'f1', label: 'yes' }) + '\n' + JSON.stringify({ id: 'gone', label: 'no' }) + '\n');
+    await assert.rejects(prepareRun(configOf({ humanLabels: 'few.labels.jsonl' })), /1 human label is for ids no row of .*few\.jsonl has: .*few\.labels\.jsonl:2: id "gone"; fix or remove that line/);
+  });
+
   it('runs a generative config that names no strategies, and refuses a classification-only strategy it names', async () => {
     await writeFile(path.join(dir, 'qa.jsonl'), Array.from({ length: 30 }, (_, i) => JSON.stringify({ id: `q${i}`, question: `what is ${i} + 1?`, answer: String(i + 1) })).join('\n') + '\n');
     const config = (selection: object): ReturnType<typeof parseRunConfig> =>

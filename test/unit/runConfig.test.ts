@@ -174,6 +174,11 @@ describe('run configuration', () => {
   });
 
   describe('problems', () => {
+    it('names the config file when its YAML is an alias bomb', () => {
+      const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdef'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdef'[i]}`).join(', ')}]`)].join('\n');
+      assert.throws(() => parseRunConfig(bomb, '/w/bomb.run.yaml'), /^RunConfigError: \/w\/bomb\.run\.yaml: Excessive alias count/);
+    });
+
     it('names an array element inside a nested object', () => {
       assert.deepEqual(problemsOf(withLines('selection:', '  budgets: [4, 8, 0]')), ['run.yaml: selection.budgets[2]: must be a whole number ≥ 1, got 0']);
     });

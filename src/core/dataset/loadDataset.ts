@@ -49,12 +49,27 @@ export async function* readDatasetRows(spec: DatasetSpec, options: LoadOptions =
   const humanLabels = spec.humanLabelsFile !== undefined ? await sidecarLabels(spec.humanLabelsFile) : undefined;
   const labelSet = spec.task?.type === 'classification' && spec.task.labels ? new Set(spec.task.labels.map((l) => l.value)) : undefined;
   const idLines = new Map<string, number>();
+  const fileIds = new Set<string>();
   let index = 0;
   for await (const record of readSourceRecords(spec.file, format, { maxLineBytes: options.maxLineBytes ?? defaultMaxLineBytes, requiredFields })) {
     options.signal?.throwIfAborted();
     const row = 'problem' in record ? record : checkedRow(record, index, spec, labelSet, idLines, humanLabels);
+    // Every id the file has, a bad row's too: its label is reported with the row, not as unknown.
+    if (humanLabels && spec.id !== undefined && !('problem' in record)) {
+      const id = scalarText(Object.hasOwn(record.fields, spec.id) ? record.fields[spec.id] : undefined);
+      if (id !== undefined) fileIds.add(id);
+    }
     index++;
     yield row;
+  }
+  // A human label whose id no row of the file has (a row deleted or its id edited) is reported, never dropped silently.
+  if (humanLabels) {
+    const known = (id: string): boolean => (spec.id === undefined ? Number(id) < index && /^\d+$/.test(id) : fileIds.has(id));
+    const unknown = [...humanLabels.entries()].filter(([id]) => !known(id));
+    if (unknown.length > 0) {
+      const shown = unknown.slice(0, 5).map(([id, h]) => `${spec.humanLabelsFile}:${h.line}: id ${JSON.stringify(id)}`);
+      throw new Error(`${unknown.length} human label${unknown.length === 1 ? ' is' : 's are'} for ids no row of ${spec.file} has: ${shown.join('; ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}; fix or remove ${unknown.length === 1 ? 'that line' : 'those lines'}`);
+    }
   }
 }
 

@@ -502,7 +502,12 @@ function parseYaml(text: string, file: string): unknown {
       }),
     );
   }
-  return document.toJS({ maxAliasCount: 100 });
+  try {
+    return document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // An alias bomb (or any failure to build the values) is the config's fault: name the file.
+    throw new RunConfigError(file, [`${file}: ${(error as Error).message}`]);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

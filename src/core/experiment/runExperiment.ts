@@ -163,14 +163,11 @@ export async function prepareRun(config: RunConfig, log?: (line: string) => void
   // The span's text must exist for every example: a template whose demonstration puts an input after {{answer}} has none.
   if (config.span === 'input') renderDemonstrationInput(template, Object.fromEntries(spec.inputs.map((f) => [f, ''])));
   let splits: DatasetSplits;
-  if (spec.humanLabelsFile) {
-    // Human labels: only the rows someone labelled take part.
-    const { rows } = await loadDataset(spec);
-    const labelled = rows.filter((row) => row.label !== undefined || (row.references?.length ?? 0) > 0);
-    if (labelled.length < rows.length) log?.(`${rows.length - labelled.length} of ${rows.length} rows have no label in ${spec.file} or ${spec.humanLabelsFile}: left out`);
-    splits = seededSplit(labelled, config.split, config.seed);
-  } else {
-    ({ splits } = await loadSplits({ from: 'one-file', data: spec, sizes: config.split, seed: config.seed }));
+  try {
+    splits = await splitRows(config, spec, log);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new Error(`${config.configFile}: split: ${error.message} in ${spec.file}${spec.humanLabelsFile ? ` (labelled there or in ${spec.humanLabelsFile})` : ''}; make split.test, split.probe and split.pool fit the data`);
   }
   let task: ClassificationTask | GenerativeTask;
   if (config.data.task === 'generative') {
@@ -187,6 +184,19 @@ export async function prepareRun(config: RunConfig, log?: (line: string) => void
     }
   }
   return { splits, template, task, spec };
+}
+
+/** The run's pool, probe and test rows: with human labels, of the labelled rows only. */
+async function splitRows(config: RunConfig, spec: DatasetSpec, log?: (line: string) => void): Promise<DatasetSplits> {
+  if (spec.humanLabelsFile) {
+    if (!existsSync(spec.humanLabelsFile)) throw new Error(`${config.configFile}: data.humanLabels: ${spec.humanLabelsFile} not found (label some rows first, or remove the key)`);
+    // Human labels: only the rows someone labelled take part.
+    const { rows } = await loadDataset(spec);
+    const labelled = rows.filter((row) => row.label !== undefined || (row.references?.length ?? 0) > 0);
+    if (labelled.length < rows.length) log?.(`${rows.length - labelled.length} of ${rows.length} rows have no label in ${spec.file} or ${spec.humanLabelsFile}: left out`);
+    return seededSplit(labelled, config.split, config.seed);
+  }
+  return (await loadSplits({ from: 'one-file', data: spec, sizes: config.split, seed: config.seed })).splits;
 }
 
 /** The files and resolved examples a run's checkpoints depend on (recorded in run.json, compared on resume). */
