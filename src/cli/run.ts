@@ -20,6 +20,7 @@ import { renderReport } from '../core/report/renderReport.js';
 import { readCurvesCsv, readStrategyVsRandomCsv, runFiles } from '../core/report/runFolderFiles.js';
 import { describeSiteCheck, judgeSiteCheck, passedSiteCheck, type SiteCheckResult } from '../core/siteCheck.js';
 import type { EngineClient } from '../engine/client.js';
+import { EngineError } from '../engine/protocol.js';
 import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
 import { startCliEngine } from './engineOptions.js';
 import { ProgressLine } from './progressLine.js';
@@ -230,7 +231,12 @@ async function runInFolder(configFile: string, config: RunConfig, options: RunCl
       if (!previous) await writeFailedRecord(dir, config, `the site check of ${config.model} failed or could not run; nothing was extracted`).catch(() => undefined);
       return 1;
     }
-    model = new EngineExperimentModel(client, config, { ...loaded, sha256, siteCheck });
+    model = new EngineExperimentModel(client, config, { ...loaded, sha256, siteCheck }, (line) => {
+      if (options.progress === 'json') return void process.stderr.write(JSON.stringify({ event: 'log', message: line }) + '\n');
+      progress?.line.finish();
+      progress = undefined;
+      console.error(line);
+    });
     if (previous) {
       const finished = (await new CheckpointStore(dir).units()).length;
       console.error(`resuming ${dir}: ${finished} finished units are reused`);
@@ -345,23 +351,53 @@ async function printSummary(record: RunRecord, dir: string): Promise<void> {
 /** The engine process as a run's model: the config's engine settings on every request. */
 class EngineExperimentModel implements ExperimentModel {
   private inFlight: { cancel(): void } | undefined;
-  private readonly scorer;
+  private scorer;
+  private cancelled = false;
 
   constructor(
     private readonly client: EngineClient,
     private readonly config: RunConfig,
     readonly facts: ExperimentModel['facts'],
+    private readonly log: (line: string) => void = (line) => console.error(line),
   ) {
-    const { contextSize, batchSize, maxSequences, threads, exact } = config.engine;
-    this.scorer = client.promptScorer({ contextSize, batchSize, maxSequences, threads, exact, maxTokens: 0, stop: [] });
+    this.scorer = this.newScorer();
   }
 
-  async embed(embeddingModel: string, texts: readonly string[]): Promise<Float64Array[]> {
-    const vectors = await this.client.embedTexts({ model: embeddingModel, texts, threads: this.config.engine.threads });
-    return vectors.map((v) => Float64Array.from(v));
+  private newScorer(): ReturnType<EngineClient['promptScorer']> {
+    const { contextSize, batchSize, maxSequences, threads, exact } = this.config.engine;
+    return this.client.promptScorer({ contextSize, batchSize, maxSequences, threads, exact, maxTokens: 0, stop: [] });
   }
 
-  async extract(request: ModelExtraction, onResult: Parameters<ExperimentModel['extract']>[1], onProgress?: Parameters<ExperimentModel['extract']>[2]): Promise<void> {
+  /**
+   * `work`, and once more in a restarted engine (model reloaded) when the engine process died
+   * under it: a native crash costs the unit in flight one retry, not the run. A second crash, or
+   * any other error, fails the run as before.
+   */
+  private async retriedOnCrash<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (this.cancelled || !(error instanceof EngineError) || error.code !== 'engine-exited') throw error;
+      this.log(`the engine process died during ${what} (${error.message}): restarting it and retrying the unit once`);
+      await this.client.restart();
+      await this.client.loadModel(this.config.model);
+      this.scorer = this.newScorer();
+      return work();
+    }
+  }
+
+  embed(embeddingModel: string, texts: readonly string[]): Promise<Float64Array[]> {
+    return this.retriedOnCrash('embedding', async () => {
+      const vectors = await this.client.embedTexts({ model: embeddingModel, texts, threads: this.config.engine.threads });
+      return vectors.map((v) => Float64Array.from(v));
+    });
+  }
+
+  extract(request: ModelExtraction, onResult: Parameters<ExperimentModel['extract']>[1], onProgress?: Parameters<ExperimentModel['extract']>[2]): Promise<void> {
+    return this.retriedOnCrash('extraction', () => this.extractOnce(request, onResult, onProgress));
+  }
+
+  private async extractOnce(request: ModelExtraction, onResult: Parameters<ExperimentModel['extract']>[1], onProgress?: Parameters<ExperimentModel['extract']>[2]): Promise<void> {
     const { contextSize, batchSize, maxSequences, threads, exact } = this.config.engine;
     const run = this.client.extract(
       {
@@ -389,10 +425,11 @@ class EngineExperimentModel implements ExperimentModel {
     }
   }
 
-  scoreTexts: ExperimentModel['scoreTexts'] = (groups) => this.scorer.scoreTexts(groups);
-  generateTexts: ExperimentModel['generateTexts'] = (groups, maxTokens, stop) => this.scorer.generateTexts(groups, maxTokens, stop);
+  scoreTexts: ExperimentModel['scoreTexts'] = (groups) => this.retriedOnCrash('scoring', () => this.scorer.scoreTexts(groups));
+  generateTexts: ExperimentModel['generateTexts'] = (groups, maxTokens, stop) => this.retriedOnCrash('generation', () => this.scorer.generateTexts(groups, maxTokens, stop));
 
   cancel(): void {
+    this.cancelled = true;
     this.inFlight?.cancel();
   }
 }

@@ -1,5 +1,6 @@
 // Engine process entry: JSON-RPC over stdio. The model and the native tap live only here, so a
 // native crash or an out-of-memory kills this process and never its caller.
+import { existsSync, writeFileSync } from 'node:fs';
 import type { CancellationToken} from 'vscode-jsonrpc/node.js';
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js';
 import { UnknownArchitectureError } from '../core/sites.js';
@@ -84,10 +85,22 @@ connection.onRequest(checkSitesRequest, handle(async (params) => requireEngine()
 connection.onRequest(embedTextsRequest, handle(async (params) => (await requireEngine().embedTexts(params.model, params.texts, params.threads)).map((v) => Array.from(v))));
 connection.onRequest(tokenizeRequest, handle(async (params) => Array.from(requireEngine().tokenize(params.text, params.addSpecial))));
 
+/**
+ * Test hook: with ICL_LAB_ENGINE_TEST_HOOKS=1 and ICL_LAB_ENGINE_TEST_CRASH_ONCE=FILE, the first
+ * extract request of any engine process that finds FILE absent creates it and aborts, as a native
+ * crash mid-unit would (the run's retry in a restarted engine then finds it present).
+ */
+function crashOnceForTest(): void {
+  const marker = process.env['ICL_LAB_ENGINE_TEST_CRASH_ONCE'];
+  if (process.env['ICL_LAB_ENGINE_TEST_HOOKS'] !== '1' || !marker || existsSync(marker)) return;
+  writeFileSync(marker, `${process.pid}\n`);
+  process.abort();
+}
+
 connection.onRequest(
   extractRequest,
   handle(async (params, token) =>
-    requireEngine().extract(
+    (crashOnceForTest(), requireEngine()).extract(
       params.examples,
       params,
       (result) =>

@@ -2,6 +2,7 @@
 // or losing run.json makes `--resume` refuse with what changed; a run that fails before its model
 // loads still leaves run.json (status failed) for the Runs view.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -146,6 +147,16 @@ describe('icl-lab run: checkpoints tied to their inputs', function () {
     const after = await Promise.all(files.map((f) => readFile(path.join(out, f), 'utf8')));
     for (const [i, f] of files.entries()) assert.equal(after[i], before[i], f);
     assert.ok(!(await readdir(path.join(out, 'checkpoints'))).some((n) => n.endsWith('.partial')));
+  });
+
+  it('retries a unit once in a restarted engine when the engine process crashes under it: the same results', async () => {
+    const crashed = path.join(dir, 'crashed');
+    const marker = path.join(dir, 'crash-once');
+    const result = await runCli(['run', config, '--out', crashed, '--no-report'], undefined, { ...process.env, ICL_LAB_ENGINE_TEST_HOOKS: '1', ICL_LAB_ENGINE_TEST_CRASH_ONCE: marker });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /the engine process died during extraction \(the engine process was killed by SIGABRT.*\): restarting it and retrying the unit once/);
+    assert.ok(existsSync(marker), 'the hook crashed an engine');
+    for (const name of ['stats.csv', 'quality.csv', 'correlations.csv', 'curves.csv']) assert.equal(await readFile(path.join(crashed, name), 'utf8'), await readFile(path.join(out, name), 'utf8'), name);
   });
 
   it('refuses a second run or resume while another process holds the folder, naming it, and leaves its lock alone', async () => {
