@@ -141,7 +141,9 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
     await toast.hover();
     await screenshot('wizard-early-error');
     await toast.locator('.monaco-button', { hasText: 'Open' }).first().click();
-    await page.locator('.tabs-container .tab', { hasText: 'demo.jsonl' }).first().click();
+    // Back to the demo dataset (bad.jsonl took the preview tab).
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'demo.jsonl' }).first().click();
+    await page.locator('.tabs-container .tab', { hasText: 'demo.jsonl' }).first().waitFor({ state: 'visible', timeout: 30_000 });
   });
 
   it('step 3: "Run Active Learning on Dataset…" takes seven answers (Enter on each, label words included) and writes demo.run.yaml', async () => {
@@ -285,13 +287,17 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
     await runCommand(page, 'ICL Lab: Show Learning Curves');
     await page.waitForTimeout(1000);
     if ((await quickInputTitle(page)) !== undefined) await page.keyboard.press('Enter');
-    const curves = await panelFrame(page, 'learningCurves', 60_000);
-    await runCommand(page, 'View: Split Editor Right');
+    await panelFrame(page, 'learningCurves', 60_000);
+    // Two columns: the curves move to a new group on the right, the histograms open on the left.
+    await runCommand(page, 'View: Move Editor into Next Group');
+    await runCommand(page, 'View: Focus First Editor Group');
     await runCommand(page, 'ICL Lab: Show Activation Histograms');
     await page.waitForTimeout(1000);
     if ((await quickInputTitle(page)) !== undefined) await page.keyboard.press('Enter');
     const histograms = await panelFrame(page, 'histograms', 60_000);
-    await page.waitForTimeout(1500);
+    // A moved webview reloads: find the curves' frame again.
+    const curves = await panelFrame(page, 'learningCurves', 60_000);
+    await page.waitForTimeout(2000);
     for (const [frame, name] of [[curves, 'learning curves'], [histograms, 'histograms']] as const) {
       await frame.locator('#chart svg').first().waitFor({ state: 'attached', timeout: 60_000 });
       const size = await frame.evaluate(() => ({ svg: document.querySelector('#chart svg')!.getBoundingClientRect().width, body: document.body.clientWidth }));
