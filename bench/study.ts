@@ -53,6 +53,21 @@ const phases = ['extract', 'quality', 'correlate', 'select', 'evaluate', 'report
 console.log(`\nwall time per phase (s)  ${results.map((r) => r.name.padStart(10)).join('')}`);
 for (const phase of phases) console.log(`${phase.padEnd(25)}${results.map((r) => ((r.record.phases[phase]?.wallMs ?? NaN) / 1000).toFixed(1).padStart(10)).join('')}`);
 console.log(`${'total (with model load)'.padEnd(25)}${results.map((r) => (r.wallMs / 1000).toFixed(1).padStart(10)).join('')}`);
+// Where the extract phase's time goes: each pass (site/mask; +vectors: the pooled vectors of the
+// similarity strategies ride on it; +raw: histogram dumps) and the assembly of stats.csv.
+for (const { name, record } of results) {
+  const extract = record.phases.extract;
+  if (!extract?.breakdown) continue;
+  console.log(`\nextract breakdown, ${name} (${(extract.wallMs / 1000).toFixed(1)} s in all)`);
+  console.log('pass                                     units  examples    tokens   wall s  tokens/s  share');
+  for (const [pass, b] of Object.entries(extract.breakdown)) {
+    console.log(
+      `${pass.padEnd(41)}${String(b.units).padStart(5)}${String(b.examples).padStart(10)}${String(b.tokens).padStart(10)}${(b.ms / 1000).toFixed(1).padStart(9)}` +
+        `${(b.tokens > 0 ? (b.tokens / (b.ms / 1000)).toFixed(0) : '').padStart(10)}${`${((100 * b.ms) / extract.wallMs).toFixed(0)}%`.padStart(7)}`,
+    );
+  }
+}
+
 console.log('\nheadline: largest |ρ| per dataset × mask');
 console.log('dataset   mask           |ρ|     ρ        95% CI          q         layer statistic        pooling     quality');
 for (const { name, record } of results) {

@@ -89,6 +89,12 @@ export interface PhaseRecord {
   reused: number;
   /** How many invocations the times and counts add up (absent in run folders from before: 1). */
   invocations?: number;
+  /**
+   * Where the latest invocation's time went (extract only): per pass `site/mask` (and `vectors`,
+   * the embedding model), the units computed, examples, tokens evaluated and wall time; and
+   * `assemble`, writing stats.csv and the histograms. bench:study prints it.
+   */
+  breakdown?: Record<string, { units: number; examples: number; tokens: number; ms: number }>;
 }
 
 /** A phase's record after one more invocation: `elapsedMs` and `computed` added to what earlier ones recorded. */
@@ -294,6 +300,15 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
   let currentStarted = performance.now();
   let currentCounts = { computed: 0, reused: 0 };
 
+  const breakdown: NonNullable<PhaseRecord['breakdown']> = {};
+  const addBreakdown = (key: string, examples: number, tokens: number, ms: number): void => {
+    const entry = (breakdown[key] ??= { units: 0, examples: 0, tokens: 0, ms: 0 });
+    entry.units++;
+    entry.examples += examples;
+    entry.tokens += tokens;
+    entry.ms += ms;
+  };
+
   async function phase(name: RunPhase, work: (counts: { computed: number; reused: number }) => Promise<void>): Promise<void> {
     current = name;
     const started = (currentStarted = performance.now());
@@ -302,6 +317,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     await saveRecord();
     await work(counts);
     record.phases[name] = accumulatePhase(earlier[name], 'complete', performance.now() - started, counts);
+    if (name === 'extract' && Object.keys(breakdown).length > 0) record.phases[name] = { ...record.phases[name]!, breakdown: roundedBreakdown(breakdown) };
     await saveRecord();
     log(`${name}: ${counts.computed} units computed, ${counts.reused} reused (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   }
@@ -363,6 +379,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
             (i) => inContext[unit.positions[i]!]!.map((p) => demonstrationOf(pool[p]!, task)),
           );
           const examples = layout.examples;
+          const passStarted = performance.now();
+          let passTokens = 0;
           const raw = unit.set === 'pool' && unit.mask === 'isolated' && unit.site === vectorSite ? examples.map((e) => e.example).filter((e) => histogramExamples.has(e)) : [];
           try {
             await model.extract(
@@ -373,11 +391,15 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
                 ...(wantsVectors ? { pooledLayers: [vectorLayer] } : {}),
               },
               (result) => byExample.set(result.example, result),
-              (exampleDone) => options.onProgress?.({ phase: 'extract', done: done * unitSizes.extract + exampleDone, total: total * unitSizes.extract, unit: 'examples' }),
+              (exampleDone, _total, tokens) => {
+                passTokens = tokens;
+                options.onProgress?.({ phase: 'extract', done: done * unitSizes.extract + exampleDone, total: total * unitSizes.extract, unit: 'examples' });
+              },
             );
           } catch (error) {
             throw locateExamples(error, unit.rows, config.data.file);
           }
+          addBreakdown(`${unit.site}/${unit.mask}${unit.set === 'test' ? ' (test)' : ''}${wantsVectors ? ' +vectors' : ''}${raw.length > 0 ? ' +raw' : ''}`, examples.length, passTokens, performance.now() - passStarted);
           const value: ExtractUnit = {
             site: unit.site,
             examples: exampleDigests(unit.positions.map((position) => unit.rows[position]!)),
@@ -407,12 +429,15 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
           if (!model.embed) throw new Error(`selection.embedding: this runner cannot load a second model (${embeddingModel})`);
           const rows = unit.positions.map((position) => unit.rows[position]!);
           const texts = rows.map((row) => spanText(template, { inputs: row.inputs, answer: '' }, 'input', `${config.data.file}: example ${row.id}`));
+          const embedStarted = performance.now();
           const vectors = await model.embed(embeddingModel, texts);
+          addBreakdown('vectors (embedding model)', texts.length, 0, performance.now() - embedStarted);
           await store.writeJson(unit.name, { examples: exampleDigests(rows), vectors: vectors.map((v) => Array.from(v)) });
           counts.computed++;
         }
       }
       if (options.shard) return;
+      const assembleStarted = performance.now();
       let csv = statsCsvHeader();
       for (const site of config.sites) {
         for (const mask of config.masks) {
@@ -430,6 +455,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         await writeAtomic(path.join(dir, 'histograms.csv'), histogramsCsv(histograms));
         await writeAtomic(path.join(dir, 'massive.csv'), massiveCsv(massive));
       }
+      addBreakdown('assemble (stats.csv, histograms)', 0, 0, performance.now() - assembleStarted);
     });
 
     // ---- quality -------------------------------------------------------------------------------
@@ -797,6 +823,11 @@ function locateExamples(error: unknown, rows: readonly DatasetRow[], file: strin
   const located = new Error(`${(error as Error).message} (${lines.join(', ')})`);
   Object.assign(located, { code: (error as { code?: string }).code, data: (error as { data?: unknown }).data });
   return located;
+}
+
+/** Wall times to the millisecond: the breakdown is for reading, not for byte-identical comparisons. */
+function roundedBreakdown(breakdown: NonNullable<PhaseRecord['breakdown']>): NonNullable<PhaseRecord['breakdown']> {
+  return Object.fromEntries(Object.entries(breakdown).map(([key, b]) => [key, { ...b, ms: Math.round(b.ms) }]));
 }
 
 /** The first raw dump of `examples` × every layer that is missing or does not decode to a whole float32 array, with why. */
