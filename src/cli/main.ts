@@ -10,6 +10,7 @@ import { registerExtractCommand } from './extract.js';
 import { registerMakeModelCommand } from './makeModel.js';
 import { registerMergeCommand } from './merge.js';
 import { registerPromptCommand } from './prompt.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerQualityCommand } from './quality.js';
 import { registerRunCommand } from './run.js';
 import { registerReportCommand } from './report.js';
@@ -48,5 +49,6 @@ registerDownloadModelCommand(program);
 registerCheckModelCommand(program);
 registerReproduceCommand(program);
 registerPromptCommand(program);
+registerDoctorCommand(program);
 
 await program.parseAsync(process.argv);

@@ -64,7 +64,8 @@ export async function runMerge(shardDirs: readonly string[], out: string): Promi
       for (const dir of shardDirs) {
         const from = path.join(dir, sub);
         if (!existsSync(from)) continue;
-        for (const name of (await readdir(from)).filter((n) => !n.endsWith('.partial')).sort()) {
+        // Not the shards' manifests (each names its shard): the finishing run writes the merged folder's.
+        for (const name of (await readdir(from)).filter((n) => !n.endsWith('.partial') && !n.startsWith('.')).sort()) {
           const target = path.join(out, sub, name);
           // Units every shard computes alike (none today) must agree byte for byte.
           if (existsSync(target)) {

@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { checkpointManifestFile, readCheckpointManifest } from '../core/experiment/checkpointManifest.js';
 import { CheckpointStore } from '../core/experiment/checkpointStore.js';
 import type { ExperimentModel, ModelExtraction } from '../core/experiment/experimentModel.js';
 import { beatsLength, describeCorrelation } from '../core/experiment/headline.js';
@@ -74,16 +75,31 @@ function newestRunFolder(configFile: string): string | undefined {
  * The run record in `dir`, if any. A folder with checkpoints but no readable run.json is an error:
  * without the record nothing says which config and inputs those checkpoints came from.
  */
-async function previousRun(dir: string): Promise<{ record?: RunRecord } | { error: string }> {
+async function previousRun(dir: string, resume: boolean): Promise<{ record?: RunRecord; rebuilt?: string } | { error: string }> {
   const units = (await new CheckpointStore(dir).units().catch(() => [])).length;
   let record: RunRecord | undefined;
+  let problem: string | undefined;
   try {
     record = await readRunRecord(dir);
   } catch (error) {
-    return { error: `${path.join(dir, 'run.json')} cannot be read (${(error as Error).message})${units > 0 ? `, and the folder holds ${units} checkpoints that nothing ties to a config` : ''}: restore run.json, or start the run in another folder` };
+    problem = `${path.join(dir, 'run.json')} cannot be read (${(error as Error).message})`;
   }
-  if (!record && units > 0) return { error: `${dir} holds ${units} checkpoints but no run.json, so nothing says which config and inputs they came from: restore run.json, or start the run in another folder` };
-  return record ? { record } : {};
+  if (record) return { record };
+  if (units === 0) return problem ? { error: `${problem}: restore it, or start the run in another folder` } : {};
+  const missing = problem ?? `${dir} holds ${units} checkpoints but no run.json`;
+  let manifest;
+  try {
+    manifest = await readCheckpointManifest(dir);
+  } catch (error) {
+    return { error: `${missing}, and their manifest cannot be read (${(error as Error).message}): restore run.json, or start the run in another folder` };
+  }
+  if (!manifest) return { error: `${missing}, and no manifest says which config and inputs the ${units} checkpoints came from: restore run.json, or start the run in another folder` };
+  if (!resume) return { error: `${missing}; their manifest (${checkpointManifestFile(dir)}) names the config, inputs and model they came from: pass --resume to check them against this run and rebuild run.json, or start the run in another folder` };
+  // Rebuilt from the manifest; the checks below (config, shard, inputs, model) then apply as to any resume.
+  return {
+    rebuilt: `${missing}: rebuilding it from ${checkpointManifestFile(dir)}`,
+    record: { format: 'icl-lab-run/1', status: 'cancelled', startedAt: new Date(0).toISOString(), pid: 0, seed: manifest.seed, ...(manifest.shard ? { shard: manifest.shard } : {}), config: manifest.config, model: manifest.model, data: { file: '', pool: 0, probe: 0, test: 0 }, ...(manifest.inputs ? { inputs: manifest.inputs } : {}), versions: {}, phases: {} },
+  };
 }
 
 /** run.json of a run that failed before its model loaded: what a viewer lists, with why. */
@@ -143,11 +159,12 @@ export async function runRunCommand(configFile: string, options: RunCliOptions):
 }
 
 async function runInFolder(configFile: string, config: RunConfig, options: RunCliOptions, out: string, dir: string): Promise<number> {
-  const found = await previousRun(dir);
+  const found = await previousRun(dir, options.resume);
   if ('error' in found) {
     console.error(`error: ${found.error}`);
     return 1;
   }
+  if (found.rebuilt) console.error(found.rebuilt);
   // A run that failed before its model loaded left only its record: nothing to resume, so a new start replaces it.
   const previous = found.record && !(found.record.status === 'failed' && !found.record.model) ? found.record : undefined;
   if (previous && !options.resume) {

@@ -109,23 +109,33 @@ describe('icl-lab run: checkpoints tied to their inputs', function () {
     assert.equal(again.code, 0, again.stderr);
   });
 
-  it('treats a garbage or missing run.json beside checkpoints as an error, not as an empty folder', async () => {
+  it('treats a garbage or missing run.json beside checkpoints as an error, rebuilt from the checkpoints\' manifest only on --resume when everything matches', async () => {
     const runJson = path.join(out, 'run.json');
+    const manifest = path.join(out, 'checkpoints', '.manifest.json');
     const saved = await readFile(runJson, 'utf8');
-    const units = (await readdir(path.join(out, 'checkpoints'))).length;
+    const savedManifest = await readFile(manifest, 'utf8');
+    const stats = await readFile(path.join(out, 'stats.csv'), 'utf8');
+    const units = (await readdir(path.join(out, 'checkpoints'))).filter((n) => !n.startsWith('.')).length;
     try {
       await writeFile(runJson, '{ garbage');
-      const garbage = await runCli(['run', config, '--out', out, '--resume', '--no-report']);
+      const garbage = await runCli(['run', config, '--out', out, '--no-report']);
       assert.equal(garbage.code, 1);
-      assert.match(garbage.stderr, new RegExp(`run\\.json cannot be read .*the folder holds ${units} checkpoints that nothing ties to a config`));
+      assert.match(garbage.stderr, /run\.json cannot be read .*; their manifest \(.*\.manifest\.json\) names the config, inputs and model they came from: pass --resume/);
+      const rebuilt = await runCli(['run', config, '--out', out, '--resume', '--no-report']);
+      assert.equal(rebuilt.code, 0, rebuilt.stderr);
+      assert.match(rebuilt.stderr, /run\.json cannot be read .*: rebuilding it from .*\.manifest\.json/);
+      assert.equal(JSON.parse(await readFile(runJson, 'utf8')).status, 'complete');
+      assert.equal(await readFile(path.join(out, 'stats.csv'), 'utf8'), stats);
       await rm(runJson);
+      await rm(manifest);
       for (const resume of [[], ['--resume']]) {
         const missing = await runCli(['run', config, '--out', out, ...resume, '--no-report']);
         assert.equal(missing.code, 1);
-        assert.match(missing.stderr, new RegExp(`holds ${units} checkpoints but no run\\.json`));
+        assert.match(missing.stderr, new RegExp(`holds ${units} checkpoints but no run\\.json, and no manifest says which config and inputs the ${units} checkpoints came from`));
       }
     } finally {
       await writeFile(runJson, saved);
+      await writeFile(manifest, savedManifest);
     }
   });
 
@@ -162,6 +172,34 @@ describe('icl-lab run: checkpoints tied to their inputs', function () {
     assert.match(result.stderr, /the engine process died during extraction \(the engine process was killed by SIGABRT.*\): restarting it and retrying the unit once/);
     assert.ok(existsSync(marker), 'the hook crashed an engine');
     for (const name of ['stats.csv', 'quality.csv', 'correlations.csv', 'curves.csv']) assert.equal(await readFile(path.join(crashed, name), 'utf8'), await readFile(path.join(out, name), 'utf8'), name);
+  });
+
+  it('icl-lab doctor: healthy after the run; names an edited row as stale and a broken unit as corrupt, changing nothing', async () => {
+    const healthy = await runCli(['doctor', out]);
+    assert.equal(healthy.code, 0, healthy.stdout + healthy.stderr);
+    assert.match(healthy.stdout, /^ok +run\.json: complete$/m);
+    assert.match(healthy.stdout, /^ok +inputs unchanged: pool\.jsonl, pool\.jsonl\.labels\.jsonl; 10 pool, 3 probe, 4 test examples$/m);
+    assert.match(healthy.stdout, /^ok +model .*: sha256 matches$/m);
+    assert.match(healthy.stdout, /: healthy$/m);
+    const record = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
+    const [index] = record.inputs.splits.pool[0] as [number];
+    const edited = dataText.split('\n');
+    edited[index] = JSON.stringify({ id: rows[index]!.id, text: 'edited text' });
+    const unit = path.join(out, 'checkpoints', 'quality-0.json');
+    const unitText = await readFile(unit, 'utf8');
+    await writeFile(dataFile, edited.join('\n'));
+    await writeFile(unit, unitText.slice(0, 20));
+    try {
+      const sick = await runCli(['doctor', out, '--no-model-hash']);
+      assert.equal(sick.code, 1);
+      assert.match(sick.stdout, new RegExp(`^stale +the run's examples changed: pool: row ${index} \\(id "${rows[index]!.id}", line ${index + 1}\\) differs$`, 'm'));
+      assert.match(sick.stdout, /^stale +checkpoints\/extract-isolated-0\.json was computed for examples whose content changed since$/m);
+      assert.match(sick.stdout, /^corrupt +checkpoints\/quality-0\.json does not parse .*: a resume sets it aside and recomputes it$/m);
+      assert.equal(await readFile(unit, 'utf8'), unitText.slice(0, 20), 'doctor changes nothing');
+    } finally {
+      await writeFile(dataFile, dataText);
+      await writeFile(unit, unitText);
+    }
   });
 
   it('refuses a second run or resume while another process holds the folder, naming it, and leaves its lock alone', async () => {

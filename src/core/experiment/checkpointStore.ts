@@ -41,7 +41,7 @@ export class CheckpointStore {
   /** Finished units, by name. */
   async units(): Promise<string[]> {
     if (!existsSync(this.dir)) return [];
-    return (await readdir(this.dir)).filter((name) => !name.endsWith('.partial') && !/\.corrupt(\.\d+)?$/.test(name)).sort();
+    return (await readdir(this.dir)).filter((name) => !name.startsWith('.') && !name.endsWith('.partial') && !/\.corrupt(\.\d+)?$/.test(name)).sort();
   }
 
   /**

@@ -37,6 +37,7 @@ import { checkTemplateFields } from '../template/templateFields.js';
 import { parseTemplate } from '../template/templateParser.js';
 import { acquire, randomBudget, selectionsCsv, type SelectionRow } from './acquisition.js';
 import { writeFileAtomic } from '../format/atomicFile.js';
+import { writeCheckpointManifest } from './checkpointManifest.js';
 import { CheckpointStore } from './checkpointStore.js';
 import { checkUnitExamples, exampleDigests, runInputsOf, type ExampleDigest, type RunInputs } from './runInputs.js';
 import { correlate, correlationsCsv, parseStatsCellKey, qualityByCell, readStatsCsv, readTokenCounts, statsCellKey } from './correlations.js';
@@ -290,6 +291,8 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
   };
   const saveRecord = (): Promise<void> => writeAtomic(path.join(dir, 'run.json'), JSON.stringify(record, null, 2) + '\n');
   await saveRecord();
+  await mkdir(store.dir, { recursive: true });
+  await writeCheckpointManifest(dir, { format: 'icl-lab-checkpoints/1', seed: record.seed, ...(record.shard ? { shard: record.shard } : {}), config: record.config, model: model.facts, ...(record.inputs ? { inputs: record.inputs } : {}) });
 
   const checkCancelled = (phase: string): void => {
     if (options.signal?.aborted) throw new RunCancelledError(phase);
