@@ -176,7 +176,8 @@ describe('icl-lab run', function () {
     const killed = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
     assert.equal(killed.status, 'running', 'the run was killed before it finished');
     assert.equal(existsSync(path.join(out, 'curves.csv')), false);
-    const finishedBefore = (await readdir(path.join(out, 'checkpoints'))).filter((f) => f.endsWith('.json'));
+    // Units only: not the folder's .manifest.json.
+    const finishedBefore = (await readdir(path.join(out, 'checkpoints'))).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
 
     const refused = await runCli(['run', smallConfig, '--out', out, '--no-report']);
     assert.equal(refused.code, 1);
@@ -261,7 +262,12 @@ describe('icl-lab run', function () {
     const result = await runCli(['run', config, '--out', out]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /the site check cannot run: architecture "xverse" is not in the site table .*; nothing was extracted/);
-    assert.equal(existsSync(path.join(out, 'run.json')), false, 'no run started');
+    // Nothing extracted; run.json says why (status failed, no model), so the Runs view lists the run.
+    const record = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
+    assert.equal(record.status, 'failed');
+    assert.match(record.error, /site check/);
+    assert.equal(record.model, undefined);
+    assert.equal(existsSync(path.join(out, 'checkpoints')), false, 'nothing extracted');
   });
 
   it('names the key of a bad config and the file of a missing model, before any work', async () => {
