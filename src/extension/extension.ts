@@ -6,6 +6,7 @@ import { registerInlineInspection } from './inline/inlineInspection.js';
 import { registerLabelling } from './labelling/labelling.js';
 import { registerModelCommands } from './model/modelCommands.js';
 import { registerPanels } from './panels/registerPanels.js';
+import { registerCompareRuns } from './runs/compareRuns.js';
 import { registerRunCommands } from './runs/runCommands.js';
 import { RunManager } from './runs/runManager.js';
 import { RunsView } from './runs/runsView.js';
@@ -21,12 +22,14 @@ export function activate(context: vscode.ExtensionContext): void {
     output,
     manager,
     runsView,
-    vscode.window.registerTreeDataProvider('iclLab.runs', runsView),
+    // Several runs can be selected: "Compare Runs…" takes them all.
+    vscode.window.createTreeView('iclLab.runs', { treeDataProvider: runsView, canSelectMany: true }),
     vscode.commands.registerCommand('iclLab.showEngineVersion', () => showEngineVersion(host!)),
   );
   registerRunCommands(context, host, manager, runsView);
   registerModelCommands(context, { output: host.output, modelInfo: (modelPath) => host!.modelInfo(modelPath), cli: host.cli.bind(host), runs: manager });
   registerPanels(context);
+  registerCompareRuns(context);
   const engineHost = host;
   registerInlineInspection(context, { countTokens: (texts, modelPath) => engineHost.countTokens(modelPath, texts) });
   registerLabelling(context);
