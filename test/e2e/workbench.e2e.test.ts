@@ -6,7 +6,9 @@
 // Steps run in order and stop at the first failure (mocha --bail); each leaves a screenshot in
 // test-results/e2e/. Setup: `bash scripts/setup-e2e.sh`. Run: `npm run test:e2e`.
 // ICL_LAB_E2E_VSIX=<file> installs that VSIX instead of linking the built repository.
+// ICL_LAB_E2E_SCREENSHOTS=<folder> also saves the screenshots worth looking at there (named, no step number).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,7 +19,7 @@ import { demoModelOptions } from '../../src/cli/demo.js';
 import { packageRoot } from '../../src/engine/packageRoot.js';
 import { testModelPath } from '../engine/generatedModels.js';
 import { startCodeServer, type CodeServer } from './codeServer.js';
-import { acceptQuickInput, notification, openBrowser, panelFrame, quickInputTitle, runCommand, webviewFrames } from './workbench.js';
+import { acceptQuickInput, frameWhere, notification, openBrowser, panelFrame, quickInput, quickInputTitle, runCommand, webviewFrames } from './workbench.js';
 
 const hostileText = '<img src=x onerror="window.__xss=1"> great';
 const resultsDir = path.join(packageRoot(), 'test-results', 'e2e');
@@ -42,6 +44,7 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
   let scratch: string;
   let workspace: string;
   let dataFile: string;
+  let modelFile: string;
   let server: CodeServer | undefined;
   let context: BrowserContext | undefined;
   let page: Page;
@@ -52,6 +55,34 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
   const screenshot = async (name: string): Promise<void> => {
     if (!page) return;
     await page.screenshot({ path: path.join(resultsDir, `${String(step).padStart(2, '0')}-${name}.png`) }).catch(() => undefined);
+  };
+  /** A screenshot for people to look at: into $ICL_LAB_E2E_SCREENSHOTS when set, as well as test-results/e2e. */
+  const keepScreenshot = async (name: string): Promise<void> => {
+    await screenshot(name);
+    const folder = process.env['ICL_LAB_E2E_SCREENSHOTS'];
+    if (!folder) return;
+    await mkdir(folder, { recursive: true });
+    await page.screenshot({ path: path.join(path.resolve(folder), `${name}.png`) });
+  };
+  /** Opens `name` from the explorer: a click (a double click, then Quick Open, when the first does not take). */
+  const openFromExplorer = async (name: string): Promise<void> => {
+    const tab = page.locator('.tabs-container .tab', { hasText: name }).first();
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+    const shown = (timeout: number): Promise<boolean> => tab.waitFor({ state: 'visible', timeout }).then(() => true, () => false);
+    await row.click();
+    if (await shown(10_000)) return;
+    await row.dblclick();
+    if (await shown(10_000)) return;
+    await page.keyboard.press('Control+P');
+    await page.locator(`${quickInput} input`).first().fill(name);
+    await page.locator(`${quickInput} .quick-input-list .monaco-list-row`, { hasText: name }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await tab.waitFor({ state: 'visible', timeout: 30_000 });
+  };
+  /** With several runs a chart command asks which: the newest comes first. */
+  const answerRunPick = async (): Promise<void> => {
+    await page.waitForTimeout(1000);
+    if ((await quickInputTitle(page)) !== undefined) await page.keyboard.press('Enter');
   };
   const slug = (title: string): string => title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
 
@@ -71,6 +102,7 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
     badRows[2] = badRows[2]!.replace('","label"', '" "label"');
     await writeFile(path.join(workspace, 'bad.jsonl'), badRows.join('\n') + '\n');
     const model = await testModelPath(demoModelOptions);
+    modelFile = model;
     const vsix = process.env['ICL_LAB_E2E_VSIX'];
     server = await startCodeServer({
       home: path.join(scratch, 'code-server'),
@@ -142,8 +174,7 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
     await screenshot('wizard-early-error');
     await toast.locator('.monaco-button', { hasText: 'Open' }).first().click();
     // Back to the demo dataset (bad.jsonl took the preview tab).
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'demo.jsonl' }).first().click();
-    await page.locator('.tabs-container .tab', { hasText: 'demo.jsonl' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await openFromExplorer('demo.jsonl');
   });
 
   it('step 3: "Run Active Learning on Dataset…" takes seven answers (Enter on each, label words included) and writes demo.run.yaml', async () => {
@@ -284,52 +315,167 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
   it('step 11: learning curves and histograms side by side at 1400×900 fit their columns, legend labels whole', async () => {
     await page.keyboard.press('Escape');
     await runCommand(page, 'View: Close All Editors');
+    // The Problems panel (open since step 2b) off: the charts get the window's height.
+    if (await page.locator('.part.panel').isVisible().catch(() => false)) await runCommand(page, 'View: Hide Panel');
+    // Two columns without moving a webview (a moved webview reloads, and in code-server 4.100 the
+    // reloaded learning-curves panel came back without its stylesheet and script): split a text
+    // editor right, open the curves in the right group, then the histograms in the left one.
+    await openFromExplorer('demo.jsonl');
+    await runCommand(page, 'View: Split Editor Right');
+    await waitFor(async () => (await page.locator('.editor-group-container').count()) === 2, 30_000, 'no second editor group appeared');
     await runCommand(page, 'ICL Lab: Show Learning Curves');
-    await page.waitForTimeout(1000);
-    if ((await quickInputTitle(page)) !== undefined) await page.keyboard.press('Enter');
+    await answerRunPick();
     await panelFrame(page, 'learningCurves', 60_000);
-    // Two columns: the curves move to a new group on the right, the histograms open on the left.
-    await runCommand(page, 'View: Move Editor into Next Group');
     await runCommand(page, 'View: Focus First Editor Group');
     await runCommand(page, 'ICL Lab: Show Activation Histograms');
-    await page.waitForTimeout(1000);
-    if ((await quickInputTitle(page)) !== undefined) await page.keyboard.press('Enter');
+    await answerRunPick();
     const histograms = await panelFrame(page, 'histograms', 60_000);
-    // A moved webview reloads: find the curves' frame again.
     const curves = await panelFrame(page, 'learningCurves', 60_000);
-    await page.waitForTimeout(2000);
+    const boxes: Record<string, { x: number; width: number }> = {};
     for (const [frame, name] of [[curves, 'learning curves'], [histograms, 'histograms']] as const) {
       await frame.locator('#chart svg').first().waitFor({ state: 'attached', timeout: 60_000 });
+      await assertNoPanelError(frame);
       const size = await frame.evaluate(() => ({ svg: document.querySelector('#chart svg')!.getBoundingClientRect().width, body: document.body.clientWidth }));
       assert.ok(size.svg <= size.body, `the ${name} chart is ${size.svg} px wide in a ${size.body} px panel`);
-      assert.ok(size.body < 800, `the ${name} panel is ${size.body} px wide: not a two-column layout`);
-      await assertNoPanelError(frame);
+      const box = await (await frame.parentFrame()?.frameElement())?.boundingBox();
+      assert.ok(box, `the ${name} webview has no box on the page`);
+      assert.ok(box.width < 800, `the ${name} webview is ${box.width} px wide: not a two-column layout`);
+      boxes[name] = box;
     }
-    const legend = await curves.evaluate(() => Array.from(document.querySelectorAll('#chart svg .role-legend-label text'), (t) => t.textContent ?? ''));
-    assert.deepEqual([...legend].sort(), ['highest-first', 'k-center-greedy', 'random', 'top-quality'], `legend labels: ${legend.join(', ')}`);
+    const [left, right] = [boxes['histograms']!, boxes['learning curves']!];
+    assert.ok(right.x >= left.x + left.width - 2, `the columns overlap: histograms at x ${left.x}..${left.x + left.width}, curves from x ${right.x}`);
+    // Every strategy's legend label whole (no "…") and inside the panel.
+    const legend = await curves.evaluate(() =>
+      Array.from(document.querySelectorAll('#chart svg .role-legend-label text'), (t) => {
+        const r = t.getBoundingClientRect();
+        return { text: t.textContent ?? '', left: r.left, right: r.right, width: document.documentElement.clientWidth };
+      }),
+    );
+    assert.deepEqual(legend.map((l) => l.text).sort(), ['highest-first', 'k-center-greedy', 'random', 'top-quality'], `legend labels: ${legend.map((l) => l.text).join(', ')}`);
+    for (const label of legend) assert.ok(label.left >= 0 && label.right <= label.width + 0.5, `the legend label "${label.text}" spans x ${label.left.toFixed(0)}..${label.right.toFixed(0)} in a ${label.width} px panel`);
     const swatches = await curves.evaluate(() => Array.from(document.querySelectorAll('#chart svg .role-legend-symbol path'), (p) => Number(getComputedStyle(p).opacity || '1') * Number(p.getAttribute('opacity') ?? '1')));
     assert.ok(swatches.length > 0 && swatches.every((o) => o === 1), `legend swatch opacities: ${swatches.join(', ')}`);
     const bars = await histograms.locator('#chart svg g.mark-rect path').count();
     assert.ok(bars > 0, 'the histogram has no bars');
-    await screenshot('curves-and-histograms-two-columns');
+    await keepScreenshot('curves-and-histograms-side-by-side');
   });
 
-  it('step 12: a run that failed before its model loaded shows in the Runs view with its error', async () => {
-    const failed = path.join(workspace, '.icl-lab', 'runs', 'bad-20260101-000000');
-    await mkdir(failed, { recursive: true });
-    await writeFile(
-      path.join(failed, 'run.json'),
-      JSON.stringify({ format: 'icl-lab-run/1', status: 'failed', error: `${path.join(workspace, 'bad.jsonl')}:3:84: malformed JSON`, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), pid: 1, seed: 0, config: {}, data: { file: path.join(workspace, 'bad.jsonl'), pool: 0, probe: 0, test: 0 }, versions: {}, phases: {} }),
-    );
+  it('step 12: "Open Run Report" shows the report in a webview (headline, generated-model banner, no script)', async function () {
+    this.timeout(300_000);
+    await runCommand(page, 'View: Close All Editor Groups');
+    await runCommand(page, 'ICL Lab: Open Run Report');
+    // Writing report.html (when the run has none yet) is a CLI job: give it time.
+    const report = await frameWhere(page, 'the run report', "document.querySelector('h1')?.textContent?.startsWith('ICL Activation Lab report') === true", 240_000);
+    const shown = await report.evaluate(() => ({
+      h1: document.querySelector('h1')?.textContent ?? '',
+      headline: document.querySelector('#headline')?.textContent ?? '',
+      banner: document.querySelector('#generated-model-banner')?.textContent ?? '',
+      scripts: document.querySelectorAll('script').length,
+      csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
+    }));
+    assert.ok(shown.h1.includes(path.basename(runDir!)), `the report's title "${shown.h1}" does not name the run ${path.basename(runDir!)}`);
+    assert.match(shown.headline, /ρ/, `the report's headline section holds no ρ: "${shown.headline.slice(0, 200)}"`);
+    assert.match(shown.banner, /generated model/i, 'no generated-model banner in the report of a generated model');
+    assert.equal(shown.scripts, 0, 'the report webview holds a script');
+    assert.match(shown.csp, /default-src 'none'/, `the report's CSP: "${shown.csp}"`);
+    await keepScreenshot('run-report-webview');
+  });
+
+  it("step 13: the Model view shows the selected model's file and architecture", async () => {
+    await runCommand(page, 'View: Close All Editor Groups');
     await runCommand(page, 'View: Show ICL Lab');
-    await runCommand(page, 'ICL Lab: Refresh Runs');
-    const row = page.locator('.monaco-list-row', { hasText: 'bad-20260101-000000' }).first();
-    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*Model/ }) }).first();
+    await pane.waitFor({ state: 'visible', timeout: 30_000 });
+    const header = pane.locator('.pane-header').first();
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    try {
+      await pane.locator('.monaco-list-row', { hasText: 'Architecture' }).first().waitFor({ state: 'visible', timeout: 90_000 });
+    } catch (error) {
+      throw new Error(`the Model view shows no Architecture row (it shows: "${((await pane.textContent()) ?? '').replace(/\s+/g, ' ').slice(0, 300)}"): ${(error as Error).message.split('\n')[0]}`);
+    }
+    await pane.locator('.monaco-list-row', { hasText: path.basename(modelFile) }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await keepScreenshot('model-view');
+  });
+
+  it('step 14: a run that failed before its model loaded (icl-lab run on the malformed dataset) shows in the Runs view with its error', async function () {
+    this.timeout(180_000);
+    // The CLI writes run.json {status: failed, error, no model} when the data cannot be read.
+    const name = 'bad-20260101-000000';
+    const config = path.join(workspace, 'bad.run.yaml');
+    await writeFile(config, `model: ${JSON.stringify(modelFile)}\ndata:\n  file: bad.jsonl\n  inputs:\n    - text\n  target: label\n  task: classification\n`);
+    const cli = await runCli(['run', config, '--out', path.join(workspace, '.icl-lab', 'runs', name)]);
+    assert.equal(cli.code, 1, `icl-lab run on bad.jsonl exited ${cli.code}:\n${cli.output}`);
+    const record = await readRunJson(path.join(workspace, '.icl-lab', 'runs', name));
+    assert.equal(record?.status, 'failed', `icl-lab run wrote ${JSON.stringify(record)}`);
+    await runCommand(page, 'View: Show ICL Lab');
+    const row = page.locator('.monaco-list-row', { hasText: name }).first();
+    // The view watches run.json files; its Refresh action is the fallback.
+    if (!(await row.waitFor({ state: 'visible', timeout: 15_000 }).then(() => true, () => false))) {
+      await page.locator('.pane-header', { hasText: 'Runs' }).first().hover();
+      await page.locator('.pane-header .action-label[aria-label="Refresh Runs"]').first().click();
+      await row.waitFor({ state: 'visible', timeout: 30_000 });
+    }
     assert.match((await row.textContent()) ?? '', /failed/);
     await row.click();
     await page.locator('.monaco-list-row', { hasText: 'malformed JSON' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await page.locator('.monaco-list-row', { hasText: 'failed before its model loaded' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await keepScreenshot('runs-view-failed-run');
+  });
+
+  it('step 15: labelling a row: the quick pick offers the label words with their values and the row text, and confirms the save', async function () {
+    this.timeout(180_000);
+    // A dataset whose labels are 0/1, named by labels.json beside it; rows 10.. have no label yet.
+    const folder = path.join(workspace, 'labelling');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'labels.json'), JSON.stringify({ 0: 'negative', 1: 'positive' }));
+    const rows = demoRows(30, 11).map((r, i) => (i < 10 ? { id: r.id, text: r.text, label: r.label === 'positive' ? 1 : 0 } : { id: r.id, text: r.text }));
+    const sst = path.join(folder, 'sst.jsonl');
+    await writeFile(sst, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    await runCommand(page, 'View: Show Explorer');
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'labelling' }).first().click();
+    await openFromExplorer('sst.jsonl');
+    await runCommand(page, 'ICL Lab: Label Selected Examples');
+    await acceptQuickInput(page, 'the fields an annotator reads (1/3)', 60_000);
+    await acceptQuickInput(page, "each row's unique id (2/3)");
+    // The label set is pre-filled with the words labels.json gives the data's values.
+    await page.locator(`${quickInput} .quick-input-title`, { hasText: 'the label set (3/3)' }).waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await page.locator(`${quickInput} input`).first().inputValue(), '0=negative,1=positive');
+    await acceptQuickInput(page, 'the label set (3/3)');
+    await acceptQuickInput(page, 'Which strategy proposes the rows to label?');
+    await acceptQuickInput(page, 'rows per round');
+    const title = page.locator(`${quickInput} .quick-input-title`, { hasText: /Round 1 · row \d+ \(line \d+\)/ });
+    await title.waitFor({ state: 'visible', timeout: 60_000 });
+    await page.waitForTimeout(500);
+    const line = Number(/\(line (\d+)\)/.exec((await title.textContent()) ?? '')![1]);
+    const row = rows[line - 1]!;
+    const items = await page.locator(`${quickInput} .quick-input-list .monaco-list-row`).allTextContents();
+    const negative = items.find((t) => t.includes('negative'));
+    const positive = items.find((t) => t.includes('positive'));
+    assert.ok(negative !== undefined && negative.includes('label 0'), `no "negative" choice with its value "label 0" (choices: ${items.join(' | ')})`);
+    assert.ok(positive !== undefined && positive.includes('label 1'), `no "positive" choice with its value "label 1" (choices: ${items.join(' | ')})`);
+    assert.ok(negative.includes(row.text), `the first choice does not show the row's text "${row.text}": "${negative}"`);
+    assert.ok(items.some((t) => t.includes('Skip for now')), `no "Skip for now" (choices: ${items.join(' | ')})`);
+    await keepScreenshot('labelling-quick-pick');
+    // Enter takes the first word: "negative", saved as the data's value 0.
+    await page.keyboard.press('Enter');
+    await page.locator('.statusbar', { hasText: `saved "negative" (label 0) for row ${line - 1} (line ${line}) in sst.jsonl.labels.jsonl` }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    const sidecar = (await readFile(path.join(folder, 'sst.jsonl.labels.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id: string; label: string; round: number });
+    assert.deepEqual(sidecar.map((s) => [String(s.id), s.label, s.round]), [[String(row.id), '0', 1]]);
+    // The walk goes on to the round's next row; Escape stops it.
+    await page.locator(`${quickInput} .quick-input-title`, { hasText: /Round 1 · .* 2 of 4/ }).waitFor({ state: 'visible', timeout: 30_000 });
+    await page.keyboard.press('Escape');
   });
 });
+
+/** Runs the built CLI (bin/icl-lab.js); resolves with its exit code and output. */
+function runCli(args: readonly string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(packageRoot(), 'bin', 'icl-lab.js'), ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, output: `${stdout}${stderr}` });
+    });
+  });
+}
 
 async function newestRun(runsRoot: string): Promise<string | undefined> {
   const names = await readdir(runsRoot).catch(() => [] as string[]);

@@ -101,6 +101,20 @@ export async function panelFrame(page: Page, panel: string, timeout = 60_000): P
   );
 }
 
+/** The first webview document for which `condition` (an expression evaluated in it) is true. */
+export async function frameWhere(page: Page, what: string, condition: string, timeout = 60_000): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    for (const frame of webviewFrames(page)) {
+      if ((await frame.evaluate(condition).catch(() => false)) === true) return frame;
+    }
+    if (await page.locator('.monaco-dialog-box').isVisible().catch(() => false)) break;
+    await page.waitForTimeout(500);
+  }
+  const messages = await workbenchMessages(page);
+  throw new Error(`no webview showing ${what} appeared${messages.length ? `; the workbench shows: ${messages.map((m) => `"${m}"`).join(', ')}` : ''}`);
+}
+
 /** Every frame but the workbench's own: webview hosts and the documents inside them. */
 export function webviewFrames(page: Page): Frame[] {
   return page.frames().filter((f) => f !== page.mainFrame());
