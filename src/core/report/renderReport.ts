@@ -13,7 +13,7 @@ import { compile } from 'vega-lite';
 import type { CorrelationRow } from '../experiment/correlations.js';
 import { strongestCorrelation } from '../experiment/correlations.js';
 import { describeCorrelation, type HeadlineRow } from '../experiment/headline.js';
-import { generatedModelBanner, isGeneratedModel } from '../experiment/modelLabel.js';
+import { generatedModelBanner, isGeneratedModel, quantizationLabel } from '../experiment/modelLabel.js';
 import { runExamples } from './runDataset.js';
 import { siteOfUnlabelledRows, statsRowSite } from '../format/statsCsv.js';
 import { maskStrategies } from '../masks.js';
@@ -344,7 +344,7 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
         ['architecture', text(jsonField(run, 'model', 'architecture'))],
         ['layers', text(jsonField(run, 'model', 'layers'))],
         ['embedding length', text(jsonField(run, 'model', 'embeddingLength'))],
-        ['quantization', text(jsonField(run, 'model', 'quantization'))],
+        ['quantization', (() => { const q = text(jsonField(run, 'model', 'quantization')); return q === undefined ? undefined : quantizationLabel(q); })()],
         ['file size', formatBytes(jsonField(run, 'model', 'fileBytes'))],
         ['sha256', text(jsonField(run, 'model', 'sha256'))],
       ]) || note('run.json names no model facts.')) +
