@@ -225,7 +225,8 @@ export function activationHistogramSpec(rows: readonly HistogramRow[], massive: 
   return {
     title: {
       text: `Layer ${layer}: |MLP output| (${mask} mask)`,
-      subtitle: [`${examplesText}${total} values, 0.1-decade bins`, 'below 1e-4 (and zeros) in the first bin, above 1e4 in the last', massiveText],
+      // One clause per line: a subtitle line is not wrapped, and a narrow panel would cut it.
+      subtitle: [`${examplesText}${total} values, 0.1-decade bins`, 'below 1e-4 (and zeros) in the first bin, above 1e4 in the last', ...massiveText.split('; ')],
     },
     ...chartSize(options.fit, 420, 220),
     layer: layers,
