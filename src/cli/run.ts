@@ -13,6 +13,7 @@ import { changedComputationKeys, loadRunConfig, runConfigToJson, type RunConfig 
 import { prepareRun, readRunRecord, RunCancelledError, runExperiment, runInputsFor, writeAtomic, type RunPhase, type RunProgress, type RunRecord } from '../core/experiment/runExperiment.js';
 import { compareRunInputs } from '../core/experiment/runInputs.js';
 import { acquireRunLock, type RunLock } from '../core/experiment/runLock.js';
+import { ReusableUnits } from '../core/experiment/unitReuse.js';
 import { checkRunFolderWritable, describeWriteError } from '../core/experiment/runFolderSpace.js';
 import { describeShard, parseShard, type Shard } from '../core/experiment/workUnits.js';
 import { sha256File } from '../core/format/fileDigest.js';
@@ -31,6 +32,8 @@ export interface RunCliOptions {
   resume: boolean;
   shard?: Shard;
   report: boolean;
+  /** An earlier run folder whose unchanged per-example results the new run assembles units from. */
+  reuse?: string;
   /** `json`: progress and log lines as JSON objects on stderr, for the VS Code extension and scripts. */
   progress?: 'text' | 'json';
 }
@@ -43,6 +46,7 @@ export function registerRunCommand(program: Command): void {
     .option('--out <dir>', 'run folder (default: the config\'s `output`)')
     .option('--resume', 'continue the run in --out after a crash or cancel, reusing every finished unit', false)
     .option('--shard <I/N>', 'only shard I of N of the extract and quality work (join shard folders with `icl-lab merge`)', parseShard)
+    .option('--reuse <dir>', "an earlier run's folder: its isolated and shared-prefix results of examples whose content is unchanged are reused (a labelling round that added labels); equal to a fresh run's up to float32 rounding")
     .option('--no-report', 'skip report.html and figures/')
     .addOption(new Option('--progress <format>', 'progress on stderr: text bars, or JSON lines for programs').choices(['text', 'json']).default('text'))
     .action(async (configFile: string, options: RunCliOptions) => {
@@ -209,7 +213,7 @@ async function runInFolder(configFile: string, config: RunConfig, options: RunCl
     const { differences, notes } = compareRunInputs(previous.inputs, inputs, rowLines);
     for (const note of notes) console.error(`note: ${note}`);
     if (differences.length > 0) {
-      console.error(`error: the inputs of the run in ${dir} changed since it started, so its checkpoints would mix two computations:\n${differences.map((d) => `  - ${d}`).join('\n')}\nstart a new run folder (--out NEW_DIR), or restore the inputs the run started with`);
+      console.error(`error: the inputs of the run in ${dir} changed since it started, so its checkpoints would mix two computations:\n${differences.map((d) => `  - ${d}`).join('\n')}\nstart a new run folder (--out NEW_DIR --reuse ${dir} reuses what did not change), or restore the inputs the run started with`);
       return 1;
     }
   } else if (previous) {
@@ -248,6 +252,15 @@ async function runInFolder(configFile: string, config: RunConfig, options: RunCl
       if (!previous) await writeFailedRecord(dir, config, `the site check of ${config.model} failed or could not run; nothing was extracted`).catch(() => undefined);
       return 1;
     }
+    let reuse: ReusableUnits | undefined;
+    if (options.reuse) {
+      const found = await ReusableUnits.load(path.resolve(options.reuse), { config: runConfigToJson(config), modelSha256: sha256, inputs });
+      if ('refused' in found) {
+        console.error(`error: --reuse: ${found.refused}; nothing can be reused from it (drop --reuse to compute everything)`);
+        return 1;
+      }
+      reuse = found;
+    }
     model = new EngineExperimentModel(client, config, { ...loaded, sha256, siteCheck }, (line) => {
       if (options.progress === 'json') return void process.stderr.write(JSON.stringify({ event: 'log', message: line }) + '\n');
       progress?.line.finish();
@@ -261,6 +274,7 @@ async function runInFolder(configFile: string, config: RunConfig, options: RunCl
     const record = await runExperiment(config, prepared, model, {
       dir,
       inputs,
+      ...(reuse ? { reuse } : {}),
       ...(options.shard ? { shard: options.shard } : {}),
       signal: controller.signal,
       versions: { iclLab: engineVersion, nodeLlamaCpp: nodeLlamaCppVersion, llamaCpp: llamaCppRelease, node: process.version },

@@ -54,7 +54,7 @@ describe('icl-lab run: checkpoints tied to their inputs', function () {
     const first = await runCli(['run', config, '--out', out, '--no-report']);
     assert.equal(first.code, 0, first.stderr);
   });
-  after(async () => rm(dir, { recursive: true, force: true }));
+  after(async () => (process.env['KEEP_TMP'] ? undefined : rm(dir, { recursive: true, force: true })));
 
   it('records the files by sha256 and every resolved example in run.json, and each unit its examples', async () => {
     const record = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8'));
@@ -107,6 +107,47 @@ describe('icl-lab run: checkpoints tied to their inputs', function () {
     // Restored, the same inputs resume.
     const again = await runCli(['run', config, '--out', out, '--resume', '--no-report']);
     assert.equal(again.code, 0, again.stderr);
+  });
+
+  it('a labelling round that added labels: a new run with --reuse takes the unchanged examples from the earlier run; its results equal a fresh run\'s up to float32 rounding', async () => {
+    await writeFile(labelsFile, labelsText + rows.slice(24).map((r) => labelLine(r.id, r.label)).join(''));
+    try {
+      const reused = path.join(dir, 'round-2-reused');
+      const fresh = path.join(dir, 'round-2-fresh');
+      const withReuse = await runCli(['run', config, '--out', reused, '--reuse', out, '--no-report']);
+      assert.equal(withReuse.code, 0, withReuse.stderr);
+      const taken = Number(/--reuse: (\d+) example extractions taken from /.exec(withReuse.stderr)?.[1]);
+      assert.ok(taken > 0, withReuse.stderr);
+      const alone = await runCli(['run', config, '--out', fresh, '--no-report']);
+      assert.equal(alone.code, 0, alone.stderr);
+      // An example's activations depend, in their last bits, on which others share its batch: the
+      // taken ones match a fresh run's to float32 rounding, not byte for byte. Everything the
+      // statistics decide (rows, selected examples, curves) is the same.
+      const close = (name: string, numericFrom: number): Promise<void> =>
+        Promise.all([readFile(path.join(reused, name), 'utf8'), readFile(path.join(fresh, name), 'utf8')]).then(([a, b]) => {
+          const rowsA = a.trim().split('\n').map((l) => l.split(','));
+          const rowsB = b.trim().split('\n').map((l) => l.split(','));
+          assert.deepEqual(rowsA.map((r) => r.slice(0, numericFrom)), rowsB.map((r) => r.slice(0, numericFrom)), name);
+          rowsA.slice(1).forEach((r, i) =>
+            r.slice(numericFrom).forEach((cell, j) => {
+              const x = Number(cell);
+              const y = Number(rowsB[i + 1]![numericFrom + j]);
+              assert.ok(cell === rowsB[i + 1]![numericFrom + j] || Math.abs(x - y) <= 1e-6 + 1e-4 * Math.max(Math.abs(x), Math.abs(y)), `${name} row ${i + 2}: ${cell} vs ${rowsB[i + 1]![numericFrom + j]}`);
+            }),
+          );
+        });
+      await close('stats.csv', 6);
+      await close('selections.csv', 6);
+      for (const name of ['quality.csv', 'curves.csv']) assert.equal(await readFile(path.join(reused, name), 'utf8'), await readFile(path.join(fresh, name), 'utf8'), name);
+      // Another model, template or span changes every example: refused, with why.
+      const other = path.join(dir, 'other.run.json');
+      await writeFile(other, JSON.stringify({ ...JSON.parse(await readFile(config, 'utf8')), span: 'demonstration' }));
+      const refused = await runCli(['run', other, '--out', path.join(dir, 'round-2-other'), '--reuse', out, '--no-report']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /--reuse: .* was run with a different `span`, which changes every example's statistics/);
+    } finally {
+      await writeFile(labelsFile, labelsText);
+    }
   });
 
   it('treats a garbage or missing run.json beside checkpoints as an error, rebuilt from the checkpoints\' manifest only on --resume when everything matches', async () => {

@@ -38,6 +38,7 @@ import { parseTemplate } from '../template/templateParser.js';
 import { acquire, randomBudget, selectionsCsv, type SelectionRow } from './acquisition.js';
 import { writeFileAtomic } from '../format/atomicFile.js';
 import { writeCheckpointManifest } from './checkpointManifest.js';
+import type { ReusableUnits } from './unitReuse.js';
 import { CheckpointStore } from './checkpointStore.js';
 import { checkUnitExamples, exampleDigests, runInputsOf, type ExampleDigest, type RunInputs } from './runInputs.js';
 import { correlate, correlationsCsv, parseStatsCellKey, qualityByCell, readStatsCsv, readTokenCounts, statsCellKey } from './correlations.js';
@@ -78,6 +79,8 @@ export interface RunOptions {
   readonly report?: (dir: string) => Promise<unknown>;
   /** The run's inputs when the caller computed them already (to compare with a previous run's); else computed here. */
   readonly inputs?: RunInputs;
+  /** An earlier run's per-example results to assemble pool-free extraction units from (`--reuse`). */
+  readonly reuse?: ReusableUnits;
 }
 
 export interface PhaseRecord {
@@ -357,6 +360,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       modelTestChunks.forEach((positions, c) => units.push({ name: `extract-test-${c}.json`, site: vectorSite, mask: 'isolated', rows: splits.test, positions, statsWanted: false, set: 'test' }));
       const total = units.length;
       let done = 0;
+      let reusedExamples = 0;
       for (const unit of units) {
         const number = shardableUnit++;
         if (!ownsUnit(options.shard, number)) continue;
@@ -369,45 +373,54 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
           counts.reused++;
         } else {
           const wantsVectors = needsModelVectors && unit.mask === 'isolated' && unit.site === vectorSite;
+          const unitRows = unit.positions.map((position) => unit.rows[position]!);
+          // --reuse: the examples an earlier run computed with the same content (and their raw dumps) are taken from it.
+          const earlier = options.reuse ? await options.reuse.takeEach(unit.site, unit.mask, unitRows, unit.statsWanted, wantsVectors, dumps, layerCount, rawDir) : new Map<number, { stats: string; vector?: number[] }>();
+          const toCompute = unit.positions.filter((position) => !earlier.has(unit.rows[position]!.index));
           const byExample = new Map<number, { spanTokens: number; stats: Float64Array; pooled?: Float64Array }>();
-          // Test rows have no label to show: only the label-free input span is read of them (KATE's vectors).
-          const layout = maskLayout(
-            template,
-            unit.mask,
-            unit.set === 'test' ? 'input' : config.span,
-            unit.positions.map((position) => {
-              const row = unit.rows[position]!;
-              return { example: row.index, demonstration: unit.set === 'test' ? { inputs: row.inputs, answer: '' } : demonstrationOf(row, task) };
-            }),
-            (i) => inContext[unit.positions[i]!]!.map((p) => demonstrationOf(pool[p]!, task)),
-          );
-          const examples = layout.examples;
-          const passStarted = performance.now();
-          let passTokens = 0;
-          const raw = unit.set === 'pool' && unit.mask === 'isolated' && unit.site === vectorSite ? examples.map((e) => e.example).filter((e) => histogramExamples.has(e)) : [];
-          try {
-            await model.extract(
-              {
-                ...layout,
-                site: unit.site,
-                ...(raw.length > 0 ? { rawExamples: raw, rawDir } : {}),
-                ...(wantsVectors ? { pooledLayers: [vectorLayer] } : {}),
-              },
-              (result) => byExample.set(result.example, result),
-              (exampleDone, _total, tokens) => {
-                passTokens = tokens;
-                options.onProgress?.({ phase: 'extract', done: done * unitSizes.extract + exampleDone, total: total * unitSizes.extract, unit: 'examples' });
-              },
+          if (toCompute.length > 0) {
+            // Test rows have no label to show: only the label-free input span is read of them (KATE's vectors).
+            const layout = maskLayout(
+              template,
+              unit.mask,
+              unit.set === 'test' ? 'input' : config.span,
+              toCompute.map((position) => {
+                const row = unit.rows[position]!;
+                return { example: row.index, demonstration: unit.set === 'test' ? { inputs: row.inputs, answer: '' } : demonstrationOf(row, task) };
+              }),
+              (i) => inContext[toCompute[i]!]!.map((p) => demonstrationOf(pool[p]!, task)),
             );
-          } catch (error) {
-            throw locateExamples(error, unit.rows, config.data.file);
+            const passStarted = performance.now();
+            let passTokens = 0;
+            const raw = unit.set === 'pool' && unit.mask === 'isolated' && unit.site === vectorSite ? layout.examples.map((e) => e.example).filter((e) => histogramExamples.has(e)) : [];
+            try {
+              await model.extract(
+                {
+                  ...layout,
+                  site: unit.site,
+                  ...(raw.length > 0 ? { rawExamples: raw, rawDir } : {}),
+                  ...(wantsVectors ? { pooledLayers: [vectorLayer] } : {}),
+                },
+                (result) => byExample.set(result.example, result),
+                (exampleDone, _total, tokens) => {
+                  passTokens = tokens;
+                  options.onProgress?.({ phase: 'extract', done: done * unitSizes.extract + exampleDone, total: total * unitSizes.extract, unit: 'examples' });
+                },
+              );
+            } catch (error) {
+              throw locateExamples(error, unit.rows, config.data.file);
+            }
+            addBreakdown(`${unit.site}/${unit.mask}${unit.set === 'test' ? ' (test)' : ''}${wantsVectors ? ' +vectors' : ''}${raw.length > 0 ? ' +raw' : ''}`, layout.examples.length, passTokens, performance.now() - passStarted);
           }
-          addBreakdown(`${unit.site}/${unit.mask}${unit.set === 'test' ? ' (test)' : ''}${wantsVectors ? ' +vectors' : ''}${raw.length > 0 ? ' +raw' : ''}`, examples.length, passTokens, performance.now() - passStarted);
+          reusedExamples += earlier.size;
+          // In the unit's order, each example's rows from wherever they came: the same bytes either way.
+          const statsOf = (row: DatasetRow): string => earlier.get(row.index)?.stats ?? statsCsvRows(row.index, unit.site, unit.mask, byExample.get(row.index)!.spanTokens, byExample.get(row.index)!.stats);
+          const vectorOf = (row: DatasetRow): number[] => earlier.get(row.index)?.vector ?? Array.from(byExample.get(row.index)!.pooled!);
           const value: ExtractUnit = {
             site: unit.site,
-            examples: exampleDigests(unit.positions.map((position) => unit.rows[position]!)),
-            stats: unit.statsWanted ? examples.map((e) => statsCsvRows(e.example, unit.site, unit.mask, byExample.get(e.example)!.spanTokens, byExample.get(e.example)!.stats)).join('') : '',
-            ...(wantsVectors ? { vectors: examples.map((e) => Array.from(byExample.get(e.example)!.pooled!)) } : {}),
+            examples: exampleDigests(unitRows),
+            stats: unit.statsWanted ? unitRows.map(statsOf).join('') : '',
+            ...(wantsVectors ? { vectors: unitRows.map(vectorOf) } : {}),
           };
           await store.writeJson(unit.name, value);
           counts.computed++;
@@ -415,6 +428,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         done++;
         options.onProgress?.({ phase: 'extract', done: done * unitSizes.extract, total: total * unitSizes.extract, unit: 'examples' });
       }
+      if (options.reuse) log(`--reuse: ${reusedExamples} example extractions taken from ${options.reuse.dir} (isolated and shared-prefix, content unchanged); the rest computed`);
       // An embedding model's vectors: each example's label-free input span, as the masks read it.
       if (embeddingModel !== undefined && needsVectors) {
         const embeddingUnits = [
