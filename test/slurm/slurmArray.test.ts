@@ -125,9 +125,9 @@ describe("the README's Slurm array job on a local cluster", function () {
     const array = await submit([`--array=1-${shards}`, `--output=${dir}/logs/%x-%A_%a.out`, arrayScript, config, out, String(shards)]);
     const merge = await submit([`--dependency=afterok:${array}`, `--output=${dir}/logs/%x-%j.out`, mergeScript, config, out, String(shards)]);
 
-    // Cancelled once its shard holds a finished unit, as a preemption or a node failure would stop it.
+    // Cancelled once its shard holds a finished unit (not its .manifest.json, written at the start), as a preemption or a node failure would stop it.
     const checkpoints = path.join(out, `shard-${killedTask}`, 'checkpoints');
-    const finishedUnits = async (): Promise<string[]> => (existsSync(checkpoints) ? (await readdir(checkpoints)).filter((name) => name.endsWith('.json')) : []);
+    const finishedUnits = async (): Promise<string[]> => (existsSync(checkpoints) ? (await readdir(checkpoints)).filter((name) => name.endsWith('.json') && !name.startsWith('.')) : []);
     const taskId = `${array}_${killedTask}`;
     await waitFor(`a checkpoint of task ${taskId}`, async () => {
       if ((await finishedUnits()).length > 0) return true;
