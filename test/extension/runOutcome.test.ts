@@ -134,7 +134,8 @@ process.exitCode = 1;`);
       const [node] = await views.getChildren();
       const item = views.getTreeItem(node);
       assert.equal(item.label, 'bad-1');
-      assert.equal(item.contextValue, 'run-failed');
+      // Failed before any work: no Resume in the view (package.json offers it for run-failed only).
+      assert.equal(item.contextValue, 'run-failed-nothing-to-resume');
       const facts = (await views.getChildren(node)).map((n) => views.getTreeItem(n));
       assert.ok(facts.some((f) => f.label === 'error' && f.description?.includes('bad.jsonl:3:84')), JSON.stringify(facts));
       assert.ok(facts.some((f) => f.label === 'model' && /not loaded/.test(f.description ?? '')));

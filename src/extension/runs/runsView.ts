@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { currentPhase, type RunFolder, type RunState } from '../../core/experiment/runFolders.js';
 import { quantizationLabel } from '../../core/experiment/modelLabel.js';
+import { isResumable } from './runOutcome.js';
 import { formatDuration } from '../../core/format/duration.js';
 import { listRuns, runsRoot } from '../runsFolder.js';
 import { describeProgress } from './runEvents.js';
@@ -19,7 +20,7 @@ const stateIcons: Record<RunState, string> = {
   failed: 'error',
 };
 
-type RunsNode = { readonly kind: 'run'; readonly run: RunFolder } | { readonly kind: 'fact'; readonly run: RunFolder; readonly label: string; readonly value: string };
+type RunsNode = { readonly kind: 'run'; readonly run: RunFolder; readonly resumable?: boolean } | { readonly kind: 'fact'; readonly run: RunFolder; readonly label: string; readonly value: string };
 
 export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
@@ -58,7 +59,8 @@ export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     if (!node) {
       const runs = await listRuns();
       void vscode.commands.executeCommand('setContext', 'iclLab.hasRuns', runs.length > 0);
-      return runs.map((run) => ({ kind: 'run', run }));
+      // Resume is offered only where there is something to resume (a run that failed before its model loaded has nothing).
+      return Promise.all(runs.map(async (run) => ({ kind: 'run' as const, run, resumable: await isResumable(run.dir, run.record, run.state) })));
     }
     if (node.kind !== 'run') return [];
     const { run } = node;
@@ -83,7 +85,8 @@ export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     const live = this.manager.progressOf(run.dir);
     const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = run.dir;
-    item.contextValue = `run-${run.state}`;
+    // `run-failed` etc. carry Resume (package.json menus); a stopped run with nothing to resume gets `-nothing-to-resume`.
+    item.contextValue = `run-${run.state}${(run.state === 'failed' || run.state === 'cancelled' || run.state === 'interrupted') && node.resumable === false ? '-nothing-to-resume' : ''}`;
     item.iconPath = new vscode.ThemeIcon(stateIcons[run.state]);
     const overall = run.record.headline?.overall;
     item.description =
