@@ -111,14 +111,14 @@ async function main(): Promise<void> {
     const kills = Number(args.kills);
     const random = new SeededRandom(Number(args.seed));
     const phases = ['extract', 'quality', 'correlate', 'select', 'evaluate'];
-    console.log(`\n1. SIGKILL then --resume, ${kills} times (seed ${args.seed}): the phases in turn, 0–400 ms into each (0–40 ms into the short correlate and select; seeded)`);
+    console.log(`\n1. SIGKILL then --resume, ${kills} times (seed ${args.seed}): the phases in turn, 0–400 ms into each (0–40 ms into the short correlate, 0–3 into select; seeded)`);
     console.log('trial  target      delay    phase killed in   resume exit  identical');
     let identical = 0;
     const phasesHit = new Set<string>();
     for (let i = 0; i < kills; i++) {
       const target = phases[i % phases.length]!;
-      // correlate and select last a few hundred ms on this model: strike early in them.
-      const delay = Math.floor(random.next() * (target === 'correlate' || target === 'select' ? 40 : 400));
+      // correlate and select last tens of ms on this model: strike early in them.
+      const delay = Math.floor(random.next() * (target === 'select' ? 3 : target === 'correlate' ? 40 : 400));
       const out = path.join(root, `kill-${i}`);
       const killed = await run(config, out, false, { phase: target, delayMs: delay });
       const resumed = await run(config, out, true);
