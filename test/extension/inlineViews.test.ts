@@ -147,6 +147,24 @@ describe('inline views in the editor', function () {
       assert.equal(await readFile(dataFile, 'utf8'), Array.from({ length: 8 }, (_, i) => JSON.stringify({ id: `p${i}`, text: `item ${i}` })).join('\n') + '\n');
     });
 
+    it('highlights each proposed row on its own lines, not the blank line after it', async () => {
+      // A blank line after every row (the last one is the file's final newline).
+      await writeFile(dataFile, Array.from({ length: 8 }, (_, i) => JSON.stringify({ id: `p${i}`, text: `item ${i}` }) + '\n').join('\n'));
+      document = vscode.fakeDocument(vscode.Uri.file(dataFile));
+      const editor = vscode.fakeEditor(document);
+      vscode.window.activeTextEditor = editor;
+      vscode.window.visibleTextEditors = [editor];
+      vscode.fake.quickPicks.push(undefined);
+      await vscode.commands.executeCommand('iclLab.labelSelected');
+      const ranges = (): FakeVscode.Range[] => [...editor.decorations.values()].flat();
+      for (let waited = 0; ranges().length < 3 && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.ok(ranges().length >= 3, 'the three proposed rows are highlighted');
+      for (const range of ranges()) {
+        assert.equal(range.end.line, range.start.line, `row at line ${range.start.line + 1} ends on its own line`);
+        assert.equal(range.start.line % 2, 0, 'a row line, not a blank one');
+      }
+    });
+
     it('shows Label actions above the proposed rows and writes the one clicked', async () => {
       vscode.fake.quickPicks.push(undefined);
       await vscode.commands.executeCommand('iclLab.labelSelected');

@@ -152,12 +152,24 @@ export interface FakeDocument {
   languageId: string;
   readonly lineCount: number;
   getText(): string;
+  lineAt(line: number): { readonly text: string; readonly isEmptyOrWhitespace: boolean };
 }
 
 /** A document over `text` (a file's: read from disk when not given). */
 export function fakeDocument(uri: Uri, text?: string): FakeDocument {
   const body = text ?? readFileSync(uri.fsPath, 'utf8');
-  return { uri, isDirty: false, languageId: 'plaintext', lineCount: body.split('\n').length, getText: () => body };
+  const lines = body.split('\n');
+  return {
+    uri,
+    isDirty: false,
+    languageId: 'plaintext',
+    lineCount: lines.length,
+    getText: () => body,
+    lineAt: (line: number) => {
+      const text = (lines[line] ?? '').replace(/\r$/, '');
+      return { text, isEmptyOrWhitespace: text.trim() === '' };
+    },
+  };
 }
 
 export interface FakeEditor {

@@ -94,7 +94,9 @@ function rowRange(view: LabellingView, index: number, document: vscode.TextDocum
   const start = view.rowStarts[index];
   if (start === undefined || start - 1 >= document.lineCount) return undefined;
   const next = view.rowStarts[index + 1];
-  const last = Math.min(next === undefined ? document.lineCount : next - 1, document.lineCount) - 1;
+  let last = Math.min(next === undefined ? document.lineCount : next - 1, document.lineCount) - 1;
+  // Not the blank lines after the row (the file's final newline, blank lines between rows).
+  while (last > start - 1 && document.lineAt(last).isEmptyOrWhitespace) last--;
   return new vscode.Range(start - 1, 0, Math.max(start - 1, last), 0);
 }
 
