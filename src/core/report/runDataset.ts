@@ -1,6 +1,6 @@
 // The dataset a finished run read, found again from its run.json: what the report and the panels
 // show beside example ids (the example's own text, escaped where it is shown).
-import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadDataset } from '../dataset/loadDataset.js';
 import { exampleText } from '../experiment/runExperiment.js';
@@ -51,12 +51,17 @@ export interface ExampleRecord {
   readonly line: number;
 }
 
-/** The run's dataset rows by example (row index), or why they cannot be read. */
-export async function runExamples(run: unknown): Promise<{ file: string; byExample: Map<number, ExampleRecord> } | { problem: string }> {
+export interface DatasetExamples {
+  readonly file: string;
+  readonly byExample: ReadonlyMap<number, ExampleRecord>;
+}
+
+/** The run's dataset rows by example (row index), or why they cannot be read (shown by ids only then). */
+export async function runExamples(run: unknown): Promise<DatasetExamples | { problem: string }> {
   const found = datasetSpecOfRun(run);
   if ('problem' in found) return found;
   const { spec } = found;
-  if (!existsSync(spec.file)) return { problem: `dataset file ${spec.file} not found` };
+  if (!(await stat(spec.file).then((s) => s.isFile(), () => false))) return { problem: `dataset file ${spec.file} not found` };
   try {
     const { rows } = await loadDataset(spec, { badRows: 'skip' });
     const byExample = new Map<number, ExampleRecord>();

@@ -3,13 +3,11 @@
 // vscode import, so tests build the payloads from a synthetic run folder.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { loadDataset } from '../../core/dataset/loadDataset.js';
-import { datasetSpecOfRun } from '../../core/report/runDataset.js';
+import { datasetSpecOfRun, runExamples, type DatasetExamples, type ExampleRecord } from '../../core/report/runDataset.js';
 import { lengthStatistic, parseStatsCellKey, readStatsCsv, statsCellKey, strongestCorrelation, type CorrelationRow } from '../../core/experiment/correlations.js';
 import { siteNames } from '../../core/sites.js';
 import type { ModelFacts } from '../../core/experiment/experimentModel.js';
 import { generatedModelBanner, isGeneratedModel, modelLabel } from '../../core/experiment/modelLabel.js';
-import { exampleText } from '../../core/experiment/runExperiment.js';
 import { activationHistograms, findRawActivationDirs, readHistogramsCsv, readMassiveCsv, type HistogramRow, type LayerSummary, type MassiveRow } from '../../core/report/activationHistograms.js';
 import { jsonField, readCorrelationsCsv, readCurvesCsv, readQualityRows, readRunJson, runFiles, type QualityCsvRow } from '../../core/report/runFolderFiles.js';
 import {
@@ -46,18 +44,7 @@ async function isFile(file: string): Promise<boolean> {
 }
 
 export { datasetSpecOfRun };
-
-/** One dataset row as the panels need it: its id, its text and where it starts. */
-export interface ExampleRecord {
-  readonly id: string;
-  readonly text: string;
-  readonly line: number;
-}
-
-export interface DatasetExamples {
-  readonly file: string;
-  readonly byExample: ReadonlyMap<number, ExampleRecord>;
-}
+export type { DatasetExamples, ExampleRecord };
 
 function toWireCorrelation(r: CorrelationRow): WireCorrelationRow {
   return {
@@ -150,20 +137,7 @@ export class RunPanelSource {
 
   /** The run's dataset rows by example, or why they cannot be read (the panels then show ids only). */
   dataset(): Promise<DatasetExamples | { problem: string }> {
-    return this.cached('dataset', async () => {
-      const found = datasetSpecOfRun(await this.runJson());
-      if ('problem' in found) return found;
-      const { spec } = found;
-      if (!(await isFile(spec.file))) return { problem: `dataset file ${spec.file} not found` };
-      try {
-        const { rows } = await loadDataset(spec, { badRows: 'skip' });
-        const byExample = new Map<number, ExampleRecord>();
-        for (const row of rows) byExample.set(row.index, { id: row.id, text: exampleText(row, spec.inputs), line: row.line });
-        return { file: spec.file, byExample };
-      } catch (error) {
-        return { problem: `dataset ${spec.file} could not be read: ${(error as Error).message}` };
-      }
-    });
+    return this.cached('dataset', async () => runExamples(await this.runJson()));
   }
 
   /** The histograms panel: histograms.csv and massive.csv, else computed from raw/; what stats.csv offers. */
