@@ -14,6 +14,7 @@ import type { CorrelationRow } from '../experiment/correlations.js';
 import { strongestCorrelation } from '../experiment/correlations.js';
 import { describeCorrelation, type HeadlineRow } from '../experiment/headline.js';
 import { generatedModelBanner, isGeneratedModel, quantizationLabel } from '../experiment/modelLabel.js';
+import { readSelectionsCsv } from '../inspect/runIndex.js';
 import { runExamples } from './runDataset.js';
 import { siteOfUnlabelledRows, statsRowSite } from '../format/statsCsv.js';
 import { maskStrategies } from '../masks.js';
@@ -290,7 +291,7 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
   const curves = has.curves ? await readCurvesCsv(at(runFiles.curves)) : undefined;
   const quality = has.quality ? await readQualityRows(at(runFiles.quality)) : undefined;
   const stats = has.stats ? await readCsvTable(at(runFiles.stats), ['example', 'layer', 'mask', 'pooling']) : undefined;
-  const selections = (await exists(at('selections.csv'))) ? await readCsvTable(at('selections.csv'), ['strategy', 'seed', 'budget', 'example', 'id']) : undefined;
+  const selections = (await exists(at('selections.csv'))) ? await readSelectionsCsv(at('selections.csv')) : undefined;
   const acquisition = (await exists(at('acquisition_correlations.csv'))) ? await readCsvTable(at('acquisition_correlations.csv'), ['strategy', 'budget', 'metric', 'rho', 'p_value', 'n']) : undefined;
   // The examples' own text, shown beside their ids (escaped like every other cell).
   const examples = run === undefined ? { problem: `no ${runFiles.run}` } : await runExamples(run);
@@ -563,15 +564,13 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
     selectionsHtml = missing('No selections.csv yet: the selection phase writes it.');
   } else {
     const rows: string[][] = [];
-    for (const strategy of [...new Set(selections.map((s) => s['strategy']!))]) {
-      const own = selections.filter((s) => s['strategy'] === strategy);
-      const seed = own[0]!['seed']!;
-      const budget = Math.max(...own.map((s) => Number(s['budget'])));
-      const atBudget = own.filter((s) => s['seed'] === seed && Number(s['budget']) === budget);
-      const round = Math.max(...atBudget.map((s) => Number(s['round'] ?? 1)));
-      for (const s of atBudget.filter((s) => Number(s['round'] ?? 1) === round)) {
-        rows.push([strategy, seed, String(budget), s['id']!, exampleTextOf(Number(s['example']))]);
-      }
+    for (const strategy of [...new Set(selections.map((s) => s.strategy))]) {
+      const own = selections.filter((s) => s.strategy === strategy);
+      const seed = own[0]!.seed;
+      const budget = Math.max(...own.map((s) => s.budget));
+      const atBudget = own.filter((s) => s.seed === seed && s.budget === budget);
+      const round = Math.max(...atBudget.map((s) => s.round));
+      for (const s of atBudget.filter((s) => s.round === round)) rows.push([strategy, String(seed), String(budget), s.id, exampleTextOf(s.example)]);
     }
     selectionsHtml = '<p>Each strategy\'s examples at its largest budget, for its first seed (every seed and budget: selections.csv).</p>' + table(['strategy', 'seed', 'budget', 'id', 'text'], rows, 5);
   }
