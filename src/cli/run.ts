@@ -11,7 +11,7 @@ import { beatsLength, describeCorrelation } from '../core/experiment/headline.js
 import { generatedModelBanner, isGeneratedModel, modelLabel } from '../core/experiment/modelLabel.js';
 import { changedComputationKeys, loadRunConfig, runConfigToJson, type RunConfig } from '../core/experiment/runConfig.js';
 import { prepareRun, readRunRecord, RunCancelledError, runExperiment, runInputsFor, writeAtomic, type RunPhase, type RunProgress, type RunRecord } from '../core/experiment/runExperiment.js';
-import { compareRunInputs } from '../core/experiment/runInputs.js';
+import { compareRunInputs, rowLinesOf } from '../core/experiment/runInputs.js';
 import { acquireRunLock, type RunLock } from '../core/experiment/runLock.js';
 import { ReusableUnits } from '../core/experiment/unitReuse.js';
 import { checkRunFolderWritable, describeWriteError } from '../core/experiment/runFolderSpace.js';
@@ -209,8 +209,7 @@ async function runInFolder(configFile: string, config: RunConfig, options: RunCl
     return failEarly((error as Error).message);
   }
   if (previous?.inputs) {
-    const rowLines = new Map([...prepared.splits.pool, ...prepared.splits.probe, ...prepared.splits.test].map((row) => [row.index, row.line]));
-    const { differences, notes } = compareRunInputs(previous.inputs, inputs, rowLines);
+    const { differences, notes } = compareRunInputs(previous.inputs, inputs, rowLinesOf(prepared.splits));
     for (const note of notes) console.error(`note: ${note}`);
     if (differences.length > 0) {
       console.error(`error: the inputs of the run in ${dir} changed since it started, so its checkpoints would mix two computations:\n${differences.map((d) => `  - ${d}`).join('\n')}\nstart a new run folder (--out NEW_DIR --reuse ${dir} reuses what did not change), or restore the inputs the run started with`);

@@ -12,7 +12,7 @@ import { CheckpointStore } from './checkpointStore.js';
 import { changedComputationKeys, type RunConfig } from './runConfig.js';
 import { prepareRun, readRunRecord, runInputsFor, type RunRecord } from './runExperiment.js';
 import { runState } from './runFolders.js';
-import { compareRunInputs, type ExampleDigest } from './runInputs.js';
+import { compareRunInputs, rowLinesOf, type ExampleDigest } from './runInputs.js';
 import { readRunLock, runLockHolderState } from './runLock.js';
 
 export type FindingLevel = 'ok' | 'note' | 'stale' | 'corrupt' | 'missing';
@@ -78,8 +78,7 @@ export async function inspectRunFolder(dir: string, options: DoctorOptions = {})
       expected = new Map([...now.splits.pool, ...now.splits.probe, ...now.splits.test].map((e) => [e[0], e]));
       if (!facts.inputs) add('note', 'the run did not record its inputs (a version from before digests): they cannot be checked');
       else {
-        const rowLines = new Map([...prepared.splits.pool, ...prepared.splits.probe, ...prepared.splits.test].map((row) => [row.index, row.line]));
-        const { differences, notes } = compareRunInputs(facts.inputs, now, rowLines);
+        const { differences, notes } = compareRunInputs(facts.inputs, now, rowLinesOf(prepared.splits));
         for (const d of differences) add('stale', d);
         for (const n of notes) add('note', n);
         if (differences.length === 0) add('ok', `inputs unchanged: ${path.basename(now.data.file)}${now.humanLabels ? `, ${path.basename(now.humanLabels.file)}` : ''}${now.template ? `, ${path.basename(now.template.file)}` : ''}; ${now.splits.pool.length} pool, ${now.splits.probe.length} probe, ${now.splits.test.length} test examples`);

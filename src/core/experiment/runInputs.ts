@@ -61,6 +61,11 @@ export function checkUnitExamples(recorded: readonly ExampleDigest[] | undefined
   );
 }
 
+/** Each resolved example's file line by row index: what compareRunInputs names a changed row with. */
+export function rowLinesOf(splits: RunInputSources['splits']): Map<number, number> {
+  return new Map([...splits.pool, ...splits.probe, ...splits.test].map((row) => [row.index, row.line]));
+}
+
 export interface RunInputSources {
   readonly dataFile: string;
   readonly humanLabelsFile?: string | undefined;
