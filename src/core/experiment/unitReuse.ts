@@ -121,11 +121,6 @@ export class ReusableUnits {
     for (const name of names) await copyFile(path.join(from, name), path.join(rawDir, name));
     return true;
   }
-
-  /** How many examples × sites × masks the earlier run offers. */
-  get size(): number {
-    return this.entries.size;
-  }
 }
 
 function entryKey(site: string, mask: string, index: number, digest: string): string {
