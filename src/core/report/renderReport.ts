@@ -337,6 +337,7 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
       }
     }
     const examples = new Set([...(quality ?? []).map((q) => q.example), ...(stats ?? []).map((s) => Number(s['example']))]);
+    const quantization = text(jsonField(run, 'model', 'quantization'));
     factsHtml =
       '<h3>Model</h3>' +
       (facts([
@@ -345,7 +346,7 @@ export async function renderReport(dir: string, options: ReportOptions = {}): Pr
         ['architecture', text(jsonField(run, 'model', 'architecture'))],
         ['layers', text(jsonField(run, 'model', 'layers'))],
         ['embedding length', text(jsonField(run, 'model', 'embeddingLength'))],
-        ['quantization', (() => { const q = text(jsonField(run, 'model', 'quantization')); return q === undefined ? undefined : quantizationLabel(q); })()],
+        ['quantization', quantization === undefined ? undefined : quantizationLabel(quantization)],
         ['file size', formatBytes(jsonField(run, 'model', 'fileBytes'))],
         ['sha256', text(jsonField(run, 'model', 'sha256'))],
       ]) || note('run.json names no model facts.')) +
