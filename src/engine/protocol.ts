@@ -106,6 +106,8 @@ export interface ExtractionOptions {
   readonly rawExamples?: readonly number[] | 'all';
   /** Write `<example>_L<layer>.npy` files (float32 [span tokens, n_embd]) here. */
   readonly rawDir?: string;
+  /** Only these layers' raw outputs are kept and written (default: every layer); the SAE's data is one layer. */
+  readonly rawLayers?: readonly number[];
   /** Layers whose token-mean MLP output each example's result carries as `pooled` (the vectors diversity strategies and KATE compare). */
   readonly pooledLayers?: readonly number[];
 }
@@ -203,6 +205,129 @@ export interface GenerateTextsParams {
   readonly groups: readonly TextGenerationGroup[];
   readonly options: GenerationOptions;
 }
+
+// ---- Sparse autoencoders (issue 13). Training and encoding run in the engine process, on the
+// same ggml the model runs on (src/engine/native/SaeTrainer.cpp); core decides what to train on
+// and turns codes into signals (src/core/sae/).
+
+/** Hyper-parameters of a TopK SAE (Gao et al., 2024) and of its training. */
+export interface SaeTrainingOptions {
+  /** Input width (the site's n_embd). */
+  readonly width: number;
+  /** Latents (width × expansion). */
+  readonly latents: number;
+  /** Active latents per token. */
+  readonly k: number;
+  /** Dead latents the auxiliary loss uses per token (Gao et al.: k_aux; default width / 2). */
+  readonly auxK: number;
+  /** Weight of the auxiliary loss (Gao et al.: 1/32). */
+  readonly auxCoefficient: number;
+  /** Tokens per optimiser step. */
+  readonly batchSize: number;
+  /** Passes over the training tokens. */
+  readonly epochs: number;
+  readonly learningRate: number;
+  /** A latent is dead when it fired on none of the last this-many training tokens. */
+  readonly deadWindowTokens: number;
+  readonly seed: number;
+  /** CPU threads; 0: the engine decides. */
+  readonly threads: number;
+}
+
+/** A float32 [tokens, width] .npy file of one example's span activations (or one extra text's). */
+export interface SaeTokenFile {
+  readonly file: string;
+  /** The example (pool index) it belongs to; absent for extra unlabelled text. */
+  readonly example?: number;
+}
+
+export interface TrainSaeParams {
+  readonly train: readonly SaeTokenFile[];
+  /** Held-out tokens for variance explained; never trained on. */
+  readonly heldOut: readonly SaeTokenFile[];
+  /** W_enc.npy, b_enc.npy, W_dec.npy, b_dec.npy are written here (SAELens shapes: W_enc [width, latents], W_dec [latents, width]). */
+  readonly outDir: string;
+  readonly options: SaeTrainingOptions;
+}
+
+export interface SaeTrainingProgress {
+  readonly step: number;
+  readonly steps: number;
+  readonly tokens: number;
+  /** The step's loss: normalised MSE + auxCoefficient × auxiliary loss. */
+  readonly loss: number;
+  readonly mse: number;
+  readonly dead: number;
+  readonly elapsedMs: number;
+}
+
+export interface SaeTrainingSummary {
+  /** Inputs are multiplied by this before encoding so that their mean squared norm is `width` (Gao et al.'s normalisation); decoding divides by it. */
+  readonly inputScale: number;
+  readonly trainTokens: number;
+  readonly heldOutTokens: number;
+  readonly steps: number;
+  readonly trainingMs: number;
+  readonly tokensPerSecond: number;
+  /** On held-out tokens, in the input's own units: 1 − Σ‖x − x̂‖² / Σ‖x − mean x‖². */
+  readonly varianceExplained: number;
+  readonly l0: number;
+  /** Latents that fired on none of the last deadWindowTokens training tokens. */
+  readonly deadLatents: number;
+  /** Loss after each epoch (mean over its steps). */
+  readonly epochLoss: readonly number[];
+  /** ggml's backend that trained: cpu, cuda, vulkan or metal. */
+  readonly backend: string;
+  readonly files: { readonly encoder: string; readonly encoderBias: string; readonly decoder: string; readonly decoderBias: string };
+}
+
+export interface EncodeSaeParams {
+  /** The folder TrainSaeParams.outDir named. */
+  readonly saeDir: string;
+  readonly inputScale: number;
+  readonly k: number;
+  readonly files: readonly SaeTokenFile[];
+  readonly threads: number;
+}
+
+/** One file's sparse codes, token-major: token t's active latents are latents[t*k .. t*k+k) (−1 where fewer than k are positive). */
+export interface EncodedSaeFile {
+  readonly file: string;
+  readonly example?: number;
+  readonly tokens: number;
+  /** Int32Array [tokens × k], base64. */
+  readonly latents: string;
+  /** Float32Array [tokens × k], base64 (activations in the normalised units the SAE was trained in). */
+  readonly values: string;
+  /** Float64Array [tokens]: ‖x − x̂‖² / ‖x‖² per token, base64. */
+  readonly relativeError: string;
+}
+
+export interface SaeLossRecoveredParams {
+  readonly saeDir: string;
+  readonly inputScale: number;
+  readonly k: number;
+  readonly site: SiteName;
+  readonly layer: number;
+  /** Texts whose next-token loss is measured (each after the model's start tokens). */
+  readonly texts: readonly string[];
+  readonly options: ScoringOptions;
+}
+
+/** Mean next-token cross-entropy (nats per token) over the texts' tokens. */
+export interface SaeLossRecovered {
+  readonly clean: number;
+  readonly reconstructed: number;
+  readonly zeroAblated: number;
+  readonly tokens: number;
+}
+
+export const trainSaeRequest = new RequestType<TrainSaeParams, SaeTrainingSummary, void>('sae/train');
+export const encodeSaeRequest = new RequestType<EncodeSaeParams, EncodedSaeFile[], void>('sae/encode');
+export const saeLossRecoveredRequest = new RequestType<SaeLossRecoveredParams, SaeLossRecovered, void>('sae/lossRecovered');
+export const saeProgressNotification = new NotificationType<SaeTrainingProgress>('sae/progress');
+/** Each token's text as the model's tokenizer cuts `text` (no start tokens): what the Features panel highlights. */
+export const tokenPiecesRequest = new RequestType<TokenizeParams, string[], void>('model/tokenPieces');
 
 export const scoreTextsRequest = new RequestType<ScoreTextsParams, ScoreTextsResult, void>('score/continuations');
 export const generateTextsRequest = new RequestType<GenerateTextsParams, [number, string][], void>('generate/greedy');
