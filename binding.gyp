@@ -7,6 +7,7 @@
         "src/engine/native/ActivationReducer.cpp",
         "src/engine/native/ActivationTap.cpp",
         "src/engine/native/LlamaApi.cpp",
+        "src/engine/native/SaeTrainer.cpp",
         "src/engine/native/TapContext.cpp",
         "src/engine/native/TapModel.cpp"
       ],

@@ -101,7 +101,64 @@ export interface NativeTapModel {
   dispose(): void;
 }
 
+/** Constructor options of the native TopK SAE trainer (src/engine/native/SaeTrainer.cpp). */
+export interface NativeSaeTrainerOptions {
+  readonly width: number;
+  readonly latents: number;
+  readonly k: number;
+  readonly auxK: number;
+  readonly auxCoefficient: number;
+  readonly batchSize: number;
+  readonly deadWindowTokens: number;
+  readonly learningRate: number;
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
+  /** CPU threads; 0: ggml's default. */
+  readonly threads: number;
+  /** Train on the GPU ggml registered, if any. */
+  readonly gpu: boolean;
+  /** Read gradients instead of stepping (the gradient check). */
+  readonly forGradients?: boolean;
+  /** Initial weights, shapes as src/core/sae/topKSae.ts. */
+  readonly encoder: Float32Array;
+  readonly encoderBias: Float32Array;
+  readonly decoder: Float32Array;
+  readonly decoderBias: Float32Array;
+}
+
+export interface NativeSaeWeights {
+  readonly encoder: Float32Array;
+  readonly encoderBias: Float32Array;
+  readonly decoder: Float32Array;
+  readonly decoderBias: Float32Array;
+}
+
+export interface NativeSaeStep {
+  /** ‖x − x̂‖² / (batch · width). */
+  readonly mse: number;
+  /** auxCoefficient · ‖e − ê‖² / (batch · width), over the dead latents' code. */
+  readonly aux: number;
+  readonly loss: number;
+  /** Dead latents when the step began. */
+  readonly dead: number;
+}
+
+export interface NativeSaeTrainer {
+  /** One AdamW step on a [batchSize × width] batch, then unit-norm decoder columns. */
+  step(x: Float32Array): NativeSaeStep;
+  /** Token-major codes: [n × k] latents (−1 where the kept value is not positive) and values. */
+  encode(x: Float32Array, n: number): { latents: Int32Array; values: Float32Array; relativeError: Float64Array };
+  /** forGradients only: the loss and its gradients at the current weights, masks held fixed. */
+  gradients(x: Float32Array, dead?: Uint8Array): NativeSaeStep & NativeSaeWeights;
+  weights(): NativeSaeWeights;
+  setLearningRate(rate: number): void;
+  info(): { backend: string; tokensSeen: number; dead: number };
+  dispose(): void;
+}
+
 export interface NativeAddon {
+  readonly SaeTrainer: new (options: NativeSaeTrainerOptions) => NativeSaeTrainer;
   readonly TapModel: {
     load(modelPath: string, options: { gpuLayers: number; useMmap?: boolean }): Promise<NativeTapModel>;
   };

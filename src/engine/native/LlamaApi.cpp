@@ -186,6 +186,39 @@ const LlamaApi & bindLoadedLlama() {
     libs.bind(api.backend_buffer_is_host, "ggml_backend_buffer_is_host");
     libs.bind(api.backend_dev_count, "ggml_backend_dev_count");
     libs.bind(api.backend_load_all_from_path, "ggml_backend_load_all_from_path");
+    libs.bind(api.init, "ggml_init");
+    libs.bind(api.free, "ggml_free");
+    libs.bind(api.tensor_overhead, "ggml_tensor_overhead");
+    libs.bind(api.new_tensor_1d, "ggml_new_tensor_1d");
+    libs.bind(api.new_tensor_2d, "ggml_new_tensor_2d");
+    libs.bind(api.mul_mat, "ggml_mul_mat");
+    libs.bind(api.add, "ggml_add");
+    libs.bind(api.sub, "ggml_sub");
+    libs.bind(api.mul, "ggml_mul");
+    libs.bind(api.relu, "ggml_relu");
+    libs.bind(api.sqr, "ggml_sqr");
+    libs.bind(api.sum, "ggml_sum");
+    libs.bind(api.scale, "ggml_scale");
+    libs.bind(api.set_param, "ggml_set_param");
+    libs.bind(api.set_input, "ggml_set_input");
+    libs.bind(api.set_output, "ggml_set_output");
+    libs.bind(api.set_name, "ggml_set_name");
+    libs.bind(api.backend_alloc_ctx_tensors, "ggml_backend_alloc_ctx_tensors");
+    libs.bind(api.backend_tensor_set, "ggml_backend_tensor_set");
+    libs.bind(api.backend_buffer_free, "ggml_backend_buffer_free");
+    libs.bind(api.backend_sched_new, "ggml_backend_sched_new");
+    libs.bind(api.backend_sched_free, "ggml_backend_sched_free");
+    libs.bind(api.backend_dev_init, "ggml_backend_dev_init");
+    libs.bind(api.backend_free, "ggml_backend_free");
+    libs.bind(api.backend_name, "ggml_backend_name");
+    libs.bind(api.opt_default_params, "ggml_opt_default_params");
+    libs.bind(api.opt_init, "ggml_opt_init");
+    libs.bind(api.opt_free, "ggml_opt_free");
+    libs.bind(api.opt_alloc, "ggml_opt_alloc");
+    libs.bind(api.opt_eval, "ggml_opt_eval");
+    libs.bind(api.opt_loss, "ggml_opt_loss");
+    libs.bind(api.opt_grad_acc, "ggml_opt_grad_acc");
+    libs.bind(api.opt_reset, "ggml_opt_reset");
 
     // node-llama-cpp normally registered the backends already; a bare libllama needs this to
     // find even its CPU backend.

@@ -6,7 +6,9 @@
 
 #include <string>
 
+#include "ggml-alloc.h"
 #include "ggml-backend.h"
+#include "ggml-opt.h"
 #include "ggml.h"
 #include "llama.h"
 
@@ -54,6 +56,41 @@ struct LlamaApi {
     decltype(&ggml_backend_buffer_is_host) backend_buffer_is_host = nullptr;
     decltype(&ggml_backend_dev_count) backend_dev_count = nullptr;
     decltype(&ggml_backend_load_all_from_path) backend_load_all_from_path = nullptr;
+
+    // ggml's graph and optimiser API, for training sparse autoencoders (SaeTrainer.cpp).
+    decltype(&ggml_init) init = nullptr;
+    decltype(&ggml_free) free = nullptr;
+    decltype(&ggml_tensor_overhead) tensor_overhead = nullptr;
+    decltype(&ggml_new_tensor_1d) new_tensor_1d = nullptr;
+    decltype(&ggml_new_tensor_2d) new_tensor_2d = nullptr;
+    decltype(&ggml_mul_mat) mul_mat = nullptr;
+    decltype(&ggml_add) add = nullptr;
+    decltype(&ggml_sub) sub = nullptr;
+    decltype(&ggml_mul) mul = nullptr;
+    decltype(&ggml_relu) relu = nullptr;
+    decltype(&ggml_sqr) sqr = nullptr;
+    decltype(&ggml_sum) sum = nullptr;
+    decltype(&ggml_scale) scale = nullptr;
+    decltype(&ggml_set_param) set_param = nullptr;
+    decltype(&ggml_set_input) set_input = nullptr;
+    decltype(&ggml_set_output) set_output = nullptr;
+    decltype(&ggml_set_name) set_name = nullptr;
+    decltype(&ggml_backend_alloc_ctx_tensors) backend_alloc_ctx_tensors = nullptr;
+    decltype(&ggml_backend_tensor_set) backend_tensor_set = nullptr;
+    decltype(&ggml_backend_buffer_free) backend_buffer_free = nullptr;
+    decltype(&ggml_backend_sched_new) backend_sched_new = nullptr;
+    decltype(&ggml_backend_sched_free) backend_sched_free = nullptr;
+    decltype(&ggml_backend_dev_init) backend_dev_init = nullptr;
+    decltype(&ggml_backend_free) backend_free = nullptr;
+    decltype(&ggml_backend_name) backend_name = nullptr;
+    decltype(&ggml_opt_default_params) opt_default_params = nullptr;
+    decltype(&ggml_opt_init) opt_init = nullptr;
+    decltype(&ggml_opt_free) opt_free = nullptr;
+    decltype(&ggml_opt_alloc) opt_alloc = nullptr;
+    decltype(&ggml_opt_eval) opt_eval = nullptr;
+    decltype(&ggml_opt_loss) opt_loss = nullptr;
+    decltype(&ggml_opt_grad_acc) opt_grad_acc = nullptr;
+    decltype(&ggml_opt_reset) opt_reset = nullptr;
 };
 
 // The CPU backend's threadpool functions, reached through its registry (the CPU backend is a

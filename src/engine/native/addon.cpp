@@ -3,6 +3,7 @@
 
 #include "ActivationReducer.h"
 #include "LlamaApi.h"
+#include "SaeTrainer.h"
 #include "TapContext.h"
 #include "TapModel.h"
 
@@ -49,6 +50,7 @@ Napi::Value bindLlama(const Napi::CallbackInfo & info) {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("TapModel", icl::TapModel::define(env));
     exports.Set("TapContext", icl::TapContext::define(env));
+    exports.Set("SaeTrainer", icl::SaeTrainer::define(env));
     exports.Set("statisticNames", Napi::Function::New(env, statisticNames));
     exports.Set("poolingNames", Napi::Function::New(env, poolingNames));
     exports.Set("reduceActivations", Napi::Function::New(env, reduceActivations));
