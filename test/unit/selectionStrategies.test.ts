@@ -28,7 +28,18 @@ const positions = (selections: readonly { position: number }[]): number[] => sel
 function fullPool(n: number, seed: number): Candidate[] {
   const rng = new SeededRandom(seed);
   return Array.from({ length: n }, (_, p) =>
-    candidate(p, { vector: Float64Array.from({ length: 4 }, () => rng.next() - 0.5), statistic: rng.next(), quality: rng.next(), uncertainty: rng.next(), label: `L${p % 3}` }),
+    candidate(p, {
+      vector: Float64Array.from({ length: 4 }, () => rng.next() - 0.5),
+      statistic: rng.next(),
+      quality: rng.next(),
+      uncertainty: rng.next(),
+      label: `L${p % 3}`,
+      // Sparse-autoencoder codes (sae-coverage, sae-diverse): two latents each, fixed by position.
+      features: new Map([
+        [p % 5, 1 + (p % 4)],
+        [5 + (p % 7), 0.5 + p / 30],
+      ]),
+    }),
   );
 }
 
@@ -357,11 +368,42 @@ describe('selection strategies', () => {
   describe('BM25', () => {
     const docs = ['the cat sat', 'the dog sat on the mat', 'cat cat dog'];
 
-    it('matches Okapi BM25 with Lucene idf, k1 = 1.2, b = 0.75', () => {
-      // Reference: the formula in plain Python (math.log), query "cat mat" over the three documents:
-      // [0.523548346501579, 0.8142733421229427, 0.6951314180441133].
-      const scores = bm25Scores('Cat, mat!', docs);
-      [0.523548346501579, 0.8142733421229427, 0.6951314180441133].forEach((expected, i) => assert.ok(Math.abs(scores[i]! - expected) < 1e-12, `${i}: ${scores[i]}`));
+    it('matches Okapi BM25 with Lucene idf, k1 = 1.2, b = 0.75, as wink-nlp rounds it (12 decimals)', () => {
+      // Reference: the formula in plain Python (math.log), query "cat mat" over the three documents,
+      // unrounded: [0.523548346501579, 0.8142733421229427, 0.6951314180441133]. wink-nlp's BM25
+      // vectorizer rounds idf(t), then each term weight w(t, d), to 12 decimals; "mat" is in no
+      // document but the second, "cat" in no document but the first and third, so each score is one
+      // rounded weight.
+      assert.deepEqual([...bm25Scores('Cat, mat!', docs)], [0.523548346502, 0.814273342123, 0.695131418045]);
+    });
+
+    it('sums each occurrence of a query term, in query order', () => {
+      // "cat cat the": w(cat, d) + w(cat, d) + w(the, d); every term of the first document weighs
+      // 0.523548346502; w(the, second) = 0.566579717447 (f = 2).
+      const w = 0.523548346502;
+      assert.deepEqual([...bm25Scores('cat cat the', docs)], [w + w + w, 0.566579717447, 0.695131418045 + 0.695131418045]);
+    });
+
+    it('scores pools of one and two documents (no minimum collection size)', () => {
+      // One document: idf = ln(1 + 0.5 / 1.5) = 0.287682072452, avgdl = |d|, so w = idf · 2.2 / 2.2.
+      assert.deepEqual([...bm25Scores('cat', ['the cat'])], [0.287682072452]);
+      // Two documents, "cat" in one: idf = ln(1 + 1.5 / 1.5) = ln 2; |d| = 2, avgdl = 2.5:
+      // w = ln 2 · 2.2 / (1 + 1.2 · (0.25 + 0.75 · 0.8)) = 0.754912770907 (12 decimals).
+      assert.deepEqual([...bm25Scores('cat', ['the cat', 'the dog sat'])], [0.754912770907, 0]);
+      assert.deepEqual(positions(bm25Neighbours('dog', ['the cat', 'the dog sat'], 1)), [1]);
+      assert.deepEqual(bm25Neighbours('cat', [], 0), []);
+      assert.deepEqual([...bm25Scores('cat', ['', ''])], [0, 0]);
+    });
+
+    it('refuses parameters wink-nlp would quietly replace', () => {
+      assert.throws(() => bm25Scores('cat', docs, { k1: 1.2, b: 2 }), { message: 'bm25: b must be between 0 and 1, got 2' });
+      assert.throws(() => bm25Scores('cat', docs, { k1: Number.NaN, b: 0.75 }), { message: 'bm25: k1 must be between 0 and 100, got NaN' });
+    });
+
+    it('gives the same bytes for the same inputs', () => {
+      const a = bm25Scores('the dog sat on a mat', docs);
+      const b = bm25Scores('the dog sat on a mat', [...docs]);
+      assert.deepEqual(Buffer.from(a.buffer), Buffer.from(b.buffer));
     });
 
     it('retrieves the k best, best first, ties to the lower position', () => {
