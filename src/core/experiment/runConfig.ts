@@ -39,9 +39,12 @@ export const ownModelEmbedding = 'model';
 /** Strategies that read the labels or the label distribution: a generative task has neither. */
 export const classificationOnlyStrategies: readonly RunStrategyName[] = ['uncertainty', 'adaicl', 'label-balanced-random'];
 
-/** The strategies a run compares when the config names none: every one the task can run. */
-export function defaultStrategies(task: TaskType): RunStrategyName[] {
-  return runStrategyNames.filter((s) => task === 'classification' || !classificationOnlyStrategies.includes(s));
+/** Strategies that rank by the run's sparse autoencoder: they need the `sae:` key. */
+export const saeStrategies: readonly RunStrategyName[] = ['sae-coverage', 'sae-diverse'];
+
+/** The strategies a run compares when the config names none: every one the task can run (the SAE's with `sae:` only). */
+export function defaultStrategies(task: TaskType, withSae = false): RunStrategyName[] {
+  return runStrategyNames.filter((s) => (task === 'classification' || !classificationOnlyStrategies.includes(s)) && (withSae || !saeStrategies.includes(s)));
 }
 
 /** Every strategy a run knows, in the order a run compares them by default. */
@@ -58,6 +61,8 @@ export const runStrategyNames: readonly RunStrategyName[] = [
   'kate',
   'bm25',
   'top-quality',
+  'sae-coverage',
+  'sae-diverse',
 ];
 
 export const taskTypes = ['classification', 'generative'] as const;
@@ -195,7 +200,61 @@ export interface RunConfig {
   readonly histogramExamples: number;
   /** How classification labels are compared (src/core/quality/promptEvaluation.ts); default mean. */
   readonly scoring: { readonly labels: LabelScoring };
+  /** A sparse autoencoder trained on the pool's activations (the `sae` phase, src/core/experiment/saePhase.ts); absent: none. */
+  readonly sae?: SaeConfig;
 }
+
+/**
+ * The `sae:` key resolved (`sae: {}` = every default). A TopK SAE (Gao et al., 2024) on one site and
+ * layer; the values that depend on the model or the data (auxK, learningRate, deadWindowTokens
+ * when absent) are resolved by the phase and recorded in sae.json.
+ */
+export interface SaeConfig {
+  /** Activations it is trained on; default mlp_out. */
+  readonly site: SiteName;
+  /** Default middle (⌊layers / 2⌋). */
+  readonly layer: LayerSpec;
+  /** Latents per input dimension; default 8. */
+  readonly expansion: number;
+  /** Active latents per token; default 32. */
+  readonly k: number;
+  /** Dead latents in the auxiliary loss per token; absent: width / 2. */
+  readonly auxK?: number;
+  /** Weight of the auxiliary loss; default 1/32. */
+  readonly auxCoefficient: number;
+  /** Tokens per optimiser step; default 1024. */
+  readonly batchSize: number;
+  /** Passes over the training tokens; default 10. */
+  readonly epochs: number;
+  /** Adam's step size; absent: 2e-4 / √(latents / 2¹⁴) (Gao et al.'s scaling). */
+  readonly learningRate?: number;
+  /** A latent is dead when it fired on none of the last this-many training tokens; absent: one epoch's tokens. */
+  readonly deadWindowTokens?: number;
+  /** Most activation tokens trained and held out (pool spans first, then the extra text); default 200000. */
+  readonly maxTokens: number;
+  /** Absolute path of an extra unlabelled text file, one text per line, trained on beside the pool. */
+  readonly text?: string;
+  /** Share of the examples (and text lines) held out for the evaluation, by a seeded draw; default 0.1. */
+  readonly heldOutShare: number;
+  /** Seed of the held-out draw and of the initialisation; default the run's seed. */
+  readonly seed: number;
+  /** Features (the most often active over the pool) that get their own max-activation statistic; default 16. */
+  readonly topFeatures: number;
+}
+
+/** The SAE settings `sae: {}` gives (seed: the run's). */
+export const saeDefaults = {
+  site: 'mlp_out',
+  layer: 'middle',
+  expansion: 8,
+  k: 32,
+  auxCoefficient: 1 / 32,
+  batchSize: 1024,
+  epochs: 10,
+  maxTokens: 200_000,
+  heldOutShare: 0.1,
+  topFeatures: 16,
+} as const satisfies Partial<SaeConfig>;
 
 /** The label scoring of runs whose run.json predates `scoring`: they summed each label's log-probabilities. */
 export const labelScoringBeforeOption: LabelScoring = 'sum';
@@ -423,6 +482,29 @@ export const runConfigSchema = {
       },
     },
     histogramExamples: wholeNumber(0, 'Examples whose raw activations feed the histograms.', 8),
+    sae: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'A TopK sparse autoencoder (Gao et al., 2024) trained on the pool spans\' activations at one site and layer (sae: {} = every default): its features become statistics of the site `sae` in stats.csv and correlations.csv, and the strategies sae-coverage and sae-diverse. Weights and sae.json in the run folder\'s sae/.',
+      properties: {
+        site: { type: 'string', enum: [...siteNames], default: saeDefaults.site, description: 'Activations it is trained on.' },
+        layer: layerSpec('Layer number, middle or last.'),
+        expansion: wholeNumber(1, 'Latents per input dimension (latents = width × expansion).', saeDefaults.expansion),
+        k: wholeNumber(1, 'Active latents per token (TopK).', saeDefaults.k),
+        auxK: wholeNumber(1, 'Dead latents the auxiliary loss reconstructs the residual with, per token; default width / 2.'),
+        auxCoefficient: { type: 'number', minimum: 0, default: saeDefaults.auxCoefficient, description: 'Weight of the auxiliary loss on dead latents.' },
+        batchSize: wholeNumber(1, 'Tokens per optimiser step.', saeDefaults.batchSize),
+        epochs: wholeNumber(1, 'Passes over the training tokens.', saeDefaults.epochs),
+        learningRate: { type: 'number', exclusiveMinimum: 0, description: "Adam's step size; default 2e-4 / sqrt(latents / 16384) (Gao et al.'s scaling with the number of latents)." },
+        deadWindowTokens: wholeNumber(1, 'A latent is dead when it fired on none of the last this-many training tokens; default one epoch\'s tokens.'),
+        maxTokens: wholeNumber(1, 'Most activation tokens taken (pool spans first, then the extra text, whole texts in order).', saeDefaults.maxTokens),
+        text: { type: 'string', minLength: 1, description: 'An extra unlabelled text file (one text per line, relative to this file) whose activations are trained on beside the pool\'s.' },
+        heldOutShare: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: saeDefaults.heldOutShare, description: 'Share of the examples (and text lines) held out, by a seeded draw, for variance explained and loss recovered.' },
+        seed: wholeNumber(0, "Seed of the held-out draw and the initialisation; default the run's seed."),
+        topFeatures: wholeNumber(0, 'Features (the most often active over the pool) each given a max-activation statistic in stats.csv.', saeDefaults.topFeatures),
+      },
+    },
     scoring: {
       type: 'object',
       additionalProperties: false,
@@ -552,6 +634,8 @@ function describeType(type: string, schema: Schema): string {
     const parts: string[] = [];
     if (typeof schema.minimum === 'number') parts.push(`≥ ${schema.minimum}`);
     if (typeof schema.exclusiveMinimum === 'number') parts.push(`> ${schema.exclusiveMinimum}`);
+    if (typeof schema.maximum === 'number') parts.push(`≤ ${schema.maximum}`);
+    if (typeof schema.exclusiveMaximum === 'number') parts.push(`< ${schema.exclusiveMaximum}`);
     return parts.length > 0 ? ` ${parts.join(' and ')}` : '';
   };
   switch (type) {
@@ -804,6 +888,32 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
     statistic: get<string>('/selection/statistic/statistic') ?? 'kurtosis',
     pooling: get<Pooling>('/selection/statistic/pooling') ?? 'all',
   };
+  // A mapping under `sae` turns the SAE on, even one with a broken key (reported above, its default used meanwhile).
+  const sae = isSchema(raw) && isSchema(raw['sae']) ? resolveSae() : undefined;
+  function resolveSae(): SaeConfig {
+    const optional = <K extends 'auxK' | 'learningRate' | 'deadWindowTokens'>(key: K): { [P in K]?: number } => {
+      const value = get<number>(`/sae/${key}`);
+      return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
+    };
+    const text = filePath('/sae/text', ['sae', 'text']);
+    return {
+      site: get<SiteName>('/sae/site') ?? saeDefaults.site,
+      layer: get<LayerSpec>('/sae/layer') ?? saeDefaults.layer,
+      expansion: get<number>('/sae/expansion') ?? saeDefaults.expansion,
+      k: get<number>('/sae/k') ?? saeDefaults.k,
+      ...optional('auxK'),
+      auxCoefficient: get<number>('/sae/auxCoefficient') ?? saeDefaults.auxCoefficient,
+      batchSize: get<number>('/sae/batchSize') ?? saeDefaults.batchSize,
+      epochs: get<number>('/sae/epochs') ?? saeDefaults.epochs,
+      ...optional('learningRate'),
+      ...optional('deadWindowTokens'),
+      maxTokens: get<number>('/sae/maxTokens') ?? saeDefaults.maxTokens,
+      ...(text === undefined ? {} : { text }),
+      heldOutShare: get<number>('/sae/heldOutShare') ?? saeDefaults.heldOutShare,
+      seed: get<number>('/sae/seed') ?? get<number>('/seed') ?? 0,
+      topFeatures: get<number>('/sae/topFeatures') ?? saeDefaults.topFeatures,
+    };
+  }
   const config: RunConfig = {
     configFile,
     model: filePath('/model', ['model']) ?? '',
@@ -834,7 +944,7 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
         ? { estimator: quality.estimator, metric: quality.metric, shots: quality.shots, influenceAppearances: quality.influenceAppearances }
         : { estimator: quality.estimator, metric: quality.metric, shots: quality.shots, prompts: quality.prompts, influenceAppearances: quality.influenceAppearances },
     selection: {
-      strategies: get<RunStrategyName[]>('/selection/strategies') ?? defaultStrategies(task),
+      strategies: get<RunStrategyName[]>('/selection/strategies') ?? defaultStrategies(task, sae !== undefined),
       budgets,
       rounds: get<number>('/selection/rounds') ?? 1,
       seeds: get<number[]>('/selection/seeds') ?? [0, 1, 2],
@@ -861,6 +971,7 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
     },
     histogramExamples: get<number>('/histogramExamples') ?? 8,
     scoring: { labels: get<LabelScoring>('/scoring/labels') ?? defaultLabelScoring },
+    ...(sae === undefined ? {} : { sae }),
   };
 
   // The checks a schema cannot express.
@@ -906,6 +1017,11 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
   }
   if (masks.includes('shared-prefix') && ok('/masks') && config.instruction !== undefined && config.instruction.trim() === '') {
     add('/instruction', ['instruction'], "the shared-prefix mask needs a non-empty instruction (leave the key out for the template's)");
+  }
+  if (sae === undefined && ok('/selection/strategies')) {
+    config.selection.strategies.forEach((name, i) => {
+      if (saeStrategies.includes(name)) add('/selection/strategies', ['selection', 'strategies', i], `${name} ranks by a sparse autoencoder's features, and the config has no \`sae:\` key: add \`sae: {}\` (every default) or leave ${name} out`);
+    });
   }
   if (given('/quality/prompts') && given('/quality/influenceAppearances')) {
     add('/quality/influenceAppearances', ['quality', 'influenceAppearances'], 'give quality.prompts or quality.influenceAppearances, not both');
@@ -993,6 +1109,7 @@ export function checkLayersAgainstModel(config: RunConfig, layerCount: number): 
   const specs: [string, LayerSpec][] = [
     ['selection.statistic.layer', config.selection.statistic.layer],
     ['selection.vectorLayer', config.selection.vectorLayer],
+    ...(config.sae ? ([['sae.layer', config.sae.layer]] as [string, LayerSpec][]) : []),
   ];
   for (const [key, spec] of specs) {
     const layer = spec === 'middle' ? Math.floor(layerCount / 2) : spec === 'last' ? layerCount - 1 : spec;

@@ -1,5 +1,5 @@
 import { SeededRandom } from '../random.js';
-import { checkContext, remainingPositions, type SelectionContext, type SelectionStrategy } from './selectionStrategy.js';
+import { checkContext, remainingPositions, type Selection, type SelectionContext, type SelectionStrategy } from './selectionStrategy.js';
 import { squaredEuclidean } from './vectorDistance.js';
 
 /**
@@ -14,28 +14,36 @@ export const kCenterGreedy: SelectionStrategy = {
   needs: ['vector'],
   select(context: SelectionContext) {
     const taken = checkContext(this.name, this.needs, context);
-    const { pool, budget } = context;
-    const remaining = remainingPositions(pool.length, taken);
-    // Squared distance from each pool position to its nearest chosen point.
-    const nearest = new Float64Array(pool.length).fill(Infinity);
-    const choose = (centre: number): void => {
-      const v = pool[centre]!.vector!;
-      for (const p of remaining) nearest[p] = Math.min(nearest[p]!, squaredEuclidean(pool[p]!.vector!, v));
-    };
-    for (const p of taken) choose(p);
-    const out: { position: number; score: number }[] = [];
-    while (out.length < budget) {
-      let best: number;
-      if (taken.size === 0 && out.length === 0) best = remaining[new SeededRandom(context.seed).int(remaining.length)]!;
-      else {
-        best = remaining[0]!;
-        for (const p of remaining) if (nearest[p]! > nearest[best]!) best = p;
-      }
-      const v = pool[best]!.vector!;
-      out.push({ position: best, score: Math.sqrt(Number.isFinite(nearest[best]!) ? nearest[best]! : remaining.reduce((far, p) => Math.max(far, squaredEuclidean(pool[p]!.vector!, v)), 0)) });
-      remaining.splice(remaining.indexOf(best), 1);
-      choose(best);
-    }
-    return out;
+    const { pool } = context;
+    return farthestFirst(context, taken, (a, b) => squaredEuclidean(pool[a]!.vector!, pool[b]!.vector!));
   },
 };
+
+/**
+ * The k-center greedy loop over any squared distance between pool positions (k-center-greedy's
+ * pooled vectors, sae-diverse's sparse codes): `context.budget` positions not in `taken`.
+ */
+export function farthestFirst(context: SelectionContext, taken: ReadonlySet<number>, squaredDistance: (a: number, b: number) => number): Selection[] {
+  const { pool, budget } = context;
+  const remaining = remainingPositions(pool.length, taken);
+  // Squared distance from each pool position to its nearest chosen point.
+  const nearest = new Float64Array(pool.length).fill(Infinity);
+  const choose = (centre: number): void => {
+    for (const p of remaining) nearest[p] = Math.min(nearest[p]!, squaredDistance(p, centre));
+  };
+  for (const p of taken) choose(p);
+  const out: Selection[] = [];
+  while (out.length < budget) {
+    let best: number;
+    if (taken.size === 0 && out.length === 0) best = remaining[new SeededRandom(context.seed).int(remaining.length)]!;
+    else {
+      best = remaining[0]!;
+      for (const p of remaining) if (nearest[p]! > nearest[best]!) best = p;
+    }
+    const chosen = best;
+    out.push({ position: chosen, score: Math.sqrt(Number.isFinite(nearest[chosen]!) ? nearest[chosen]! : remaining.reduce((far, p) => Math.max(far, squaredDistance(p, chosen)), 0)) });
+    remaining.splice(remaining.indexOf(chosen), 1);
+    choose(chosen);
+  }
+  return out;
+}

@@ -15,6 +15,11 @@ export interface Candidate {
   readonly uncertainty?: number;
   /** The example's gold label (classification): read only by label-balanced random. */
   readonly label?: string;
+  /**
+   * The example's sparse-autoencoder code: each latent active on its span, with its activation
+   * summed over the span's tokens (read by sae-coverage and sae-diverse; src/core/sae/).
+   */
+  readonly features?: ReadonlyMap<number, number>;
 }
 
 /** One query for the model: the pool candidate at `position` after the candidates at `demonstrations`, in that order. */
@@ -57,7 +62,7 @@ export interface SelectionStrategy {
   selectWithModel?(context: SelectionContext, confidence: ConfidenceScorer): Promise<Selection[]>;
 }
 
-export type CandidateField = 'vector' | 'statistic' | 'quality' | 'uncertainty' | 'label';
+export type CandidateField = 'vector' | 'statistic' | 'quality' | 'uncertainty' | 'label' | 'features';
 
 export class SelectionError extends Error {
   constructor(
@@ -88,7 +93,10 @@ export function checkContext(strategy: string, needs: readonly CandidateField[],
   if (budget > remaining) throw new SelectionError(strategy, `budget ${budget} is larger than the ${remaining} pool candidates not yet labelled`);
   for (const field of needs) {
     if (field === 'vector') checkVectors(strategy, pool);
-    else if (field === 'label') {
+    else if (field === 'features') {
+      const position = pool.findIndex((c) => !(c.features instanceof Map));
+      if (position >= 0) throw new SelectionError(strategy, `needs the sparse-autoencoder \`features\` of every candidate; ${describeCandidate(pool[position]!, position)} has none (the run trains an SAE only with the \`sae:\` key of its config)`);
+    } else if (field === 'label') {
       const position = pool.findIndex((c) => typeof c.label !== 'string');
       if (position >= 0) throw new SelectionError(strategy, `needs a \`label\` on every candidate; ${describeCandidate(pool[position]!, position)} has none`);
     } else {

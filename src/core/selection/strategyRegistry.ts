@@ -4,6 +4,8 @@ import { kCenterGreedy } from './kCenterGreedy.js';
 import { kMeansPlusPlus } from './kMeansPlusPlus.js';
 import { labelBalancedRandom } from './labelBalancedRandom.js';
 import { randomSelection } from './randomSelection.js';
+import { saeCoverage } from './saeCoverage.js';
+import { saeDiverse } from './saeDiverse.js';
 import { SelectionError, type SelectionStrategy } from './selectionStrategy.js';
 import { topQuality } from './topQuality.js';
 import { uncertainty } from './uncertainty.js';
@@ -21,6 +23,8 @@ export const strategyNames = [
   'top-quality',
   'uncertainty',
   'adaicl',
+  'sae-coverage',
+  'sae-diverse',
 ] as const;
 
 export type StrategyName = (typeof strategyNames)[number];
@@ -41,6 +45,8 @@ const fixed: Record<Exclude<StrategyName, 'vote-k'>, SelectionStrategy> = {
   'top-quality': topQuality,
   uncertainty,
   adaicl: createAdaIcl(),
+  'sae-coverage': saeCoverage,
+  'sae-diverse': saeDiverse,
 };
 
 /** The strategy called `name`; options only matter to vote-k. */
