@@ -18,7 +18,7 @@ const common = {
 const esmRequireBanner = { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" };
 
 // One bundle per panel, dist/webviews/<panel>.js, loaded by src/extension/panels/panelHtml.ts.
-const webviewPanels = ['histograms', 'correlations', 'learningCurves'];
+const webviewPanels = ['histograms', 'correlations', 'learningCurves', 'features'];
 
 // @stdlib's t distribution (Spearman p-values: never computed in a panel, but imported with the
 // curve summaries) tests for generator support with eval when it loads, which the panels'

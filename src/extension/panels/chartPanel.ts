@@ -56,7 +56,9 @@ export class ChartPanel implements vscode.Disposable {
       cspSource: webview.cspSource,
       resourceUri: (relative) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...relative.split('/'))).toString(),
     });
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.source.dir), '*.{csv,json}'));
+    // The Features panel reads sae/ (features.json, sae.json) besides run.json.
+    const watched = kind === 'features' ? '{run.json,sae/*.json}' : '*.{csv,json}';
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.source.dir), watched));
     const changed = () => this.scheduleReload();
     this.disposables.push(
       watcher,
@@ -102,11 +104,22 @@ export class ChartPanel implements vscode.Disposable {
 
   private async sendData(): Promise<void> {
     try {
-      const data =
-        this.kind === 'histograms' ? await this.source.histogramsData() : this.kind === 'correlations' ? await this.source.correlationsData() : await this.source.learningCurvesData();
-      this.post(data);
+      this.post(await this.data());
     } catch (error) {
       this.post({ type: 'error', message: (error as Error).message });
+    }
+  }
+
+  private data(): Promise<HostMessage> {
+    switch (this.kind) {
+      case 'histograms':
+        return this.source.histogramsData();
+      case 'correlations':
+        return this.source.correlationsData();
+      case 'learningCurves':
+        return this.source.learningCurvesData();
+      case 'features':
+        return this.source.featuresData();
     }
   }
 
@@ -125,8 +138,15 @@ export class ChartPanel implements vscode.Disposable {
         return this.sendData();
       case 'cellSelected':
       case 'statistic':
+      case 'featureSelected':
         try {
-          this.post(message.type === 'cellSelected' ? await this.source.scatter(message.cell, message.requestId) : await this.source.statistic(message.key, message.requestId));
+          this.post(
+            message.type === 'cellSelected'
+              ? await this.source.scatter(message.cell, message.requestId)
+              : message.type === 'statistic'
+                ? await this.source.statistic(message.key, message.requestId)
+                : await this.source.featureExamples(message.latent, message.requestId),
+          );
         } catch (error) {
           this.post({ type: 'error', message: (error as Error).message, requestId: message.requestId });
         }

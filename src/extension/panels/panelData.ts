@@ -10,10 +10,13 @@ import type { ModelFacts } from '../../core/experiment/experimentModel.js';
 import { generatedModelBanner, isGeneratedModel, modelLabel } from '../../core/experiment/modelLabel.js';
 import { activationHistograms, findRawActivationDirs, readHistogramsCsv, readMassiveCsv, type HistogramRow, type LayerSummary, type MassiveRow } from '../../core/report/activationHistograms.js';
 import { jsonField, readCorrelationsCsv, readCurvesCsv, readQualityRows, readRunJson, runFiles, type QualityCsvRow } from '../../core/report/runFolderFiles.js';
+import { hasSaeFeatures, noSaeMessage, readSaeFeatures, readSaeFigures, saeFiles, type SaeFeature, type SaeFeaturesFile } from './saeFeatures.js';
 import {
   wireNumber,
   type CellKey,
   type CorrelationsDataNotification,
+  type FeatureExamplesResponse,
+  type FeaturesDataNotification,
   type HistogramsDataNotification,
   type LearningCurvesDataNotification,
   type RunInfo,
@@ -65,6 +68,12 @@ function toWireCorrelation(r: CorrelationRow): WireCorrelationRow {
     partialPValue: wireNumber(r.partialPValue),
     partialQValue: wireNumber(r.partialQValue),
   };
+}
+
+function featureSummary(f: SaeFeature): FeaturesDataNotification['features'][number] {
+  const maxima = f.examples.map((e) => e.maxActivation).filter((v) => Number.isFinite(v));
+  const top = maxima.length > 0 ? Math.max(...maxima) : NaN;
+  return { latent: f.latent, density: wireNumber(f.density), qualityRho: wireNumber(f.qualityRho), qualityP: wireNumber(f.qualityP), examples: f.examples.length, maxActivation: wireNumber(top) };
 }
 
 /** The statistic values of stats.csv by statsCellKey, then example (readStatsCsv's layout). */
@@ -254,6 +263,46 @@ export class RunPanelSource {
     const record = data.byExample.get(example);
     if (!record) throw new Error(`Example ${example} is not a row of ${data.file}`);
     return { file: data.file, line: record.line };
+  }
+
+  private saeFeatures(): Promise<SaeFeaturesFile | undefined> {
+    return this.cached('saeFeatures', async () => ((await hasSaeFeatures(this.dir)) ? readSaeFeatures(this.at(saeFiles.features)) : undefined));
+  }
+
+  /** The Features panel: sae/features.json's features (without their examples) and sae.json's figures. */
+  async featuresData(): Promise<FeaturesDataNotification> {
+    await this.checkFolder();
+    const file = await this.saeFeatures();
+    const notes: string[] = [];
+    if (!file) notes.push(`No ${saeFiles.features}: ${noSaeMessage}.`);
+    else if (file.features.length === 0) notes.push(`${saeFiles.features} lists no features.`);
+    return {
+      type: 'features/data',
+      run: await this.runInfo(),
+      notes,
+      ...(file ? { sae: { model: file.model, site: file.site, layer: file.layer, latents: file.latents, k: file.k } } : {}),
+      figures: file ? await readSaeFigures(this.at(saeFiles.summary)) : [],
+      features: (file?.features ?? []).map(featureSummary),
+    };
+  }
+
+  /** One feature's top activating examples, token by token (a click on a feature in the list). */
+  async featureExamples(latent: number, requestId: number): Promise<FeatureExamplesResponse> {
+    const file = await this.saeFeatures();
+    if (!file) throw new Error(`No ${saeFiles.features} in ${this.dir}`);
+    const feature = file.features.find((f) => f.latent === latent);
+    if (!feature) throw new Error(`${saeFiles.features} has no latent ${latent}`);
+    return {
+      type: 'feature/examples',
+      requestId,
+      latent,
+      examples: feature.examples.map((e) => ({
+        example: e.example,
+        id: e.id,
+        maxActivation: wireNumber(e.maxActivation),
+        tokens: e.tokens.map((t) => ({ text: t.text, activation: wireNumber(t.activation) })),
+      })),
+    };
   }
 
   /** The learning curves panel: curves.csv and the run's evaluation metric. */

@@ -14,6 +14,7 @@ export const panelScripts: Readonly<Record<PanelKind, string>> = {
   histograms: 'dist/webviews/histograms.js',
   correlations: 'dist/webviews/correlations.js',
   learningCurves: 'dist/webviews/learningCurves.js',
+  features: 'dist/webviews/features.js',
 };
 export const panelStylesheet = 'media/panels.css';
 
@@ -98,12 +99,37 @@ const bodies: Readonly<Record<PanelKind, string>> = {
 <main>
 <div id="chart" class="chart"></div>
 </main>`,
+  features: `<header class="toolbar">
+<span id="run-name" class="run-name"></span>
+<span id="sae-info" class="sae-info"></span>
+<span class="spacer"></span>
+<label>Sort <select id="sort"><option value="quality">|ρ| with quality</option><option value="density">density</option><option value="latent">latent</option></select></label>
+<label>Latent <input type="search" id="filter" inputmode="numeric" size="8" placeholder="number" aria-label="Show latents whose number starts with"></label>
+</header>
+<div id="model-banner" class="model-banner" role="note" hidden></div>
+<div id="error" class="error" role="alert" hidden></div>
+<div id="notes" class="notes" hidden></div>
+<dl id="sae-figures" class="sae-figures" hidden></dl>
+<main class="features-layout">
+<section class="feature-list-section" aria-label="Features">
+<p id="list-note" class="hint"></p>
+<div class="feature-list-scroll">
+<table id="feature-list" class="feature-list"><thead><tr><th scope="col">latent</th><th scope="col" title="Fraction of tokens the latent is active on">density</th><th scope="col" title="Spearman ρ of the feature's activation per example with example quality">ρ quality</th><th scope="col">p</th><th scope="col" title="Largest activation among its top examples">max</th></tr></thead><tbody></tbody></table>
+</div>
+</section>
+<section id="examples-section" class="examples-section" aria-live="polite">
+<h2 id="examples-title">Top activating examples</h2>
+<p class="hint">Tokens are shaded by the feature's activation; click an example to open its row in the dataset.</p>
+<ol id="examples" class="feature-examples"></ol>
+</section>
+</main>`,
 };
 
 const pageTitles: Readonly<Record<PanelKind, string>> = {
   histograms: 'Activation histograms',
   correlations: 'Correlations',
   learningCurves: 'Learning curves',
+  features: 'SAE features',
 };
 
 /** The panel's whole HTML document, with a fresh nonce unless one is given. */

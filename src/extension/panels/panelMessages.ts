@@ -6,20 +6,23 @@
 // from files the user did not write (dataset text, ids), so the extension treats what a webview
 // sends as untrusted: `parseWebviewMessage` accepts only these shapes, for the panel that sent them.
 import type { CorrelationCell } from '../../core/experiment/correlations.js';
+import type { SaeFigure } from './saeFeatures.js';
 
-export const panelKinds = ['histograms', 'correlations', 'learningCurves'] as const;
+export const panelKinds = ['histograms', 'correlations', 'learningCurves', 'features'] as const;
 export type PanelKind = (typeof panelKinds)[number];
 
 export const panelViewTypes: Readonly<Record<PanelKind, string>> = {
   histograms: 'iclLab.histograms',
   correlations: 'iclLab.correlations',
   learningCurves: 'iclLab.learningCurves',
+  features: 'iclLab.features',
 };
 
 export const panelTitles: Readonly<Record<PanelKind, string>> = {
   histograms: 'Activation Histograms',
   correlations: 'Correlations',
   learningCurves: 'Learning Curves',
+  features: 'SAE Features',
 };
 
 /** A JSON number: null where the value is NaN or infinite. */
@@ -92,6 +95,40 @@ export interface WireCurveRow {
   readonly value: WireNumber;
 }
 
+/** One feature of sae/features.json without its examples: a row of the Features panel's list. */
+export interface WireFeatureSummary {
+  readonly latent: number;
+  readonly density: WireNumber;
+  readonly qualityRho: WireNumber;
+  readonly qualityP: WireNumber;
+  /** How many top activating examples the file holds for it. */
+  readonly examples: number;
+  /** The largest activation among them. */
+  readonly maxActivation: WireNumber;
+}
+
+export interface WireFeatureToken {
+  /** The token's text as plain text (never HTML). */
+  readonly text: string;
+  readonly activation: WireNumber;
+}
+
+export interface WireFeatureExample {
+  readonly example: number;
+  readonly id: string;
+  readonly maxActivation: WireNumber;
+  readonly tokens: readonly WireFeatureToken[];
+}
+
+/** What the SAE was trained on (features.json's header). */
+export interface WireSaeInfo {
+  readonly model: string;
+  readonly site: string;
+  readonly layer: number;
+  readonly latents: number;
+  readonly k: number;
+}
+
 /** One grid cell of correlations.csv: what a click on the heatmap asks the scatter plot of. */
 export type CellKey = CorrelationCell;
 
@@ -158,6 +195,23 @@ export interface LearningCurvesDataNotification extends DataNotificationBase {
   readonly defaultMetric?: string;
 }
 
+export interface FeaturesDataNotification extends DataNotificationBase {
+  readonly type: 'features/data';
+  /** Absent when the run has no sae/features.json (a note says what to do). */
+  readonly sae?: WireSaeInfo;
+  /** sae.json's known numeric figures (variance explained, L0, …). */
+  readonly figures: readonly SaeFigure[];
+  readonly features: readonly WireFeatureSummary[];
+}
+
+/** A feature's top activating examples, token by token (the answer to a FeatureSelectedRequest). */
+export interface FeatureExamplesResponse {
+  readonly type: 'feature/examples';
+  readonly requestId: number;
+  readonly latent: number;
+  readonly examples: readonly WireFeatureExample[];
+}
+
 export interface ScatterResponse {
   readonly type: 'scatter/data';
   readonly requestId: number;
@@ -186,6 +240,8 @@ export type HostMessage =
   | HistogramsDataNotification
   | CorrelationsDataNotification
   | LearningCurvesDataNotification
+  | FeaturesDataNotification
+  | FeatureExamplesResponse
   | ScatterResponse
   | StatisticResponse
   | ErrorNotification;
@@ -211,7 +267,14 @@ export interface StatisticRequest {
   readonly key: StatisticKey;
 }
 
-/** A scatter point was clicked: open the dataset file at that example's row. */
+/** A feature was clicked: the host answers with a FeatureExamplesResponse (same requestId). */
+export interface FeatureSelectedRequest {
+  readonly type: 'featureSelected';
+  readonly requestId: number;
+  readonly latent: number;
+}
+
+/** A scatter point (or a feature's example) was clicked: open the dataset file at that example's row. */
 export interface RevealExampleCommand {
   readonly type: 'revealExample';
   readonly example: number;
@@ -235,13 +298,14 @@ export interface WebviewErrorNotification {
   readonly message: string;
 }
 
-export type WebviewMessage = ReadyNotification | CellSelectedRequest | StatisticRequest | RevealExampleCommand | ExportCommand | WebviewErrorNotification;
+export type WebviewMessage = ReadyNotification | CellSelectedRequest | StatisticRequest | FeatureSelectedRequest | RevealExampleCommand | ExportCommand | WebviewErrorNotification;
 
 /** Which messages each panel may send. */
 const allowed: Readonly<Record<PanelKind, ReadonlySet<WebviewMessage['type']>>> = {
   histograms: new Set(['ready', 'statistic', 'export', 'error']),
   correlations: new Set(['ready', 'cellSelected', 'revealExample', 'export', 'error']),
   learningCurves: new Set(['ready', 'export', 'error']),
+  features: new Set(['ready', 'featureSelected', 'revealExample', 'error']),
 };
 
 /** Longest name (mask, statistic, …) a message may carry. */
@@ -315,6 +379,10 @@ export function parseWebviewMessage(value: unknown, kind: PanelKind): WebviewMes
       return hasOnly(value, ['type', 'requestId', 'key']) && isIndex(value['requestId']) && isStatisticKey(value['key'])
         ? { type, requestId: value['requestId'], key: value['key'] }
         : undefined;
+    case 'featureSelected':
+      return hasOnly(value, ['type', 'requestId', 'latent']) && isIndex(value['requestId']) && isIndex(value['latent'])
+        ? { type, requestId: value['requestId'], latent: value['latent'] }
+        : undefined;
     case 'revealExample':
       return hasOnly(value, ['type', 'example']) && isIndex(value['example']) ? { type, example: value['example'] } : undefined;
     case 'export': {
@@ -330,7 +398,7 @@ export function parseWebviewMessage(value: unknown, kind: PanelKind): WebviewMes
   }
 }
 
-const hostTypes: ReadonlySet<string> = new Set(['histograms/data', 'correlations/data', 'learningCurves/data', 'scatter/data', 'statistic/data', 'error']);
+const hostTypes: ReadonlySet<string> = new Set(['histograms/data', 'correlations/data', 'learningCurves/data', 'features/data', 'feature/examples', 'scatter/data', 'statistic/data', 'error']);
 
 /** The webview's check on what arrives: a host message by its type (the host built it, so the shape is trusted). */
 export function isHostMessage(value: unknown): value is HostMessage {
@@ -367,10 +435,22 @@ export interface LearningCurvesUi {
   readonly band?: 'min-max' | 'sd';
 }
 
+export const featureSorts = ['quality', 'density', 'latent'] as const;
+export type FeatureSort = (typeof featureSorts)[number];
+
+export interface FeaturesUi {
+  /** The feature whose examples are shown. */
+  readonly latent?: number;
+  /** The list's order: |ρ| with quality (largest first), density (largest first) or latent number. */
+  readonly sort?: FeatureSort;
+  /** Latent numbers starting with this are listed. */
+  readonly filter?: string;
+}
+
 export interface PanelState {
   readonly kind: PanelKind;
   readonly runDir: string;
-  readonly ui: HistogramsUi | CorrelationsUi | LearningCurvesUi;
+  readonly ui: HistogramsUi | CorrelationsUi | LearningCurvesUi | FeaturesUi;
 }
 
 /** A saved panel state, or undefined when `value` is not one (an old or foreign state). */

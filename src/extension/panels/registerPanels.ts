@@ -6,12 +6,25 @@ import * as vscode from 'vscode';
 import { pickRun, type RunArgument } from '../runsFolder.js';
 import { ChartPanel, panelWebviewOptions } from './chartPanel.js';
 import { panelKinds, panelTitles, panelViewTypes, parsePanelState, type PanelKind } from './panelMessages.js';
+import { hasSaeFeatures, noRunWithSaeMessage, noSaeMessage } from './saeFeatures.js';
 
 const commands: Readonly<Record<PanelKind, string>> = {
   histograms: 'iclLab.showHistograms',
   correlations: 'iclLab.showCorrelations',
   learningCurves: 'iclLab.showLearningCurves',
+  features: 'iclLab.showFeatures',
 };
+
+const trainSaeCommand = 'iclLab.trainSae';
+const trainSaeAction = 'Train Sparse Autoencoder…';
+
+/** The Features panel needs sae/features.json: says so (offering to train one) when the run has none. */
+async function checkHasSae(runDir: string): Promise<boolean> {
+  if (await hasSaeFeatures(runDir)) return true;
+  const choice = await vscode.window.showInformationMessage(`ICL Lab: ${noSaeMessage}`, trainSaeAction);
+  if (choice === trainSaeAction) void vscode.commands.executeCommand(trainSaeCommand, runDir);
+  return false;
+}
 
 /** A run folder given as its run.json (or another file in it) means the folder. */
 async function runFolderOf(dir: string): Promise<string> {
@@ -29,9 +42,13 @@ class PanelManager implements vscode.Disposable {
   }
 
   async show(kind: PanelKind, argument: RunArgument): Promise<void> {
-    const picked = await pickRun(argument, `Show ${panelTitles[kind]}`);
+    const picked =
+      kind === 'features'
+        ? await pickRun(argument, `Show ${panelTitles[kind]}`, (run) => hasSaeFeatures(run.dir), noRunWithSaeMessage)
+        : await pickRun(argument, `Show ${panelTitles[kind]}`);
     if (!picked) return;
     const runDir = await runFolderOf(picked);
+    if (kind === 'features' && !(await checkHasSae(runDir))) return;
     const open = this.panels.get(PanelManager.key(kind, runDir));
     if (open) {
       open.reveal();
@@ -63,7 +80,7 @@ class PanelManager implements vscode.Disposable {
 }
 
 /**
- * Registers iclLab.showHistograms / showCorrelations / showLearningCurves (each takes an optional
+ * Registers iclLab.showHistograms / showCorrelations / showLearningCurves / showFeatures (each takes an optional
  * run: a folder path, a Uri, or a runs-view item; else the user picks one) and the serializers
  * that restore their panels.
  */

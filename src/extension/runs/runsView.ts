@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { currentPhase, type RunFolder, type RunState } from '../../core/experiment/runFolders.js';
 import { quantizationLabel } from '../../core/experiment/modelLabel.js';
+import { hasSaeFeatures } from '../panels/saeFeatures.js';
 import { isResumable } from './runOutcome.js';
 import { formatDuration } from '../../core/format/duration.js';
 import { listRuns, runsRoot } from '../runsFolder.js';
@@ -20,7 +21,7 @@ const stateIcons: Record<RunState, string> = {
   failed: 'error',
 };
 
-type RunsNode = { readonly kind: 'run'; readonly run: RunFolder; readonly resumable?: boolean } | { readonly kind: 'fact'; readonly run: RunFolder; readonly label: string; readonly value: string };
+type RunsNode = { readonly kind: 'run'; readonly run: RunFolder; readonly resumable?: boolean; readonly sae?: boolean } | { readonly kind: 'fact'; readonly run: RunFolder; readonly label: string; readonly value: string };
 
 export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
@@ -60,7 +61,8 @@ export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
       const runs = await listRuns();
       void vscode.commands.executeCommand('setContext', 'iclLab.hasRuns', runs.length > 0);
       // Resume is offered only where there is something to resume (a run that failed before its model loaded has nothing).
-      return Promise.all(runs.map(async (run) => ({ kind: 'run' as const, run, resumable: await isResumable(run.dir, run.record, run.state) })));
+      // A run with sae/features.json offers Show SAE Features.
+      return Promise.all(runs.map(async (run) => ({ kind: 'run' as const, run, resumable: await isResumable(run.dir, run.record, run.state), sae: await hasSaeFeatures(run.dir) })));
     }
     if (node.kind !== 'run') return [];
     const { run } = node;
@@ -85,8 +87,9 @@ export class RunsView implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     const live = this.manager.progressOf(run.dir);
     const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = run.dir;
-    // `run-failed` etc. carry Resume (package.json menus); a stopped run with nothing to resume gets `-nothing-to-resume`.
-    item.contextValue = `run-${run.state}${(run.state === 'failed' || run.state === 'cancelled' || run.state === 'interrupted') && node.resumable === false ? '-nothing-to-resume' : ''}`;
+    // `run-failed` etc. carry Resume (package.json menus); a stopped run with nothing to resume gets
+    // `-nothing-to-resume`; a run with a sparse autoencoder's features ends in `-sae` (Show SAE Features).
+    item.contextValue = `run-${run.state}${(run.state === 'failed' || run.state === 'cancelled' || run.state === 'interrupted') && node.resumable === false ? '-nothing-to-resume' : ''}${node.sae ? '-sae' : ''}`;
     item.iconPath = new vscode.ThemeIcon(stateIcons[run.state]);
     const overall = run.record.headline?.overall;
     item.description =
