@@ -10,6 +10,7 @@ import { registerCompareRuns } from './runs/compareRuns.js';
 import { registerRunCommands } from './runs/runCommands.js';
 import { RunManager } from './runs/runManager.js';
 import { RunsView } from './runs/runsView.js';
+import { registerSaeCommands } from './sae/saeCommands.js';
 
 let host: EngineHost | undefined;
 
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerRunCommands(context, host, manager, runsView);
   registerModelCommands(context, { output: host.output, modelInfo: (modelPath) => host!.modelInfo(modelPath), cli: host.cli.bind(host), runs: manager });
   registerPanels(context);
+  registerSaeCommands(context, host);
   registerCompareRuns(context);
   const engineHost = host;
   registerInlineInspection(context, { countTokens: (texts, modelPath) => engineHost.countTokens(modelPath, texts) });

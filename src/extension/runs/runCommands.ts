@@ -12,6 +12,7 @@ import { maskStrategies } from '../../core/masks.js';
 import type { EngineHost } from '../engineHost.js';
 import { reportWebviewHtml } from '../panels/reportHtml.js';
 import { listRuns, pickRun, runsRoot, type RunArgument } from '../runsFolder.js';
+import { describeProgress, LineSplitter, parseRunEvent } from './runEvents.js';
 import type { RunManager } from './runManager.js';
 import { isResumable } from './runOutcome.js';
 import type { RunsView } from './runsView.js';
@@ -213,32 +214,68 @@ async function offerOpen(file: string): Promise<void> {
   if (choice) await vscode.window.showTextDocument(vscode.Uri.file(file));
 }
 
+/** How a CLI job ended: its exit code, whether the user cancelled it, and the lines it printed. */
+export interface CliJobOutcome {
+  readonly code: number;
+  readonly cancelled: boolean;
+  readonly lines: readonly string[];
+}
+
 /**
  * Runs one `icl-lab` command with a cancellable progress notification showing its latest progress
- * line; everything it prints goes to the ICL Lab output. Resolves with its exit code.
+ * line (a `done/total` line, or a `--progress json` event); everything it prints goes to the ICL Lab
+ * output. Cancel sends SIGINT: the CLI stops after the unit in hand and keeps what it finished.
  */
-export function runCliJob(host: EngineHost, title: string, args: readonly string[]): Thenable<number> {
+export function runCliTask(host: EngineHost, title: string, args: readonly string[]): Thenable<CliJobOutcome> {
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
     const { command, args: argv, env } = host.cli(args);
     host.output.appendLine(`$ icl-lab ${args.join(' ')}`);
     const child = spawn(command, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    token.onCancellationRequested(() => child.kill('SIGINT'));
-    const onText = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split(/[\r\n]+/)) {
-        const text = line.replace(/\u001b\[K/g, '').trim();
-        if (!text) continue;
-        host.output.appendLine(text);
-        if (/\d+\/\d+/.test(text)) progress.report({ message: text });
+    let cancelled = false;
+    token.onCancellationRequested(() => {
+      cancelled = true;
+      child.kill('SIGINT');
+    });
+    const lines: string[] = [];
+    const onLine = (line: string): void => {
+      // A terminal progress line redraws itself with \r; the last drawing counts.
+      const text = (line.split('\r').filter((part) => part.trim() !== '').pop() ?? '').replace(/\u001b\[K/g, '').trim();
+      if (!text) return;
+      const event = parseRunEvent(text);
+      if (event?.event === 'progress') {
+        progress.report({ message: describeProgress(event) });
+        return;
       }
+      host.output.appendLine(text);
+      lines.push(text);
+      if (lines.length > 200) lines.shift();
+      if (/\d+\/\d+/.test(text)) progress.report({ message: text });
     };
-    child.stdout.on('data', onText);
-    child.stderr.on('data', onText);
-    return new Promise<number>((resolve) => {
+    // Whole lines only: a chunk may end mid-line (a JSON event cut in two is no event).
+    const follow = (stream: NodeJS.ReadableStream): (() => void) => {
+      const splitter = new LineSplitter();
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => splitter.push(chunk).forEach(onLine));
+      return () => onLine(splitter.push('\n')[0] ?? '');
+    };
+    const flushOut = follow(child.stdout);
+    const flushErr = follow(child.stderr);
+    return new Promise<CliJobOutcome>((resolve) => {
       child.on('error', (error) => {
         host.output.appendLine(error.message);
-        resolve(1);
+        lines.push(`error: ${error.message}`);
+        resolve({ code: 1, cancelled, lines });
       });
-      child.on('close', (code) => resolve(code ?? 1));
+      child.on('close', (code) => {
+        flushOut();
+        flushErr();
+        resolve({ code: code ?? 1, cancelled, lines });
+      });
     });
   });
+}
+
+/** runCliTask's exit code alone. */
+export function runCliJob(host: EngineHost, title: string, args: readonly string[]): Thenable<number> {
+  return runCliTask(host, title, args).then((outcome) => outcome.code);
 }
