@@ -15,6 +15,7 @@ import { RunPanelSource } from '../../src/extension/panels/panelData.js';
 import { panelHtml, panelResourceRoots } from '../../src/extension/panels/panelHtml.js';
 import { parsePanelState, parseWebviewMessage, type CellKey, type PanelKind, type WebviewMessage } from '../../src/extension/panels/panelMessages.js';
 import { hostileText, plantedMassive, writeSyntheticRun, type SyntheticRun } from '../support/panelRunFolder.js';
+import { hostileToken, writeSaeFixture } from '../extension/saeFixture.js';
 
 const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const origin = 'https://panel.test';
@@ -309,6 +310,96 @@ describe('chart panel webviews in Chromium', function () {
     assert.match((await h.waitFor('export', 2)).content, /^<svg/);
     assert.deepEqual(parsePanelState(await h.state())?.ui, { metric: 'macro_f1', band: 'sd' });
     await assertClean(h, 'learning-curves');
+    await h.page.close();
+  });
+
+  it('features: the list by |ρ|, a feature’s examples with tokens shaded by activation, markup as text, clicks → reveal, restore', async () => {
+    await writeSaeFixture(run.dir);
+    const h = await openPanel(browser, 'features');
+    await h.waitFor('ready');
+    const data = await source.featuresData();
+    await h.post({ ...data, run: { ...data.run, model: 'tiny (llama)', generatedModelBanner } });
+    await h.page.waitForSelector('#feature-list tbody tr');
+    assert.equal(await h.page.locator('#model-banner').textContent(), generatedModelBanner, 'the generated-model banner');
+    assert.equal(await h.page.locator('#sae-info').textContent(), 'SAE · mlp_out layer 1 · 64 latents · k 4');
+    const figures = await h.page.locator('#sae-figures > div').evaluateAll((items) => items.map((d) => `${d.querySelector('dt')?.textContent}: ${d.querySelector('dd')?.textContent}`));
+    assert.deepEqual(figures, ['variance explained: 0.813', 'L0: 4.0', 'dead latents: 6 (9.38%)', 'loss recovered: 0.900', 'training tokens: 20,000', 'training time: 1m01s', 'tokens/s: 5,400']);
+    const rows = () => h.page.locator('#feature-list tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells, (c) => c.textContent)));
+    // Largest |ρ| first, the feature without one last.
+    assert.deepEqual(await rows(), [
+      ['3', '25.0%', '−0.610', '4.0e-4', '2.00'],
+      ['7', '1.25%', '0.420', '0.0030', '3.50'],
+      ['12', '50.0%', '–', '–', '–'],
+    ]);
+
+    // The first feature is shown at once; a click on another asks for its examples.
+    const first = await h.waitFor('featureSelected');
+    assert.equal(first.latent, 3);
+    await h.post(await source.featureExamples(first.latent, first.requestId));
+    await h.page.waitForSelector('#examples .feature-example');
+    await h.page.locator('#feature-list tbody tr', { hasText: '0.420' }).click();
+    const second = await h.waitFor('featureSelected', 2);
+    assert.equal(second.latent, 7);
+    await h.post(await source.featureExamples(second.latent, second.requestId));
+    await h.page.waitForFunction(() => document.querySelectorAll('#examples .feature-example').length === 2);
+    assert.equal(await h.page.locator('#examples-title').textContent(), 'Latent 7: top activating examples');
+    assert.equal(await h.page.locator('#feature-list tr.selected td').first().textContent(), '7');
+
+    // Tokens: markup shows as its characters, shaded by activation over the feature's largest (3.5).
+    const tokens = await h.page.locator('#examples .feature-example').evaluateAll((items) =>
+      items.map((li) => Array.from(li.querySelectorAll('.token'), (t) => ({ text: t.textContent, active: t.classList.contains('active'), level: (t as HTMLElement).style.getPropertyValue('--level') }))),
+    );
+    assert.deepEqual(tokens, [
+      [{ text: hostileToken, active: true, level: '1.000' }, { text: ' fine', active: false, level: '' }],
+      [{ text: 'a', active: false, level: '' }, { text: ' fine', active: true, level: '0.500' }, { text: ' film', active: true, level: '0.143' }],
+    ]);
+    assert.equal(await h.page.locator('#examples script').count(), 0, 'no script element from a token');
+    assert.equal(await h.page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss), undefined);
+    assert.match((await h.page.locator('#examples .feature-example').first().textContent()) ?? '', /id c.*row 2 · max 3\.50/s);
+
+    // An example (click, or Enter) → its row in the dataset.
+    await h.page.locator('#examples .feature-example').nth(1).click();
+    assert.deepEqual(await h.waitFor('revealExample'), { type: 'revealExample', example: 0 });
+    await h.page.locator('#examples .feature-example').first().focus();
+    await h.page.keyboard.press('Enter');
+    assert.deepEqual(await h.waitFor('revealExample', 2), { type: 'revealExample', example: 2 });
+
+    // Sort by density; filter by latent number; neither loses the shown feature.
+    await h.page.selectOption('#sort', 'density');
+    assert.deepEqual((await rows()).map((r) => r[0]), ['12', '3', '7']);
+    await h.page.fill('#filter', '1');
+    assert.deepEqual((await rows()).map((r) => r[0]), ['12']);
+    assert.match((await h.page.locator('#list-note').textContent()) ?? '', /^1 of 3 features\./);
+    await h.page.fill('#filter', '');
+    assert.equal((await h.sent()).filter((m) => m.type === 'featureSelected').length, 2, 'examples are asked for once per feature');
+    await assertClean(h, 'features');
+
+    const state = parsePanelState(await h.state());
+    assert.equal(state?.kind, 'features');
+    assert.equal(state?.runDir, run.dir);
+    assert.deepEqual(state?.ui, { latent: 7, sort: 'density', filter: '' });
+    await h.page.close();
+
+    // A restored panel shows the same feature again.
+    const restored = await openPanel(browser, 'features', state);
+    await restored.waitFor('ready');
+    await restored.post(await source.featuresData());
+    const again = await restored.waitFor('featureSelected');
+    assert.equal(again.latent, 7);
+    assert.equal(await restored.page.locator('#sort').inputValue(), 'density');
+    await restored.page.close();
+  });
+
+  it('features: a run without a sparse autoencoder shows what to do, and an empty list', async () => {
+    const h = await openPanel(browser, 'features');
+    await h.waitFor('ready');
+    await h.post(await source.featuresData());
+    await h.page.waitForSelector('#notes:not([hidden])');
+    assert.match((await h.page.locator('#notes').textContent()) ?? '', /this run has no sparse autoencoder: add `sae: \{\}` to its config/);
+    assert.equal(await h.page.locator('#list-note').textContent(), 'No features.');
+    assert.equal(await h.page.locator('#feature-list tbody tr').count(), 0);
+    assert.equal(await h.page.locator('#sae-figures').isHidden(), true);
+    await assertClean(h, 'features-none');
     await h.page.close();
   });
 });
