@@ -14,6 +14,7 @@ const noCapture = 'ffn_out';
 const siteCheckMaxTokens = 512;
 import { activationStatistics, poolings } from '../core/stats/activationStatistics.js';
 import { encodeNpyFloat32 } from '../core/format/npy.js';
+import { encodeSaeFiles, trainSae, type SaeRunControl } from './saeTraining.js';
 import { loadAddon, type NativeTapContext, type NativeTapModel, type WindowResult } from './addon.js';
 import type { TextGenerationGroup, TextScores, TextScoringGroup } from '../core/quality/promptScorer.js';
 import { minimumTokens, planScoringWindows, QueryTooLongError, type ScoringGroup } from './scoringPlanner.js';
@@ -30,6 +31,10 @@ import {
   type GpuChoice,
   type ScoringOptions,
   type ModelInfo,
+  type EncodedSaeFile,
+  type EncodeSaeParams,
+  type SaeTrainingSummary,
+  type TrainSaeParams,
 } from './protocol.js';
 
 export interface ExtractedExample {
@@ -593,6 +598,15 @@ export class ActivationEngine {
         keepRaw: pooling || rawSet === undefined || rawSet.has(e.example),
       };
     });
+  }
+
+  /** Trains a TopK SAE on token files (src/engine/saeTraining.ts), on this engine's backend. */
+  trainSae(params: TrainSaeParams, control: Omit<SaeRunControl, 'gpu'> = {}): Promise<SaeTrainingSummary> {
+    return trainSae(loadAddon(), params, { ...control, gpu: this.gpu !== 'cpu' });
+  }
+
+  encodeSae(params: EncodeSaeParams): Promise<EncodedSaeFile[]> {
+    return encodeSaeFiles(loadAddon(), params, this.gpu !== 'cpu');
   }
 
   async dispose(): Promise<void> {

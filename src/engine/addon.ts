@@ -150,7 +150,7 @@ export interface NativeSaeTrainer {
   /** Token-major codes: [n × k] latents (−1 where the kept value is not positive) and values. */
   encode(x: Float32Array, n: number): { latents: Int32Array; values: Float32Array; relativeError: Float64Array };
   /** forGradients only: the loss and its gradients at the current weights, masks held fixed. */
-  gradients(x: Float32Array, dead?: Uint8Array): NativeSaeStep & NativeSaeWeights;
+  gradients(x: Float32Array, dead?: Uint8Array, auxTarget?: Float32Array): NativeSaeStep & NativeSaeWeights & { auxTarget: Float32Array };
   weights(): NativeSaeWeights;
   setLearningRate(rate: number): void;
   info(): { backend: string; tokensSeen: number; dead: number };

@@ -33,6 +33,12 @@ double numberOption(const Napi::Object & o, const char * name, double fallback) 
     return v.IsUndefined() ? fallback : v.As<Napi::Number>().DoubleValue();
 }
 
+Napi::Float32Array copyOut(Napi::Env env, const std::vector<float> & values) {
+    Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
+    std::memcpy(out.Data(), values.data(), values.size() * sizeof(float));
+    return out;
+}
+
 // ggml_nelements without linking ggml (we only reach it through LlamaApi).
 int64_t elements(const ggml_tensor * t) { return t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3]; }
 
@@ -325,6 +331,10 @@ void SaeTrainer::setMasks(bool trackDeadLatents) {
         }
         const float * x = x_.data() + size_t(t) * width_;
         float * target = auxTargetHost_.data() + size_t(t) * width_;
+        if (!forcedAuxTarget_.empty()) {
+            std::copy_n(forcedAuxTarget_.data() + size_t(t) * width_, width_, target);
+            continue;
+        }
         for (int d = 0; d < width_; d++) target[d] = x[d] - reconstruction[d];
     }
     if (trackDeadLatents) tokensSeen_ += batch_;
@@ -405,7 +415,7 @@ Napi::Value SaeTrainer::encode(const Napi::CallbackInfo & info) {
     return out;
 }
 
-// gradients(x, dead?: Uint8Array [latents]) → { loss, mse, aux, encoder, encoderBias, decoder,
+// gradients(x, dead?: Uint8Array [latents], auxTarget?: Float32Array [batch × width]) → { loss, mse, aux, encoder, encoderBias, decoder,
 // decoderBias }: the loss and its gradient with respect to each parameter at the current weights,
 // with the TopK mask (and, given `dead`, the auxiliary mask over those latents) held fixed. No step.
 Napi::Value SaeTrainer::gradients(const Napi::CallbackInfo & info) {
@@ -419,11 +429,20 @@ Napi::Value SaeTrainer::gradients(const Napi::CallbackInfo & info) {
         if (dead.ElementLength() != size_t(latents_)) throw Napi::RangeError::New(env, "SaeTrainer.gradients: dead must hold one flag per latent");
         std::memcpy(forcedDead_.data(), dead.Data(), latents_);
     }
+    // The auxiliary target is a constant of the loss (Gao et al. detach it); a finite-difference
+    // check must hold it fixed too, so the caller may pass the one an earlier call returned.
+    forcedAuxTarget_.clear();
+    if (info.Length() > 2 && info[2].IsTypedArray()) {
+        Napi::Float32Array target = info[2].As<Napi::Float32Array>();
+        if (target.ElementLength() != size_t(width_) * batch_) throw Napi::RangeError::New(env, "SaeTrainer.gradients: auxTarget must hold batchSize × width floats");
+        forcedAuxTarget_.assign(target.Data(), target.Data() + target.ElementLength());
+    }
     const LlamaApi & api = llamaApi();
     std::memcpy(x_.data(), x.Data(), x_.size() * sizeof(float));
     forward();
     setMasks(false);
     forcedDead_.clear();
+    forcedAuxTarget_.clear();
     // Accumulation step 1 of 2: gradients only, into zeroed accumulators. The forward evaluation
     // after it brings the accumulation counter back to 0, so no call ever takes an optimiser step.
     api.opt_reset(optTrain_, false);
@@ -440,6 +459,7 @@ Napi::Value SaeTrainer::gradients(const Napi::CallbackInfo & info) {
     out.Set("encoderBias", tensorOut(env, api.opt_grad_acc(optTrain_, encoderBias_)));
     out.Set("decoder", tensorOut(env, api.opt_grad_acc(optTrain_, decoder_)));
     out.Set("decoderBias", tensorOut(env, api.opt_grad_acc(optTrain_, decoderBias_)));
+    out.Set("auxTarget", copyOut(env, auxTargetHost_));
     api.opt_alloc(optTrain_, false);
     api.opt_eval(optTrain_, nullptr);
     return out;

@@ -92,6 +92,7 @@ private:
     std::vector<float> decoderBiasHost_;
     std::vector<float> decoderColumns_;  // [latents][width]: each latent's direction contiguous
     std::vector<uint8_t> forcedDead_;    // gradients(): the dead set the caller fixed
+    std::vector<float> forcedAuxTarget_; // gradients(): the auxiliary target the caller fixed
     std::vector<int64_t> lastFired_;  // per latent: tokens seen when it last fired (−1: never)
     int64_t tokensSeen_ = 0;
     int deadNow_ = 0;
