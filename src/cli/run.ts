@@ -437,6 +437,7 @@ class EngineExperimentModel implements ExperimentModel {
         ...(request.prefix !== undefined ? { prefix: request.prefix } : {}),
         ...(request.rawExamples ? { rawExamples: request.rawExamples } : {}),
         ...(request.rawDir ? { rawDir: request.rawDir } : {}),
+        ...(request.rawLayers ? { rawLayers: request.rawLayers } : {}),
         ...(request.pooledLayers ? { pooledLayers: request.pooledLayers } : {}),
         contextSize,
         batchSize,

@@ -8,6 +8,18 @@
 export const siteNames = ['mlp_out', 'resid_post'] as const;
 export type SiteName = (typeof siteNames)[number];
 
+/**
+ * Sites whose statistics are computed from a tensor site's activations rather than read from the
+ * graph, so they have no tensor here: `sae`, the features of the run's sparse autoencoder
+ * (src/core/experiment/saePhase.ts), one row per example at the autoencoder's layer. stats.csv and
+ * correlations.csv hold them as rows of their site, after the tensor sites.
+ */
+export const derivedSiteNames = ['sae'] as const;
+export type DerivedSiteName = (typeof derivedSiteNames)[number];
+
+/** Every site a stats.csv row can name, in the study's order. */
+export const statsSiteNames = [...siteNames, ...derivedSiteNames] as const;
+
 /** Sites the self-check reads besides the study's: the residual stream just before the MLP. */
 export type CheckSiteName = SiteName | 'resid_mid';
 

@@ -6,7 +6,7 @@
 // layer and pooling empty), and for every cell the Spearman partial correlation controlling for token
 // count (src/core/stats/partialSpearman.ts) with its p and its own BH q over the grid.
 import { numberCell, readCsvTable } from '../format/csvTable.js';
-import { formatNumber, statsRowSite } from '../format/statsCsv.js';
+import { formatNumber, statsIndexColumns, statsRowSite } from '../format/statsCsv.js';
 import { activationStatistics } from '../stats/activationStatistics.js';
 import { benjaminiHochberg } from '../stats/benjaminiHochberg.js';
 import { bootstrapSpearmanInterval } from '../stats/bootstrap.js';
@@ -71,12 +71,19 @@ export function parseStatsCellKey(key: string): StatsCell {
   return { mask, site, layer: Number(layer), pooling, statistic };
 }
 
-/** statistic value by statsCellKey, then example; rows without a site (older files) are the MLP output's. */
+/**
+ * statistic value by statsCellKey, then example; rows without a site (older files) are the MLP
+ * output's. The statistics are the activation statistics (but top_dim) and any column a derived site
+ * appended (src/core/format/statsCsv.ts); an empty cell is a statistic that does not apply to the row.
+ */
 export async function readStatsCsv(files: readonly string[]): Promise<Map<string, Map<number, number>>> {
   const cells = new Map<string, Map<number, number>>();
   for (const file of files) {
+    let statistics: readonly string[] | undefined;
     for (const row of await readCsvTable(file)) {
-      for (const statistic of correlatedStatistics) {
+      statistics ??= [...correlatedStatistics, ...Object.keys(row).filter((c) => !(statsIndexColumns as readonly string[]).includes(c) && !(activationStatistics as readonly string[]).includes(c))];
+      for (const statistic of statistics) {
+        if (row[statistic] === '') continue;
         const key = statsCellKey({ mask: row['mask']!, site: statsRowSite(row), layer: Number(row['layer']), pooling: row['pooling']!, statistic });
         let byExample = cells.get(key);
         if (!byExample) cells.set(key, (byExample = new Map()));

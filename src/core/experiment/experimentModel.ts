@@ -2,6 +2,7 @@
 // (CLI, extension) or anything else that can extract and score. Keeps the orchestration in core.
 import type { MaskLayout } from '../masks.js';
 import type { PromptScorer } from '../quality/promptScorer.js';
+import type { SaeRunner } from '../sae/saeRunner.js';
 import type { SiteName } from '../sites.js';
 
 /** Facts about the model file recorded in run.json. */
@@ -20,9 +21,11 @@ export interface ModelFacts {
 export interface ModelExtraction extends MaskLayout {
   /** Which activations (src/core/sites.ts); default the MLP output. */
   readonly site?: SiteName;
-  /** Examples whose raw activations (at `site`) are written to rawDir as `<example>_L<layer>.npy`. */
-  readonly rawExamples?: readonly number[];
+  /** Examples whose raw activations (at `site`) are written to rawDir as `<example>_L<layer>.npy`: a list, or every one. */
+  readonly rawExamples?: readonly number[] | 'all';
   readonly rawDir?: string;
+  /** Only these layers' raw activations are written (default every layer): the SAE's data is one layer. */
+  readonly rawLayers?: readonly number[];
   /** Layers whose token-mean activation (at `site`) each result carries. */
   readonly pooledLayers?: readonly number[];
 }
@@ -46,6 +49,8 @@ export interface ExperimentModel extends PromptScorer {
    * where the runner cannot load a second model.
    */
   embed?(embeddingModel: string, texts: readonly string[]): Promise<Float64Array[]>;
+  /** Trains and runs sparse autoencoders (the sae phase); absent where the runner cannot. */
+  readonly sae?: SaeRunner;
   /** Stops the work in flight; its promise rejects. */
   cancel(): void;
 }

@@ -5,6 +5,9 @@
 //               (stats.csv), pooled MLP-output vectors for the similarity strategies and KATE, raw
 //               MLP outputs of a few examples (histograms)
 //   quality   — each pool example's quality on the probe set (quality.csv)
+//   sae       — with the config's `sae:` key: a TopK sparse autoencoder trained on the pool's
+//               activations (RUN/sae/, saePhase.ts); its per-example signals join stats.csv as the
+//               site `sae`, its codes feed sae-coverage and sae-diverse
 //   correlate — statistic × quality Spearman over the grid (correlations.csv)
 //   select    — every strategy × seed × budget, round by round (selections.csv)
 //   evaluate  — k-shot performance of each selection on the test set, demonstrations in one seeded
@@ -17,7 +20,7 @@ import type { DatasetRow, DatasetSpec } from '../dataset/datasetSpec.js';
 import { loadDataset } from '../dataset/loadDataset.js';
 import { loadSplits, seededSplit, type DatasetSplits } from '../dataset/splits.js';
 import { qualityCsv } from '../format/qualityCsv.js';
-import { statsCsvHeader, statsCsvRows } from '../format/statsCsv.js';
+import { statsCsvHeader, statsCsvRows, statsCsvWithDerivedSite } from '../format/statsCsv.js';
 import { readLabelsFile } from '../dataset/labelSet.js';
 import { inContextDemonstrations, maskLayout, spanText, type MaskStrategy } from '../masks.js';
 import { influencePromptCount, influencePrompts, kShotInfluence, oneShotGain, type QualityRow } from '../quality/exampleQuality.js';
@@ -48,8 +51,10 @@ import { predictionsCsv, type PredictionRow } from './predictions.js';
 import { acquisitionCorrelations, acquisitionCorrelationsCsv, curveRows, curvesCsv, differencesFromRandom, strategyVsRandomCsv, type ItemScores } from './learningCurves.js';
 import { checkLayersAgainstModel, classificationOnlyStrategies, ownModelEmbedding, resolveLayer, retrievalStrategyNames, runConfigToJson, type RunConfig } from './runConfig.js';
 import { chunk, describeShard, ownsUnit, type Shard } from './workUnits.js';
+import { runSaePhase } from './saePhase.js';
+import { derivedSiteNames } from '../sites.js';
 
-export const runPhases = ['extract', 'quality', 'correlate', 'select', 'evaluate'] as const;
+export const runPhases = ['extract', 'quality', 'sae', 'correlate', 'select', 'evaluate'] as const;
 export type RunPhase = (typeof runPhases)[number];
 
 /** Phases a shard runs: the model-heavy ones whose units can be split across machines. */
@@ -519,14 +524,42 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       await writeAtomic(path.join(dir, 'quality.csv'), qualityCsv(qualityRows));
     }
 
+    // ---- sae -----------------------------------------------------------------------------------
+    let saeFeatures: ReadonlyMap<number, ReadonlyMap<number, number>> | undefined;
+    if (config.sae) {
+      await phase('sae', async (counts) => {
+        const result = await runSaePhase({
+          dir,
+          config,
+          prepared,
+          model,
+          qualityRows,
+          checkCancelled: () => checkCancelled('sae'),
+          log,
+          onProgress: (done, total, unit) => options.onProgress?.({ phase: 'sae', done, total, unit }),
+          onTraining: (p) => options.onProgress?.({ phase: 'sae', done: p.step, total: p.steps, unit: 'training steps' }),
+        });
+        // stats.csv was just assembled by extract: the `sae` site's rows join it, every time.
+        const statsFile = path.join(dir, 'stats.csv');
+        await writeAtomic(statsFile, statsCsvWithDerivedSite(await readFile(statsFile, 'utf8'), 'sae', result.columns, result.rows));
+        saeFeatures = result.features;
+        if (result.reused) counts.reused++;
+        else counts.computed += result.computed;
+      });
+    }
+
     // ---- correlate -----------------------------------------------------------------------------
     const statsByCell = await readStatsCsv([path.join(dir, 'stats.csv')]);
     const tokenCounts = await readTokenCounts([path.join(dir, 'stats.csv')]);
     await phase('correlate', async (counts) => {
       const layers = config.layers === 'all' ? undefined : new Set(config.layers.map(String));
+      // layers, poolings and statistics choose among the activation sites' cells; a derived site's
+      // (the SAE's: its own layer, its own statistics) enter whole.
+      const derived = new Set<string>(derivedSiteNames);
       const wanted = new Map(
         [...statsByCell].filter(([key]) => {
-          const { layer, pooling, statistic } = parseStatsCellKey(key);
+          const { site, layer, pooling, statistic } = parseStatsCellKey(key);
+          if (derived.has(site)) return true;
           return (layers === undefined || layers.has(String(layer))) && config.poolings.includes(pooling as never) && config.statistics.includes(statistic);
         }),
       );
@@ -576,6 +609,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
       ...(row.label !== undefined ? { label: row.label } : {}),
       ...(statisticByExample ? { statistic: statisticByExample.get(row.index)! } : {}),
       ...(qualityByExample.has(row.index) ? { quality: qualityByExample.get(row.index)! } : {}),
+      ...(saeFeatures ? { features: saeFeatures.get(row.index) ?? new Map<number, number>() } : {}),
     }));
 
     /** Label entropy of every unlabelled pool example as the query after the labelled demonstrations. */

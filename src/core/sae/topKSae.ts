@@ -134,16 +134,11 @@ export interface FeatureSignals {
 
 export function featureSignals(sae: TopKSaeWeights, span: readonly ArrayLike<number>[]): FeatureSignals {
   if (span.length === 0) throw new Error('sae: an empty span has no features');
-  const mass = new Map<number, number>();
-  const maxActivation = new Map<number, number>();
-  let error = 0;
-  for (const x of span) {
+  const codes: SparseCode[] = [];
+  const errors = new Float64Array(span.length);
+  span.forEach((x, t) => {
     const code = encode(sae, x);
-    code.latents.forEach((latent, j) => {
-      const v = code.values[j]!;
-      mass.set(latent, (mass.get(latent) ?? 0) + v);
-      maxActivation.set(latent, Math.max(maxActivation.get(latent) ?? -Infinity, v));
-    });
+    codes.push(code);
     const xHat = decode(sae, code);
     let num = 0;
     let den = 0;
@@ -151,13 +146,33 @@ export function featureSignals(sae: TopKSaeWeights, span: readonly ArrayLike<num
       num += (x[d]! - xHat[d]!) ** 2;
       den += x[d]! ** 2;
     }
-    error += den === 0 ? 0 : num / den;
-  }
+    errors[t] = den === 0 ? 0 : num / den;
+  });
+  return signalsOfCodes(codes, errors);
+}
+
+/**
+ * The signals of a span from its tokens' codes and relative reconstruction errors (what the
+ * engine's encoder returns): featureSignals without the weights. No tokens: NaN error and entropy.
+ */
+export function signalsOfCodes(codes: readonly SparseCode[], relativeErrors: ArrayLike<number>): FeatureSignals {
+  const mass = new Map<number, number>();
+  const maxActivation = new Map<number, number>();
+  let error = 0;
+  codes.forEach((code, t) => {
+    code.latents.forEach((latent, j) => {
+      const v = code.values[j]!;
+      mass.set(latent, (mass.get(latent) ?? 0) + v);
+      maxActivation.set(latent, Math.max(maxActivation.get(latent) ?? -Infinity, v));
+    });
+    error += relativeErrors[t]!;
+  });
   const total = [...mass.values()].reduce((a, b) => a + b, 0);
   let entropy = 0;
   for (const m of mass.values()) {
     const p = m / total;
     if (p > 0) entropy -= p * Math.log(p);
   }
-  return { distinctFeatures: mass.size, featureEntropy: total > 0 ? entropy : 0, reconstructionError: error / span.length, maxActivation };
+  if (codes.length === 0) return { distinctFeatures: 0, featureEntropy: NaN, reconstructionError: NaN, maxActivation };
+  return { distinctFeatures: mass.size, featureEntropy: total > 0 ? entropy : 0, reconstructionError: error / codes.length, maxActivation };
 }
