@@ -14,7 +14,7 @@ const noCapture = 'ffn_out';
 const siteCheckMaxTokens = 512;
 import { activationStatistics, poolings } from '../core/stats/activationStatistics.js';
 import { encodeNpyFloat32 } from '../core/format/npy.js';
-import { encodeSaeFiles, trainSae, type SaeRunControl } from './saeTraining.js';
+import { encodeSaeFiles, readSaeWeights, trainSae, type SaeRunControl } from './saeTraining.js';
 import { loadAddon, type NativeTapContext, type NativeTapModel, type WindowResult } from './addon.js';
 import type { TextGenerationGroup, TextScores, TextScoringGroup } from '../core/quality/promptScorer.js';
 import { minimumTokens, planScoringWindows, QueryTooLongError, type ScoringGroup } from './scoringPlanner.js';
@@ -33,6 +33,8 @@ import {
   type ModelInfo,
   type EncodedSaeFile,
   type EncodeSaeParams,
+  type SaeLossRecovered,
+  type SaeLossRecoveredParams,
   type SaeTrainingSummary,
   type TrainSaeParams,
 } from './protocol.js';
@@ -308,7 +310,7 @@ export class ActivationEngine {
           const kept = result.raw[i] ?? undefined;
           // Raw outputs kept only for pooling are dropped once pooled.
           const raw = kept && wantsRaw(request.example) ? kept : undefined;
-          if (raw && options.rawDir) await writeRawActivations(options.rawDir, request.example, raw, info.layers, request.span.length, info.embeddingLength);
+          if (raw && options.rawDir) await writeRawActivations(options.rawDir, request.example, raw, info.layers, request.span.length, info.embeddingLength, options.rawLayers);
           const pooled = kept && options.pooledLayers?.length ? tokenMeans(kept, options.pooledLayers, request.span.length, info.embeddingLength) : undefined;
           onExample({
             example: request.example,
@@ -609,6 +611,75 @@ export class ActivationEngine {
     return encodeSaeFiles(loadAddon(), params, this.gpu !== 'cpu');
   }
 
+  /** Each token's text as the tokenizer cuts `text` (no start tokens); multi-byte characters go to the token that completes them. */
+  tokenPieces(text: string): string[] {
+    const model = this.requireModel();
+    const tokens = this.tokenize(text);
+    const decoder = new TextDecoder('utf-8');
+    const pieces: string[] = [];
+    let before = '';
+    for (let i = 0; i < tokens.length; i++) {
+      const bytes = model.detokenize(tokens.subarray(0, i + 1));
+      // A token that ends inside a character decodes with a replacement mark; its text waits for the next.
+      const upTo = decoder.decode(bytes);
+      const complete = upTo.endsWith('\uFFFD') && i + 1 < tokens.length ? before : upTo;
+      pieces.push(complete.startsWith(before) ? complete.slice(before.length) : complete);
+      before = complete;
+    }
+    return pieces;
+  }
+
+  /**
+   * SAELens' downstream check: the mean next-token cross-entropy over the texts' tokens with the
+   * site's output at `layer` left clean, replaced by the SAE's reconstruction, and zero-ablated
+   * (on the texts' own tokens; the start tokens are never touched).
+   */
+  async saeLossRecovered(params: SaeLossRecoveredParams, cancel?: CancellationSignal): Promise<SaeLossRecovered> {
+    const model = this.requireModel();
+    const info = this.modelInfo!;
+    if (params.layer < 0 || params.layer >= info.layers) throw new EngineError('bad-request', `sae: layer ${params.layer} is outside the model's ${info.layers} layers`);
+    const weights = await readSaeWeights(params.saeDir);
+    if (weights.width !== info.embeddingLength) throw new EngineError('bad-request', `sae: ${params.saeDir} was trained on width ${weights.width}, the model's is ${info.embeddingLength}`);
+    const start = this.startTokens().tokens;
+    const texts = params.texts.map((text) => this.tokenize(text)).filter((t) => t.length > 0);
+    const tokens = texts.reduce((n, t) => n + t.length, 0);
+    if (tokens === 0) throw new EngineError('bad-request', 'sae: no text tokens to measure the loss on');
+    const rule = tensorRuleFor(params.site, info.architecture);
+    const measure = async (patch: Parameters<NativeTapContext['setPatch']>[0]): Promise<number> =>
+      this.withContext(model, params.options, cancel, rule.tensorPrefix, async (context) => {
+        context.setPatch(patch);
+        let nll = 0;
+        for (const text of texts) {
+          if (start.length + text.length > params.options.contextSize) throw new EngineError('text-too-long', `sae: a text of ${text.length} tokens does not fit the context (${params.options.contextSize})`);
+          const builder = new WindowPlanBuilder();
+          start.forEach((token, i) => builder.put(token, i, [0]));
+          const logprobTokens: number[] = [];
+          const logprobTargets: number[] = [];
+          text.forEach((token, j) => {
+            const index = builder.put(token, start.length + j, [0], 0);
+            // Token j is predicted from everything before it.
+            logprobTokens.push(index - 1);
+            logprobTargets.push(token);
+          });
+          const plan = {
+            ...builder.build(),
+            spanLengths: Int32Array.of(text.length),
+            keepRaw: new Uint8Array(1),
+            logitsTokens: new Int32Array(0),
+            logprobTokens: Int32Array.from(logprobTokens),
+            logprobTargets: Int32Array.from(logprobTargets),
+          };
+          const result = await this.runWindow(context, plan, 'the loss-recovered check');
+          for (const lp of result.logprobs) nll -= lp;
+        }
+        return nll / tokens;
+      });
+    const clean = await measure(null);
+    const reconstructed = await measure({ ...weights, layer: params.layer, scale: params.inputScale, k: params.k });
+    const zeroAblated = await measure({ layer: params.layer, zero: true });
+    return { clean, reconstructed, zeroAblated, tokens };
+  }
+
   async dispose(): Promise<void> {
     this.unloadModel();
     await this.llama.dispose();
@@ -637,9 +708,10 @@ async function assertGgufMagic(file: string): Promise<void> {
   }
 }
 
-async function writeRawActivations(dir: string, example: number, raw: Float32Array, layers: number, tokens: number, width: number): Promise<void> {
+async function writeRawActivations(dir: string, example: number, raw: Float32Array, layers: number, tokens: number, width: number, only?: readonly number[]): Promise<void> {
   const perLayer = tokens * width;
   for (let layer = 0; layer < layers; layer++) {
+    if (only && !only.includes(layer)) continue;
     const values = raw.subarray(layer * perLayer, (layer + 1) * perLayer);
     await writeFileAtomic(path.join(dir, `${example}_L${layer}.npy`), encodeNpyFloat32(values, [tokens, width]));
   }

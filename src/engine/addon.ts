@@ -87,6 +87,11 @@ export interface NativeTapContext {
   runWindow(plan: WindowPlan): Promise<WindowResult>;
   /** Interrupts the running window (between micro-batches; inside one on CPU). */
   cancel(): void;
+  /**
+   * What later windows write over the site's output at `layer` on span tokens, before the rest of
+   * the graph reads it: zeros, or a TopK SAE's reconstruction of it; null: nothing.
+   */
+  setPatch(patch: null | { layer: number; zero: true } | ({ layer: number; zero?: false; scale: number; k: number; latents: number } & NativeSaeWeights)): void;
   info(): NativeContextInfo;
   dispose(): void;
 }

@@ -40,6 +40,18 @@ import {
   type GpuChoice,
   type LogParams,
   type ModelInfo,
+  encodeSaeRequest,
+  saeLossRecoveredRequest,
+  saeProgressNotification,
+  tokenPiecesRequest,
+  trainSaeRequest,
+  type EncodedSaeFile,
+  type EncodeSaeParams,
+  type SaeLossRecovered,
+  type SaeLossRecoveredParams,
+  type SaeTrainingProgress,
+  type SaeTrainingSummary,
+  type TrainSaeParams,
 } from './protocol.js';
 
 export interface EngineClientOptions {
@@ -85,6 +97,7 @@ export class EngineClient {
   private exitWaiters: ((reason: string) => void)[] = [];
   private exampleListener: ((result: ExtractedStatistics) => void) | undefined;
   private progressListener: ((progress: ExtractionProgress) => void) | undefined;
+  private saeProgressListener: ((progress: SaeTrainingProgress) => void) | undefined;
 
   constructor(private readonly options: EngineClientOptions) {}
 
@@ -121,6 +134,7 @@ export class EngineClient {
       }),
     );
     connection.onNotification(progressNotification, (progress) => this.progressListener?.(progress));
+    connection.onNotification(saeProgressNotification, (progress) => this.saeProgressListener?.(progress));
     connection.onError(() => undefined);
     child.on('exit', (code, signal) => {
       const reason = signal ? `the engine process was killed by ${signal}` : `the engine process exited with code ${code}`;
@@ -199,6 +213,35 @@ export class EngineClient {
       source.dispose();
     });
     return { done, cancel: () => source.cancel() };
+  }
+
+  /**
+   * Trains a TopK sparse autoencoder in the engine process (ggml, the engine's backend) and writes
+   * its weights to params.outDir. Cancel stops it between steps; nothing is written then.
+   */
+  trainSae(params: TrainSaeParams, onProgress?: (progress: SaeTrainingProgress) => void, cancel?: { onCancel(listener: () => void): void }): Promise<SaeTrainingSummary> {
+    const source = new CancellationTokenSource();
+    cancel?.onCancel(() => source.cancel());
+    this.saeProgressListener = onProgress;
+    return this.request((c) => c.sendRequest(trainSaeRequest, params, source.token)).finally(() => {
+      this.saeProgressListener = undefined;
+      source.dispose();
+    });
+  }
+
+  /** Sparse codes of token files under a trained SAE. */
+  encodeSae(params: EncodeSaeParams): Promise<EncodedSaeFile[]> {
+    return this.request((c) => c.sendRequest(encodeSaeRequest, params));
+  }
+
+  /** Next-token loss clean, with the SAE's reconstruction spliced in, and zero-ablated. */
+  saeLossRecovered(params: SaeLossRecoveredParams): Promise<SaeLossRecovered> {
+    return this.request((c) => c.sendRequest(saeLossRecoveredRequest, params));
+  }
+
+  /** Each token's text of `text` as the loaded model's tokenizer cuts it. */
+  tokenPieces(text: string): Promise<string[]> {
+    return this.request((c) => c.sendRequest(tokenPiecesRequest, { text, addSpecial: false }));
   }
 
   /** A PromptScorer over the engine process, with these engine settings. */

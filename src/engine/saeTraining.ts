@@ -215,7 +215,7 @@ export async function trainSae(addon: NativeAddon, params: TrainSaeParams, contr
       let rows: Float32Array[] = [];
       let lossSum = 0;
       let epochSteps = 0;
-      const drain = (final: boolean): void => {
+      const drain = async (final: boolean): Promise<void> => {
         if (rows.length < batchSize * shuffleBatches && !final) return;
         shuffleRows(rows, random);
         const full = Math.floor(rows.length / batchSize);
@@ -230,15 +230,17 @@ export async function trainSae(addon: NativeAddon, params: TrainSaeParams, contr
           epochSteps++;
           step++;
           control.onProgress?.({ step, steps, tokens: step * batchSize, loss: result.loss, mse: result.mse, dead: result.dead, elapsedMs: performance.now() - started });
+          // Steps run on this thread: let a cancel request and the progress notification through.
+          await new Promise((resolve) => setImmediate(resolve));
         }
         rows = rows.slice(take * batchSize);
       };
       for (const index of order) {
         const values = await readTokens(params.train[index]!, width);
         for (let t = 0; t < values.length / width; t++) rows.push(values.subarray(t * width, (t + 1) * width).map((v) => v * moments.scale));
-        drain(false);
+        await drain(false);
       }
-      drain(true);
+      await drain(true);
       epochLoss.push(epochSteps > 0 ? lossSum / epochSteps : NaN);
     }
     const trainingMs = performance.now() - started;

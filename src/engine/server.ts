@@ -22,7 +22,13 @@ import {
   progressNotification,
   tokenizeRequest,
   unloadModelRequest,
+  encodeSaeRequest,
+  saeLossRecoveredRequest,
+  saeProgressNotification,
+  tokenPiecesRequest,
+  trainSaeRequest,
 } from './protocol.js';
+import { SaeCancelledError } from './saeTraining.js';
 import { engineVersion, llamaCppRelease } from './version.js';
 
 // stdout carries the protocol; anything else printed must go to stderr.
@@ -132,6 +138,24 @@ connection.onRequest(
   generateTextsRequest,
   handle(async (params) => [...(await requireEngine().generateTexts(params.groups, params.options))]),
 );
+
+connection.onRequest(tokenPiecesRequest, handle(async (params) => requireEngine().tokenPieces(params.text)));
+connection.onRequest(
+  trainSaeRequest,
+  handle(async (params, token) => {
+    try {
+      return await requireEngine().trainSae(params, {
+        onProgress: (progress) => void connection.sendNotification(saeProgressNotification, progress),
+        cancelled: () => token.isCancellationRequested,
+      });
+    } catch (error) {
+      if (error instanceof SaeCancelledError) throw new EngineError('cancelled', error.message);
+      throw error;
+    }
+  }),
+);
+connection.onRequest(encodeSaeRequest, handle(async (params) => requireEngine().encodeSae(params)));
+connection.onRequest(saeLossRecoveredRequest, handle(async (params, token) => requireEngine().saeLossRecovered(params, token)));
 
 connection.onRequest(crashForTestRequest, (): ResponseError<unknown> => {
   if (process.env['ICL_LAB_ENGINE_TEST_HOOKS'] === '1') process.abort();

@@ -2,12 +2,12 @@
 // its gradients against finite differences, byte-identical weights for one seed, and recovery of a
 // planted dictionary that a random or untrained autoencoder does not find.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ActivationEngine } from '../../src/engine/activationEngine.js';
 import { loadAddon } from '../../src/engine/addon.js';
-import { initialSaeWeights, readSaeWeights, saeWeightFiles } from '../../src/engine/saeTraining.js';
+import { initialSaeWeights, readSaeWeights } from '../../src/engine/saeTraining.js';
 import { encodeNpyFloat32 } from '../../src/core/format/npy.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { SaeTokenFile, SaeTrainingOptions } from '../../src/engine/protocol.js';

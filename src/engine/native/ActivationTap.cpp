@@ -1,7 +1,9 @@
 #include "ActivationTap.h"
 
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "LlamaApi.h"
 
@@ -75,9 +77,51 @@ bool ActivationTap::observe(struct ggml_tensor * tensor, int layer) {
         float * dst = (*spanBuffers_)[route.span].data() + (size_t(layer) * spanLength + size_t(route.row)) * nEmbd_;
         std::memcpy(dst, base + r * rowStride, sizeof(float) * nEmbd_);
     }
+    if (patch_ && patch_->layer == layer) applyPatch(tensor, base, rows, allTokens);
     // Returning false ends the graph computation early: everything after the last layer's MLP
     // (final norm, lm_head over the whole vocabulary) is work extraction does not need.
     return !(layout.stopAfterLastLayer && layer == nLayer_ - 1);
+}
+
+void ActivationTap::applyPatch(struct ggml_tensor * tensor, const char * base, size_t rows, bool allTokens) {
+    const ActivationPatch & p = *patch_;
+    const size_t rowStride = tensor->nb[1];
+    const auto & api = llamaApi();
+    const bool host = !tensor->buffer || api.backend_buffer_is_host(tensor->buffer);
+    std::vector<float> scaled(nEmbd_), reconstruction(nEmbd_), pre(p.zero ? 0 : p.latents);
+    std::vector<int> order(p.zero ? 0 : p.latents);
+    for (size_t r = 0; r < rows; r++) {
+        const size_t token = allTokens ? layout_->start + r : layout_->outputTokens[r];
+        if ((*routes_)[token].span < 0) continue;
+        const float * x = reinterpret_cast<const float *>(base + r * rowStride);
+        if (p.zero) {
+            std::fill(reconstruction.begin(), reconstruction.end(), 0.0f);
+        } else {
+            for (int d = 0; d < nEmbd_; d++) scaled[d] = x[d] * p.scale - p.decoderBias[d];
+            for (int i = 0; i < p.latents; i++) {
+                const float * row = p.encoder.data() + size_t(i) * nEmbd_;
+                float sum = p.encoderBias[i];
+                for (int d = 0; d < nEmbd_; d++) sum += row[d] * scaled[d];
+                pre[i] = sum;
+                order[i] = i;
+            }
+            std::partial_sort(order.begin(), order.begin() + p.k, order.end(),
+                              [&pre](int a, int b) { return pre[a] > pre[b] || (pre[a] == pre[b] && a < b); });
+            std::copy(p.decoderBias.begin(), p.decoderBias.end(), reconstruction.begin());
+            for (int j = 0; j < p.k; j++) {
+                const float v = pre[order[j]];
+                if (v <= 0) continue;
+                const float * column = p.decoderColumns.data() + size_t(order[j]) * nEmbd_;
+                for (int d = 0; d < nEmbd_; d++) reconstruction[d] += v * column[d];
+            }
+            for (int d = 0; d < nEmbd_; d++) reconstruction[d] /= p.scale;
+        }
+        if (host) {
+            std::memcpy(static_cast<char *>(tensor->data) + r * rowStride, reconstruction.data(), sizeof(float) * nEmbd_);
+        } else {
+            api.backend_tensor_set(tensor, reconstruction.data(), r * rowStride, sizeof(float) * nEmbd_);
+        }
+    }
 }
 
 void ActivationTap::beginChunk(const ChunkLayout & layout, const std::vector<TokenRoute> & routes,

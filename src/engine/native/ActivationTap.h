@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,21 @@ struct TokenRoute {
     int32_t row = 0;
 };
 
+// Replaces one layer's captured output, on span tokens only, before the rest of the graph reads
+// it: with zeros (zero ablation) or with a TopK SAE's reconstruction (the "loss recovered" check).
+struct ActivationPatch {
+    int layer = -1;
+    bool zero = false;
+    // The SAE (shapes as src/core/sae/topKSae.ts), applied to x · scale and undone by ÷ scale.
+    float scale = 1.0f;
+    int k = 0;
+    int latents = 0;
+    std::vector<float> encoder;         // [latents][width]
+    std::vector<float> encoderBias;     // [latents]
+    std::vector<float> decoderColumns;  // [latents][width]: latent i's direction contiguous
+    std::vector<float> decoderBias;     // [width]
+};
+
 class ActivationTap {
 public:
     ActivationTap(std::string tensorPrefix, int nLayer, int nEmbd);
@@ -45,9 +61,13 @@ public:
 
     const std::string & tensorPrefix() const { return tensorPrefix_; }
 
+    // Null: observe only.
+    void setPatch(std::unique_ptr<ActivationPatch> patch) { patch_ = std::move(patch); }
+
 private:
     bool wants(const struct ggml_tensor * tensor, int & layer) const;
     bool observe(struct ggml_tensor * tensor, int layer);
+    void applyPatch(struct ggml_tensor * tensor, const char * base, size_t rows, bool allTokens);
 
     std::string tensorPrefix_;
     int nLayer_;
@@ -62,6 +82,8 @@ private:
     std::vector<uint8_t> captured_;
     std::vector<float> hostCopy_;     // staging for tensors that live in device memory
     std::string error_;
+    std::unique_ptr<ActivationPatch> patch_;
+    std::vector<float> patched_;
 };
 
 }  // namespace icl

@@ -291,6 +291,7 @@ Napi::Function TapContext::define(Napi::Env env) {
                                      {
                                          InstanceMethod("runWindow", &TapContext::runWindow),
                                          InstanceMethod("cancel", &TapContext::cancel),
+                                         InstanceMethod("setPatch", &TapContext::setPatch),
                                          InstanceMethod("info", &TapContext::info),
                                          InstanceMethod("dispose", &TapContext::dispose),
                                      });
@@ -437,6 +438,42 @@ Napi::Value TapContext::runWindow(const Napi::CallbackInfo & info) {
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;
+}
+
+// setPatch(null | { layer, zero } | { layer, scale, k, latents, encoder, encoderBias, decoder,
+// decoderBias }): what the next windows write over the site's output at `layer` on span tokens.
+Napi::Value TapContext::setPatch(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (busy_) throw Napi::Error::New(env, "a window is running on this context");
+    if (info.Length() == 0 || info[0].IsNull() || info[0].IsUndefined()) {
+        tap_->setPatch(nullptr);
+        return env.Undefined();
+    }
+    const Napi::Object o = info[0].As<Napi::Object>();
+    auto patch = std::make_unique<ActivationPatch>();
+    patch->layer = o.Get("layer").As<Napi::Number>().Int32Value();
+    if (patch->layer < 0 || patch->layer >= nLayer_) throw Napi::RangeError::New(env, "setPatch: layer out of range");
+    patch->zero = o.Get("zero").ToBoolean().Value();
+    if (!patch->zero) {
+        patch->scale = o.Get("scale").As<Napi::Number>().FloatValue();
+        patch->k = o.Get("k").As<Napi::Number>().Int32Value();
+        patch->latents = o.Get("latents").As<Napi::Number>().Int32Value();
+        auto take = [&](const char * key, size_t expected) {
+            Napi::Float32Array a = o.Get(key).As<Napi::Float32Array>();
+            if (a.ElementLength() != expected) throw Napi::RangeError::New(env, std::string("setPatch: ") + key + " has the wrong length");
+            return std::vector<float>(a.Data(), a.Data() + a.ElementLength());
+        };
+        const size_t w = size_t(nEmbd_), l = size_t(patch->latents);
+        if (patch->k < 1 || patch->latents < patch->k || !(patch->scale > 0)) throw Napi::RangeError::New(env, "setPatch: bad k, latents or scale");
+        patch->encoder = take("encoder", l * w);
+        patch->encoderBias = take("encoderBias", l);
+        const std::vector<float> decoder = take("decoder", w * l);  // [width][latents]
+        patch->decoderColumns.resize(l * w);
+        for (size_t d = 0; d < w; d++) for (size_t i = 0; i < l; i++) patch->decoderColumns[i * w + d] = decoder[d * l + i];
+        patch->decoderBias = take("decoderBias", w);
+    }
+    tap_->setPatch(std::move(patch));
+    return env.Undefined();
 }
 
 Napi::Value TapContext::cancel(const Napi::CallbackInfo & info) {

@@ -36,6 +36,7 @@ public:
 private:
     Napi::Value runWindow(const Napi::CallbackInfo & info);
     Napi::Value cancel(const Napi::CallbackInfo & info);
+    Napi::Value setPatch(const Napi::CallbackInfo & info);
     Napi::Value info(const Napi::CallbackInfo & info);
     Napi::Value dispose(const Napi::CallbackInfo & info);
 
