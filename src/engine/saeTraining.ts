@@ -117,7 +117,7 @@ function transpose(values: Float32Array, rows: number, columns: number): Float32
   return out;
 }
 
-async function writeWeights(dir: string, weights: NativeSaeWeights, width: number, latents: number): Promise<SaeTrainingSummary['files']> {
+export async function writeSaeWeights(dir: string, weights: NativeSaeWeights, width: number, latents: number): Promise<SaeTrainingSummary['files']> {
   await mkdir(dir, { recursive: true });
   const files = {
     encoder: path.join(dir, saeWeightFiles.encoder),
@@ -244,7 +244,7 @@ export async function trainSae(addon: NativeAddon, params: TrainSaeParams, contr
       epochLoss.push(epochSteps > 0 ? lossSum / epochSteps : NaN);
     }
     const trainingMs = performance.now() - started;
-    const files = await writeWeights(params.outDir, trainer.weights(), width, options.latents);
+    const files = await writeSaeWeights(params.outDir, trainer.weights(), width, options.latents);
     const heldOut = await heldOutFigures(trainer, params.heldOut, width, options.k, moments.scale);
     const info = trainer.info();
     return {

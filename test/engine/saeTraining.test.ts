@@ -2,12 +2,12 @@
 // its gradients against finite differences, byte-identical weights for one seed, and recovery of a
 // planted dictionary that a random or untrained autoencoder does not find.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ActivationEngine } from '../../src/engine/activationEngine.js';
 import { loadAddon } from '../../src/engine/addon.js';
-import { initialSaeWeights, readSaeWeights } from '../../src/engine/saeTraining.js';
+import { initialSaeWeights, readSaeWeights, saeWeightFiles } from '../../src/engine/saeTraining.js';
 import { encodeNpyFloat32 } from '../../src/core/format/npy.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { SaeTokenFile, SaeTrainingOptions } from '../../src/engine/protocol.js';
@@ -138,5 +138,22 @@ describe('sparse autoencoder training in the engine (ggml)', function () {
     assert.ok(before < 0.05, `initial weights already match ${before}`);
     assert.ok(after >= 0.9, `recovered ${after}`);
     assert.ok(summary.varianceExplained > 0.8, `variance explained ${summary.varianceExplained}`);
+  });
+
+  it('writes byte-identical weights for the same seed and data on the CPU, and other weights for another seed', async () => {
+    const width = 16;
+    const { data } = plantedData(9, width, 48, 3, 3000, 0.05);
+    const files = await writeTokenFiles(await mkdtemp(path.join(dir, 'same-')), data, width, 37);
+    const options: SaeTrainingOptions = { width, latents: 64, k: 3, auxK: 8, auxCoefficient: 1 / 32, batchSize: 128, epochs: 2, learningRate: 3e-3, deadWindowTokens: 500, seed: 4, threads: 2 };
+    const bytes = async (seed: number, name: string): Promise<Buffer[]> => {
+      const outDir = path.join(dir, name);
+      await engine.trainSae({ train: files.slice(5), heldOut: files.slice(0, 5), outDir, options: { ...options, seed } });
+      return Promise.all(Object.values(saeWeightFiles).map((f) => readFile(path.join(outDir, f))));
+    };
+    const first = await bytes(4, 'a');
+    const second = await bytes(4, 'b');
+    const other = await bytes(5, 'c');
+    first.forEach((b, i) => assert.ok(b.equals(second[i]!), `${Object.values(saeWeightFiles)[i]} differs between two runs with seed 4`));
+    assert.ok(!first[0]!.equals(other[0]!), 'seed 5 gave the same encoder as seed 4');
   });
 });
