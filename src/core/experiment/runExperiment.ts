@@ -552,30 +552,9 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     const statsByCell = await readStatsCsv([path.join(dir, 'stats.csv')]);
     const tokenCounts = await readTokenCounts([path.join(dir, 'stats.csv')]);
     await phase('correlate', async (counts) => {
-      const layers = config.layers === 'all' ? undefined : new Set(config.layers.map(String));
-      // layers, poolings and statistics choose among the activation sites' cells; a derived site's
-      // (the SAE's: its own layer, its own statistics) enter whole.
-      const derived = new Set<string>(derivedSiteNames);
-      const wanted = new Map(
-        [...statsByCell].filter(([key]) => {
-          const { site, layer, pooling, statistic } = parseStatsCellKey(key);
-          if (derived.has(site)) return true;
-          return (layers === undefined || layers.has(String(layer))) && config.poolings.includes(pooling as never) && config.statistics.includes(statistic);
-        }),
-      );
-      const quality = qualityByCell(qualityRows);
-      const rows = correlate(wanted, quality, {
-        bootstrapResamples: config.correlation.bootstrap,
-        seed: config.seed,
-        tokenCounts,
-        onProgress: (done, total) => options.onProgress?.({ phase: 'correlate', done, total, unit: 'cells' }),
-      });
-      await writeAtomic(path.join(dir, 'correlations.csv'), correlationsCsv(rows));
-      record.headline = buildHeadline(rows, wanted, quality, qualityReliability(qualityRows), config.masks, {
-        maxResamples: config.correlation.maxBootstrap,
-        permutations: config.correlation.permutations,
-        seed: config.seed,
-      });
+      const grid = correlationGrid(config, statsByCell, tokenCounts, qualityRows, (done, total) => options.onProgress?.({ phase: 'correlate', done, total, unit: 'cells' }));
+      await writeAtomic(path.join(dir, 'correlations.csv'), correlationsCsv(grid.rows));
+      record.headline = grid.headline;
       counts.computed++;
     });
 
@@ -837,6 +816,40 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     }
     return { metrics, ...(predictions ? { predictions } : {}), evaluatedTokens, minimumTokens };
   }
+}
+
+/** Quality rows as the correlation grid reads them (quality.csv's, or the quality phase's). */
+type GridQualityRow = Pick<QualityRow, 'example' | 'metric' | 'value' | 'halfA' | 'halfB'> & { readonly estimator: string };
+
+/**
+ * The correlation grid of stats.csv's cells against quality: correlations.csv's rows and the
+ * headline. layers, poolings and statistics choose among the activation sites' cells; a derived
+ * site's (the SAE's: its own layer, its own statistics) enter whole.
+ */
+export function correlationGrid(
+  config: RunConfig,
+  statsByCell: ReadonlyMap<string, ReadonlyMap<number, number>>,
+  tokenCounts: ReadonlyMap<string, ReadonlyMap<number, number>>,
+  qualityRows: readonly GridQualityRow[],
+  onProgress?: (done: number, total: number) => void,
+): { rows: ReturnType<typeof correlate>; headline: Headline } {
+  const layers = config.layers === 'all' ? undefined : new Set(config.layers.map(String));
+  const derived = new Set<string>(derivedSiteNames);
+  const wanted = new Map(
+    [...statsByCell].filter(([key]) => {
+      const { site, layer, pooling, statistic } = parseStatsCellKey(key);
+      if (derived.has(site)) return true;
+      return (layers === undefined || layers.has(String(layer))) && config.poolings.includes(pooling as never) && config.statistics.includes(statistic);
+    }),
+  );
+  const quality = qualityByCell(qualityRows);
+  const rows = correlate(wanted, quality, { bootstrapResamples: config.correlation.bootstrap, seed: config.seed, tokenCounts, ...(onProgress ? { onProgress } : {}) });
+  const headline = buildHeadline(rows, wanted, quality, qualityReliability(qualityRows), config.masks, {
+    maxResamples: config.correlation.maxBootstrap,
+    permutations: config.correlation.permutations,
+    seed: config.seed,
+  });
+  return { rows, headline };
 }
 
 /** stats.csv rows written before the site column (`example,layer,…`) with `site` put after `example`, where the column now is. */

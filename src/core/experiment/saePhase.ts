@@ -108,7 +108,8 @@ export interface SaePhaseOptions {
   readonly sae?: SaeConfig;
   readonly prepared: PreparedRun;
   readonly model: ExperimentModel;
-  readonly qualityRows: readonly QualityRow[];
+  /** Example quality (quality.csv's rows): the run's estimator and metric give features.json its ρ. */
+  readonly qualityRows: readonly (Pick<QualityRow, 'example' | 'metric' | 'value'> & { readonly estimator: string })[];
   /** Throws when the run was cancelled; called between units. */
   readonly checkCancelled: () => void;
   readonly log?: (line: string) => void;
