@@ -15,6 +15,7 @@ import { registerQualityCommand } from './quality.js';
 import { registerRunCommand } from './run.js';
 import { registerReportCommand } from './report.js';
 import { registerReproduceCommand } from './reproduce.js';
+import { registerSaeCommand } from './sae.js';
 import { registerValidateCommand } from './validate.js';
 
 const program = new Command('icl-lab')
@@ -31,6 +32,7 @@ const program = new Command('icl-lab')
       '  icl-lab download-model smollm2-135m                  a small real model (also gemma3-270m, llama-3.2-3b, qwen2.5-3b)',
       '  icl-lab check-model smollm2-135m                     check the activation sites layer by layer',
       '  icl-lab reproduce --preset cpu-small --out repro     the paper-shaped table on two real models',
+      '  icl-lab sae runs/study                               a sparse autoencoder on a run\'s activations: its features as signals',
       '  icl-lab help run                                     one command\'s options',
     ].join('\n'),
   );
@@ -50,5 +52,6 @@ registerCheckModelCommand(program);
 registerReproduceCommand(program);
 registerPromptCommand(program);
 registerDoctorCommand(program);
+registerSaeCommand(program);
 
 await program.parseAsync(process.argv);

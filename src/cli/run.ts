@@ -22,7 +22,8 @@ import { renderReport } from '../core/report/renderReport.js';
 import { readCurvesCsv, readStrategyVsRandomCsv, runFiles } from '../core/report/runFolderFiles.js';
 import { describeSiteCheck, judgeSiteCheck, passedSiteCheck, type SiteCheckResult } from '../core/siteCheck.js';
 import type { EngineClient } from '../engine/client.js';
-import { EngineError } from '../engine/protocol.js';
+import { decodeFloat64, EngineError, type EncodedSaeFile } from '../engine/protocol.js';
+import type { SaeFileCodes, SaeRunner } from '../core/sae/saeRunner.js';
 import { engineVersion, llamaCppRelease, nodeLlamaCppVersion } from '../engine/version.js';
 import { startCliEngine } from './engineOptions.js';
 import { ProgressLine } from './progressLine.js';
@@ -379,7 +380,7 @@ async function printSummary(record: RunRecord, dir: string): Promise<void> {
 }
 
 /** The engine process as a run's model: the config's engine settings on every request. */
-class EngineExperimentModel implements ExperimentModel {
+export class EngineExperimentModel implements ExperimentModel {
   private inFlight: { cancel(): void } | undefined;
   private scorer;
   private cancelled = false;
@@ -456,6 +457,27 @@ class EngineExperimentModel implements ExperimentModel {
     }
   }
 
+  /** The SAE requests of the engine (EngineClient's trainSae, encodeSae, saeLossRecovered, tokenPieces), with the config's engine settings. */
+  readonly sae: SaeRunner = {
+    train: (request, onProgress) =>
+      this.retriedOnCrash('SAE training', async () => {
+        if (this.cancelled) throw new EngineError('cancelled', 'cancelled before training');
+        const listeners: (() => void)[] = [];
+        this.inFlight = { cancel: () => listeners.forEach((listener) => listener()) };
+        try {
+          return await this.client.trainSae({ ...request, options: { ...request.options, threads: this.config.engine.threads } }, onProgress, { onCancel: (listener) => listeners.push(listener) });
+        } finally {
+          this.inFlight = undefined;
+        }
+      }),
+    encode: (request) => this.retriedOnCrash('SAE encoding', async () => (await this.client.encodeSae({ ...request, threads: this.config.engine.threads })).map(fileCodes)),
+    lossRecovered: (request) => {
+      const { contextSize, batchSize, maxSequences, threads, exact } = this.config.engine;
+      return this.retriedOnCrash('SAE loss recovered', () => this.client.saeLossRecovered({ ...request, options: { contextSize, batchSize, maxSequences, threads, exact } }));
+    },
+    tokenPieces: (text) => this.retriedOnCrash('tokenizing', () => this.client.tokenPieces(text)),
+  };
+
   scoreTexts: ExperimentModel['scoreTexts'] = (groups) => this.retriedOnCrash('scoring', () => this.scorer.scoreTexts(groups));
   generateTexts: ExperimentModel['generateTexts'] = (groups, maxTokens, stop) => this.retriedOnCrash('generation', () => this.scorer.generateTexts(groups, maxTokens, stop));
 
@@ -465,8 +487,26 @@ class EngineExperimentModel implements ExperimentModel {
   }
 }
 
+/** An encoded file's base64 arrays as typed arrays. */
+function fileCodes(encoded: EncodedSaeFile): SaeFileCodes {
+  const bytes = (text: string): ArrayBuffer => {
+    const b = Buffer.from(text, 'base64');
+    const copy = new Uint8Array(b.length);
+    copy.set(b);
+    return copy.buffer;
+  };
+  return {
+    file: encoded.file,
+    ...(encoded.example === undefined ? {} : { example: encoded.example }),
+    tokens: encoded.tokens,
+    latents: new Int32Array(bytes(encoded.latents)),
+    values: new Float32Array(bytes(encoded.values)),
+    relativeError: decodeFloat64(encoded.relativeError),
+  };
+}
+
 /** Progress as JSON lines on stderr, at most four a second per phase (and always a phase's last). */
-class JsonProgress {
+export class JsonProgress {
   private last = new Map<string, number>();
   private readonly started = new Map<string, number>();
 
