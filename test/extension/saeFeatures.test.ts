@@ -103,7 +103,7 @@ describe('the Features panel and Train Sparse Autoencoder…', function () {
       const answer = await source.featureExamples(7, 9);
       assert.equal(answer.type, 'feature/examples');
       assert.equal(answer.requestId, 9);
-      assert.deepEqual(answer.examples[0], { example: 2, id: 'c', maxActivation: 3.5, tokens: [{ text: hostileToken, activation: 3.5 }, { text: ' fine', activation: 0 }] });
+      assert.deepEqual(answer.examples[0], { example: 2, id: 'c', line: syntheticLines[2], maxActivation: 3.5, tokens: [{ text: hostileToken, activation: 3.5 }, { text: ' fine', activation: 0 }] });
       await assert.rejects(source.featureExamples(99, 10), /sae\/features\.json has no latent 99/);
       assert.deepEqual(await source.exampleLocation(2), { file: run.datasetFile, line: syntheticLines[2] });
     });

@@ -355,7 +355,7 @@ describe('chart panel webviews in Chromium', function () {
     ]);
     assert.equal(await h.page.locator('#examples script').count(), 0, 'no script element from a token');
     assert.equal(await h.page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss), undefined);
-    assert.match((await h.page.locator('#examples .feature-example').first().textContent()) ?? '', /id c.*row 2 · max 3\.50/s);
+    assert.match((await h.page.locator('#examples .feature-example').first().textContent()) ?? '', /id c.*line 4 · max 3\.50/s);
 
     // An example (click, or Enter) → its row in the dataset.
     await h.page.locator('#examples .feature-example').nth(1).click();

@@ -213,7 +213,7 @@ function exampleItem(e: WireFeatureExample, all: readonly WireFeatureExample[]):
   id.textContent = `id ${e.id}`;
   const meta = document.createElement('span');
   meta.className = 'example-meta';
-  meta.textContent = `row ${e.example} · max ${activation(fromWire(e.maxActivation))}`;
+  meta.textContent = `${e.line !== undefined ? `line ${e.line}` : `row ${e.example}`} · max ${activation(fromWire(e.maxActivation))}`;
   head.append(id, meta);
   const tokens = document.createElement('div');
   tokens.className = 'example-tokens';

@@ -292,6 +292,8 @@ export class RunPanelSource {
     if (!file) throw new Error(`No ${saeFiles.features} in ${this.dir}`);
     const feature = file.features.find((f) => f.latent === latent);
     if (!feature) throw new Error(`${saeFiles.features} has no latent ${latent}`);
+    const data = await this.dataset();
+    const rows = 'byExample' in data ? data.byExample : undefined;
     return {
       type: 'feature/examples',
       requestId,
@@ -299,6 +301,7 @@ export class RunPanelSource {
       examples: feature.examples.map((e) => ({
         example: e.example,
         id: e.id,
+        ...(rows?.has(e.example) ? { line: rows.get(e.example)!.line } : {}),
         maxActivation: wireNumber(e.maxActivation),
         tokens: e.tokens.map((t) => ({ text: t.text, activation: wireNumber(t.activation) })),
       })),

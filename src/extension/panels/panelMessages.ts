@@ -116,6 +116,8 @@ export interface WireFeatureToken {
 export interface WireFeatureExample {
   readonly example: number;
   readonly id: string;
+  /** The row's first line in the dataset file (1-based), when the dataset can be read. */
+  readonly line?: number;
   readonly maxActivation: WireNumber;
   readonly tokens: readonly WireFeatureToken[];
 }

@@ -11,6 +11,7 @@ import { readRunRecord } from '../../core/experiment/runExperiment.js';
 import { maskStrategies } from '../../core/masks.js';
 import type { EngineHost } from '../engineHost.js';
 import { reportWebviewHtml } from '../panels/reportHtml.js';
+import { hasSaeFeatures } from '../panels/saeFeatures.js';
 import { listRuns, pickRun, runsRoot, type RunArgument } from '../runsFolder.js';
 import { describeProgress, LineSplitter, parseRunEvent } from './runEvents.js';
 import type { RunManager } from './runManager.js';
@@ -137,6 +138,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, host: Engi
         { label: 'Show Correlations', command: 'iclLab.showCorrelations' },
         { label: 'Show Learning Curves', command: 'iclLab.showLearningCurves' },
         { label: 'Show Activation Histograms', command: 'iclLab.showHistograms' },
+        ...((await hasSaeFeatures(run!.dir)) ? [{ label: 'Show SAE Features', command: 'iclLab.showFeatures' }] : []),
         { label: 'Open Run Report', command: 'iclLab.openReport' },
         { label: 'Reveal Run Folder', command: 'iclLab.revealRun' },
         ...((await isResumable(run!.dir, run!.record, run!.state)) ? [{ label: 'Resume Run', command: 'iclLab.resumeRun' }] : []),
