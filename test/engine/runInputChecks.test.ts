@@ -67,11 +67,13 @@ describe('icl-lab run: checkpoints tied to their inputs', function () {
       assert.equal(String(rows[index]!.id), id);
       assert.match(digest, /^[0-9a-f]{16}$/);
     }
-    // Where extract's time went: the isolated pass carried the vectors and the raw dumps; then the assembly.
+    // Where extract's time went: the MLP output's isolated pass carried the raw dumps, the residual
+    // stream's the vectors (selection.embedding's default, read for them alone); then the assembly.
     const breakdown = record.phases.extract.breakdown;
-    assert.deepEqual(Object.keys(breakdown), ['mlp_out/isolated +vectors +raw', 'assemble (stats.csv, histograms)']);
-    assert.equal(breakdown['mlp_out/isolated +vectors +raw'].examples, 10);
-    assert.ok(breakdown['mlp_out/isolated +vectors +raw'].tokens > 10);
+    assert.deepEqual(Object.keys(breakdown), ['mlp_out/isolated +raw', 'resid_post/isolated +vectors', 'assemble (stats.csv, histograms)']);
+    assert.equal(breakdown['mlp_out/isolated +raw'].examples, 10);
+    assert.ok(breakdown['mlp_out/isolated +raw'].tokens > 10);
+    assert.equal(breakdown['resid_post/isolated +vectors'].tokens, breakdown['mlp_out/isolated +raw'].tokens);
     const unit = JSON.parse(await readFile(path.join(out, 'checkpoints', 'extract-isolated-0.json'), 'utf8'));
     assert.deepEqual(unit.examples.map((e: unknown[]) => e[0]), record.inputs.splits.pool.slice(0, unit.examples.length).map((e: unknown[]) => e[0]));
   });

@@ -94,7 +94,8 @@ export async function writeSyntheticRun(root: string, name = 'run-a', options: {
   await writeFile(path.join(dir, 'selections.csv'), csv);
 
   // Vectors in chunks of 16, as the run writes them.
-  await writeFile(path.join(dir, 'checkpoints', 'extract-isolated-0.json'), JSON.stringify({ stats: '', vectors: splits.pool.map((_, p) => unit(poolAngle(p))) }) + '\n');
+  // Where today's default embedding (selection.vectorSite resid_post) keeps the pool's vectors.
+  await writeFile(path.join(dir, 'checkpoints', 'extract-resid_post-isolated-0.json'), JSON.stringify({ site: 'resid_post', stats: '', vectors: splits.pool.map((_, p) => unit(poolAngle(p))) }) + '\n');
   await writeFile(path.join(dir, 'checkpoints', 'extract-test-0.json'), JSON.stringify({ stats: '', vectors: splits.test.map((_, q) => unit(testAngle(q))) }) + '\n');
 
   // Started "after" the template was written, so the preview has no changed-template warning.

@@ -183,7 +183,7 @@ describe('human labelling', () => {
     });
 
     it('says why a strategy cannot propose rows to a human', () => {
-      assert.throws(() => proposeRound({ rows, strategy: 'k-means++', budget: 2, seed: 0, round: 1 }), /k-means\+\+ needs pooled MLP vectors/);
+      assert.throws(() => proposeRound({ rows, strategy: 'k-means++', budget: 2, seed: 0, round: 1 }), /k-means\+\+ needs pooled vectors/);
       assert.throws(() => proposeRound({ rows, strategy: 'highest-first', budget: 2, seed: 0, round: 1 }), /needs an activation statistic per row/);
       assert.throws(() => proposeRound({ rows, strategy: 'top-quality', budget: 2, seed: 0, round: 1 }), /needs the labels being asked for/);
       assert.throws(() => proposeRound({ rows, strategy: 'nearest', budget: 2, seed: 0, round: 1 }), /unknown selection strategy "nearest"/);

@@ -91,7 +91,8 @@ describe('run configuration', () => {
           rounds: 1,
           seeds: [0, 1, 2],
           statistic: { mask: 'isolated', site: 'mlp_out', layer: 'middle', statistic: 'kurtosis', pooling: 'all' },
-          vectorLayer: 'middle',
+          vectorSite: 'resid_post',
+          vectorLayer: 'last',
           voteK: { neighbours: 150, rho: 10 },
           embedding: 'model',
           retrievalShots: 4,
@@ -128,7 +129,8 @@ describe('run configuration', () => {
           '  budgets: [2, 4]',
           '  rounds: 2',
           '  statistic: {layer: 6, statistic: max_abs, pooling: last, mask: shared-prefix}',
-          '  vectorLayer: last',
+          '  vectorSite: mlp_out',
+          '  vectorLayer: middle',
           '  voteK: {neighbours: 5, rho: 2.5}',
           'engine: {gpu: cpu, exact: true, threads: 4}',
         ),
@@ -139,7 +141,7 @@ describe('run configuration', () => {
       assert.deepEqual(config.quality, { estimator: 'influence', metric: 'accuracy', shots: 2, prompts: 30, influenceAppearances: 16 });
       assert.deepEqual(config.selection.strategies, ['kate', 'random']);
       assert.deepEqual(config.selection.statistic, { mask: 'shared-prefix', site: 'mlp_out', layer: 6, statistic: 'max_abs', pooling: 'last' });
-      assert.equal(config.selection.vectorLayer, 'last');
+      assert.deepEqual([config.selection.vectorSite, config.selection.vectorLayer], ['mlp_out', 'middle']);
       assert.deepEqual(config.selection.voteK, { neighbours: 5, rho: 2.5 });
       assert.deepEqual(config.engine, { gpu: 'cpu', contextSize: 4096, batchSize: 512, maxSequences: 64, threads: 4, exact: true });
     });
@@ -391,6 +393,25 @@ describe('run configuration', () => {
       assert.deepEqual(changedComputationKeys(old, runConfigToJson(both)), ['sites']);
       const residual = parseRunConfig(withLines('layers: [0, 10, 31]', 'selection: {statistic: {layer: 10}, vectorLayer: last}', 'sites: [resid_post]'), '/x/run.yaml');
       assert.deepEqual(changedComputationKeys(old, runConfigToJson(residual)), ['selection', 'sites']);
+    });
+
+    it('embeds examples by the residual stream after the last layer unless vectorSite and vectorLayer say otherwise', () => {
+      const config = parseRunConfig(withLines(), '/x/run.yaml');
+      assert.equal(config.selection.embedding, 'model');
+      assert.deepEqual([config.selection.vectorSite, config.selection.vectorLayer], ['resid_post', 'last']);
+      assert.deepEqual(problemsOf(withLines('selection: {vectorSite: attn_out}')), ['run.yaml: selection.vectorSite: "attn_out" is not one of mlp_out, resid_post']);
+    });
+
+    it('resumes a run.json written before vectorSite existed only with the MLP output it embedded by, unless no strategy compared vectors', () => {
+      const old = (strategies: string[]): Record<string, unknown> => {
+        const json = runConfigToJson(parseRunConfig(withLines(`selection: {strategies: [${strategies.join(', ')}], vectorLayer: middle}`), '/x/run.yaml')) as Record<string, unknown>;
+        delete (json['selection'] as Record<string, unknown>)['vectorSite'];
+        return json;
+      };
+      const now = (strategies: string[], ...selection: string[]) => runConfigToJson(parseRunConfig(withLines(`selection: {strategies: [${strategies.join(', ')}]${selection.map((s) => `, ${s}`).join('')}}`), '/x/run.yaml'));
+      assert.deepEqual(changedComputationKeys(old(['random', 'kate']), now(['random', 'kate'])), ['selection']);
+      assert.deepEqual(changedComputationKeys(old(['random', 'kate']), now(['random', 'kate'], 'vectorSite: mlp_out', 'vectorLayer: middle')), []);
+      assert.deepEqual(changedComputationKeys(old(['random', 'bm25']), now(['random', 'bm25'])), []);
     });
 
     it('resumes a run.json written before label scoring was an option only with scoring: sum, which it used', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBudget } from '../../src/core/experiment/acquisition.js';
@@ -8,6 +8,7 @@ import { formatPromptDocument, parsePromptDocument } from '../../src/core/inspec
 import { buildPromptPreview, promptChoices, type PromptPreview } from '../../src/core/inspect/promptPreview.js';
 import { formatValue, layerTableMarkdown, rowHoverMarkdown, rowLensTitle } from '../../src/core/inspect/rowSummary.js';
 import { readRowStarts, rowAtLine, rowsInLines } from '../../src/core/inspect/rowStarts.js';
+import { readRunVectors } from '../../src/core/inspect/runVectors.js';
 import { loadRunIndex, newestRunOnFile, type RunIndex } from '../../src/core/inspect/runIndex.js';
 import { demonstrationOf } from '../../src/core/quality/promptEvaluation.js';
 import { demonstrationOrder } from '../../src/core/selection/demonstrationOrder.js';
@@ -170,6 +171,19 @@ describe('run inspection', () => {
       assert.deepEqual(single.demonstrations.map((d) => d.example), [run.splits.pool[nearest]!.index]);
       assert.equal(preview.demonstrations[0]!.round, undefined);
       await assert.rejects(buildPromptPreview(index, { strategy: 'kate', seed: 0, budget: 2 }, run.splits.pool[0]!.index), /KATE retrieves for test queries only/);
+    });
+
+    it('reads the vectors from the site that embedded: resid_post today, the MLP output in a run.json from before vectorSite existed', async () => {
+      const own = await writeSyntheticRun(root, 'run-vectors');
+      const found = await readRunVectors(own.dir, own.splits.pool.length, own.splits.test.length);
+      assert.equal(found?.pool.length, own.splits.pool.length);
+      const checkpoints = path.join(own.dir, 'checkpoints');
+      await rename(path.join(checkpoints, 'extract-resid_post-isolated-0.json'), path.join(checkpoints, 'extract-isolated-0.json'));
+      assert.equal(await readRunVectors(own.dir, own.splits.pool.length, own.splits.test.length), undefined);
+      const record = JSON.parse(await readFile(path.join(own.dir, 'run.json'), 'utf8')) as { config: { selection: Record<string, unknown> } };
+      delete record.config.selection['vectorSite'];
+      await writeFile(path.join(own.dir, 'run.json'), JSON.stringify(record));
+      assert.deepEqual((await readRunVectors(own.dir, own.splits.pool.length, own.splits.test.length))?.pool, found!.pool);
     });
 
     it('icl-lab prompt prints the same bytes, nothing added; --query takes a row id; unknown choices are named', async function () {

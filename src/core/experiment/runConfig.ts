@@ -30,11 +30,19 @@ export const retrievalStrategyNames = retrievalStrategies;
 
 /**
  * Where the vectors of the similarity strategies come from: `model`, the run model's own token-mean
- * hidden state (see `vectorSite` in runExperiment), or the absolute path of a GGUF embedding model
- * (node-llama-cpp's embedding API; written relative to the config file's folder in the config).
+ * activation at `selection.vectorSite` and `selection.vectorLayer` (default the residual stream
+ * after the last layer; see `selectionEmbedding` in runExperiment), or the absolute path of a GGUF
+ * embedding model (node-llama-cpp's embedding API; written relative to the config file's folder in
+ * the config).
  */
 export type EmbeddingSource = 'model' | (string & {});
 export const ownModelEmbedding = 'model';
+
+/** The site that embedded examples (with vectorLayer, default middle then) before `selection.vectorSite` existed. */
+export const vectorSiteBeforeOption: SiteName = 'mlp_out';
+
+/** Strategies that compare example vectors (selection.embedding): a run with none computes no vectors. */
+export const vectorStrategyNames: readonly RunStrategyName[] = ['k-center-greedy', 'k-means++', 'vote-k', 'adaicl', 'kate'];
 
 /** Strategies that read the labels or the label distribution: a generative task has neither. */
 export const classificationOnlyStrategies: readonly RunStrategyName[] = ['uncertainty', 'adaicl', 'label-balanced-random'];
@@ -167,7 +175,8 @@ export interface RunConfig {
     readonly seeds: readonly number[];
     /** The activation statistic highest-first and lowest-first rank by. */
     readonly statistic: { readonly mask: MaskStrategy; readonly site: SiteName; readonly layer: LayerSpec; readonly statistic: string; readonly pooling: Pooling };
-    /** Layer whose token-mean MLP output is the vector of k-center-greedy, k-means++, vote-k and KATE; default middle. */
+    /** With `embedding: model`: the site and layer whose token-mean activation is the vector of the similarity strategies; default resid_post, last. */
+    readonly vectorSite: SiteName;
     readonly vectorLayer: LayerSpec;
     /** vote-k's options (src/core/selection/voteK.ts): neighbours default 150 (Su et al.'s k), rho default 10. */
     readonly voteK: { readonly neighbours: number; readonly rho: number };
@@ -430,7 +439,13 @@ export const runConfigSchema = {
             pooling: { type: 'string', enum: [...poolings], default: 'all' },
           },
         },
-        vectorLayer: layerSpec('Layer whose token-mean MLP output is the vector of k-center-greedy, k-means++, vote-k and KATE.'),
+        vectorSite: {
+          type: 'string',
+          enum: [...siteNames],
+          default: 'resid_post',
+          description: 'With embedding: model, the site whose token-mean activation (isolated mask) embeds each example: resid_post, the residual stream (default), or mlp_out (with vectorLayer: middle, the embedding earlier versions used).',
+        },
+        vectorLayer: { ...layerSpec('With embedding: model, the layer of vectorSite that embeds each example.'), default: 'last' },
         voteK: {
           type: 'object',
           additionalProperties: false,
@@ -444,7 +459,7 @@ export const runConfigSchema = {
           type: 'string',
           anyOf: [{ const: 'model' }, { pattern: '\\.gguf$' }],
           default: 'model',
-          description: 'Vectors of vote-k, AdaICL, k-center-greedy, k-means++ and KATE, mean-centred and L2-normalised: model = the run model\'s token-mean MLP output at vectorLayer; or a GGUF embedding model (path relative to this file), run through node-llama-cpp\'s embedding API on each example\'s input span.',
+          description: 'Vectors of vote-k, AdaICL, k-center-greedy, k-means++ and KATE, mean-centred and L2-normalised: model = the run model\'s token-mean activation at vectorSite and vectorLayer (default the residual stream after the last layer); or a GGUF embedding model (path relative to this file), run through node-llama-cpp\'s embedding API on each example\'s input span.',
         },
         retrievalShots: wholeNumber(1, 'Demonstrations KATE and BM25 retrieve per test query from the examples random selection labelled at each budget (at most the budget).', 4),
       },
@@ -492,7 +507,7 @@ export const runConfigSchema = {
         layer: layerSpec('Layer number, middle or last.'),
         expansion: wholeNumber(1, 'Latents per input dimension (latents = width × expansion).', saeDefaults.expansion),
         k: wholeNumber(1, 'Active latents per token (TopK).', saeDefaults.k),
-        auxK: wholeNumber(1, 'Dead latents the auxiliary loss reconstructs the residual with, per token; default width / 2.'),
+        auxK: wholeNumber(1, 'Dead latents the auxiliary loss reconstructs the residual with, per token; default 2 × k (Gao et al. use width / 2, which costs twice the step on a CPU).'),
         auxCoefficient: { type: 'number', minimum: 0, default: saeDefaults.auxCoefficient, description: 'Weight of the auxiliary loss on dead latents.' },
         batchSize: wholeNumber(1, 'Tokens per optimiser step.', saeDefaults.batchSize),
         epochs: wholeNumber(1, 'Passes over the training tokens.', saeDefaults.epochs),
@@ -949,7 +964,8 @@ function resolveRunConfig(raw: unknown, file: string): RunConfig {
       rounds: get<number>('/selection/rounds') ?? 1,
       seeds: get<number[]>('/selection/seeds') ?? [0, 1, 2],
       statistic,
-      vectorLayer: get<LayerSpec>('/selection/vectorLayer') ?? 'middle',
+      vectorSite: get<SiteName>('/selection/vectorSite') ?? 'resid_post',
+      vectorLayer: get<LayerSpec>('/selection/vectorLayer') ?? 'last',
       voteK: { neighbours: get<number>('/selection/voteK/neighbours') ?? 150, rho: get<number>('/selection/voteK/rho') ?? 10 },
       embedding: get<string>('/selection/embedding') === undefined || get<string>('/selection/embedding') === ownModelEmbedding ? ownModelEmbedding : (filePath('/selection/embedding', ['selection', 'embedding']) ?? ownModelEmbedding),
       retrievalShots: get<number>('/selection/retrievalShots') ?? 4,
@@ -1142,9 +1158,19 @@ export function changedComputationKeys(a: unknown, b: unknown): string[] {
     copy['sites'] ??= [...defaultSites];
     // Runs from before label scoring was an option summed each label's log-probabilities.
     copy['scoring'] ??= { labels: labelScoringBeforeOption };
-    const selection = copy['selection'] as { statistic?: Record<string, unknown> } | undefined;
+    const selection = copy['selection'] as { statistic?: Record<string, unknown>; strategies?: unknown } | undefined;
     if (selection?.statistic && typeof selection.statistic === 'object' && !('site' in selection.statistic)) {
       copy['selection'] = { ...selection, statistic: { ...selection.statistic, site: defaultSites[0] } };
+    }
+    if (selection && typeof selection === 'object') {
+      const strategies = Array.isArray(selection.strategies) ? (selection.strategies as string[]) : [];
+      if (!strategies.some((s) => (vectorStrategyNames as readonly string[]).includes(s))) {
+        // No strategy compares vectors: where they would come from changes nothing.
+        copy['selection'] = { ...(copy['selection'] as object), vectorSite: undefined, vectorLayer: undefined };
+      } else if (!('vectorSite' in selection)) {
+        // Runs from before vectorSite existed embedded examples by their token-mean MLP output.
+        copy['selection'] = { ...(copy['selection'] as object), vectorSite: vectorSiteBeforeOption };
+      }
     }
     return copy;
   };

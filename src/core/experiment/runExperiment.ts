@@ -2,8 +2,9 @@
 // checkpointed in the run folder so a crash, a cancel or a sharded run loses nothing and a resumed
 // run gives the same bytes.
 //   extract   — activation statistics of every pool example at every site under every mask
-//               (stats.csv), pooled MLP-output vectors for the similarity strategies and KATE, raw
-//               MLP outputs of a few examples (histograms)
+//               (stats.csv), pooled vectors for the similarity strategies and KATE (default: the
+//               token-mean residual stream after the last layer), raw MLP outputs of a few
+//               examples (histograms)
 //   quality   — each pool example's quality on the probe set (quality.csv)
 //   sae       — with the config's `sae:` key: a TopK sparse autoencoder trained on the pool's
 //               activations (RUN/sae/, saePhase.ts); its per-example signals join stats.csv as the
@@ -49,7 +50,7 @@ import { buildHeadline, qualityReliability, type Headline } from './headline.js'
 import type { ExperimentModel, ModelFacts } from './experimentModel.js';
 import { predictionsCsv, type PredictionRow } from './predictions.js';
 import { acquisitionCorrelations, acquisitionCorrelationsCsv, curveRows, curvesCsv, differencesFromRandom, strategyVsRandomCsv, type ItemScores } from './learningCurves.js';
-import { checkLayersAgainstModel, classificationOnlyStrategies, ownModelEmbedding, resolveLayer, retrievalStrategyNames, runConfigToJson, type RunConfig } from './runConfig.js';
+import { checkLayersAgainstModel, classificationOnlyStrategies, ownModelEmbedding, resolveLayer, retrievalStrategyNames, runConfigToJson, vectorStrategyNames, type RunConfig } from './runConfig.js';
 import { chunk, describeShard, ownsUnit, type Shard } from './workUnits.js';
 import { runSaePhase } from './saePhase.js';
 import { derivedSiteNames } from '../sites.js';
@@ -136,6 +137,11 @@ export interface RunRecord {
   versions: Readonly<Record<string, string>>;
   phases: Partial<Record<RunPhase | 'report', PhaseRecord>>;
   headline?: Headline;
+  /**
+   * What embedded the examples for the similarity strategies and KATE (`model: resid_post mean,
+   * layer 29`, or `embedding model: /path/to/embedder.gguf`); absent when no strategy compared vectors.
+   */
+  embedding?: string;
 }
 
 export class RunCancelledError extends Error {
@@ -230,19 +236,26 @@ export function exampleText(row: DatasetRow, inputs: readonly string[]): string 
   return inputs.map((field) => row.inputs[field] ?? '').join('\n');
 }
 
-const vectorStrategies = new Set(['k-center-greedy', 'k-means++', 'vote-k', 'adaicl', 'kate']);
+const vectorStrategies = new Set<string>(vectorStrategyNames);
 
 /**
- * Which layer's pooled vector embeds an example for the similarity strategies (selection.embedding
- * `model`). Today: the token-mean MLP output at selection.vectorLayer, the only pooled vector the
- * extraction gives; the one place to switch to another site (e.g. the final residual stream).
+ * Where the run model's own vectors come from (selection.embedding `model`): the token-mean
+ * activation at selection.vectorSite and selection.vectorLayer under the isolated mask, by default
+ * the residual stream after the last layer. Mean-centred and L2-normalised before use (embeddings.ts).
  */
-export function selectionEmbeddingLayer(config: RunConfig, layerCount: number): number {
-  return resolveLayer(config.selection.vectorLayer, layerCount);
+export function selectionEmbedding(config: RunConfig, layerCount: number): { readonly site: SiteName; readonly layer: number } {
+  return { site: config.selection.vectorSite, layer: resolveLayer(config.selection.vectorLayer, layerCount) };
 }
 
-/** The site whose isolated pass gives the similarity vectors and the raw activations of the histograms. */
-const vectorSite: SiteName = 'mlp_out';
+/** What embedded the examples, as run.json records it. */
+export function describeEmbedding(config: RunConfig, layerCount: number): string {
+  if (config.selection.embedding !== ownModelEmbedding) return `embedding model: ${config.selection.embedding}`;
+  const { site, layer } = selectionEmbedding(config, layerCount);
+  return `model: ${site} mean, layer ${layer}`;
+}
+
+/** The site whose isolated pass writes the raw activations of the histograms (the MLP output's). */
+const histogramSite: SiteName = 'mlp_out';
 
 /**
  * An extraction unit's checkpoint name. The MLP output keeps the name it had before runs read other
@@ -270,7 +283,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
   const layerCount = model.facts.layers;
   const layerProblems = checkLayersAgainstModel(config, layerCount);
   if (layerProblems.length > 0) throw new Error(`${config.configFile}: ${layerProblems.join('; ')}`);
-  const vectorLayer = selectionEmbeddingLayer(config, layerCount);
+  const { site: vectorSite, layer: vectorLayer } = selectionEmbedding(config, layerCount);
   const needsVectors = config.selection.strategies.some((s) => vectorStrategies.has(s));
   // The vectors come from the run model's own pass, or from a GGUF embedding model (selection.embedding).
   const embeddingModel = config.selection.embedding === ownModelEmbedding ? undefined : config.selection.embedding;
@@ -296,6 +309,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     inputs: options.inputs ?? (await runInputsFor(config, prepared)),
     versions: options.versions ?? {},
     phases: {},
+    ...(needsVectors ? { embedding: describeEmbedding(config, layerCount) } : {}),
   };
   const saveRecord = (): Promise<void> => writeAtomic(path.join(dir, 'run.json'), JSON.stringify(record, null, 2) + '\n');
   await saveRecord();
@@ -335,8 +349,6 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
 
   try {
     // ---- extract -------------------------------------------------------------------------------
-    const masksToRun: MaskStrategy[] = [...config.masks];
-    if (needsModelVectors && !masksToRun.includes('isolated')) masksToRun.push('isolated');
     const poolChunks = chunk(pool.map((_, position) => position), unitSizes.extract);
     const testChunks = needsKate ? chunk(splits.test.map((_, position) => position), unitSizes.extract) : [];
     const modelTestChunks = needsModelVectors ? testChunks : [];
@@ -353,10 +365,10 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
     }
     await phase('extract', async (counts) => {
       const units: { name: string; site: SiteName; mask: MaskStrategy; rows: readonly DatasetRow[]; positions: readonly number[]; statsWanted: boolean; set: 'pool' | 'test' }[] = [];
-      // One pass per site and mask. The vectors are the MLP output's: its isolated pass runs even
-      // when the run reads other sites only (then for the vectors alone).
-      const passes: { site: SiteName; mask: MaskStrategy }[] = config.sites.flatMap((site) => masksToRun.map((mask) => ({ site, mask })));
-      if (needsModelVectors && !config.sites.includes(vectorSite)) passes.push({ site: vectorSite, mask: 'isolated' });
+      // One pass per site and mask. The vectors are vectorSite's under the isolated mask: that pass
+      // carries them when the run reads it anyway, else it runs for the vectors alone (no stats rows).
+      const passes: { site: SiteName; mask: MaskStrategy }[] = config.sites.flatMap((site) => config.masks.map((mask) => ({ site, mask })));
+      if (needsModelVectors && !passes.some((p) => p.site === vectorSite && p.mask === 'isolated')) passes.push({ site: vectorSite, mask: 'isolated' });
       for (const { site, mask } of passes) {
         poolChunks.forEach((positions, c) =>
           units.push({ name: extractUnitName(site, mask, c), site, mask, rows: pool, positions, statsWanted: config.masks.includes(mask) && config.sites.includes(site), set: 'pool' }),
@@ -371,7 +383,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
         if (!ownsUnit(options.shard, number)) continue;
         checkCancelled('extract');
         // A finished unit whose raw dumps (the histograms' input) are missing or short is recomputed.
-        const dumps = unit.set === 'pool' && unit.mask === 'isolated' && unit.site === vectorSite ? unit.positions.map((p) => unit.rows[p]!.index).filter((e) => histogramExamples.has(e)) : [];
+        const dumps = unit.set === 'pool' && unit.mask === 'isolated' && unit.site === histogramSite ? unit.positions.map((p) => unit.rows[p]!.index).filter((e) => histogramExamples.has(e)) : [];
         const brokenDump = store.has(unit.name) ? await firstBrokenRawDump(rawDir, dumps, layerCount) : undefined;
         if (brokenDump) log(`${brokenDump}: extract unit ${unit.name} is recomputed`);
         if (store.has(unit.name) && !brokenDump) {
@@ -397,7 +409,7 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
             );
             const passStarted = performance.now();
             let passTokens = 0;
-            const raw = unit.set === 'pool' && unit.mask === 'isolated' && unit.site === vectorSite ? layout.examples.map((e) => e.example).filter((e) => histogramExamples.has(e)) : [];
+            const raw = unit.set === 'pool' && unit.mask === 'isolated' && unit.site === histogramSite ? layout.examples.map((e) => e.example).filter((e) => histogramExamples.has(e)) : [];
             try {
               await model.extract(
                 {

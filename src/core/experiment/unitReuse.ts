@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { DatasetRow } from '../dataset/datasetSpec.js';
 import { siteNames, type SiteName } from '../sites.js';
 import { CheckpointStore } from './checkpointStore.js';
-import { changedComputationKeys } from './runConfig.js';
+import { changedComputationKeys, vectorSiteBeforeOption } from './runConfig.js';
 import { readRunRecord } from './runExperiment.js';
 import { rowDigest, type ExampleDigest, type RunInputs } from './runInputs.js';
 
@@ -59,7 +59,12 @@ export class ReusableUnits {
     const blocking = changedComputationKeys(record.config, now.config).filter((key) => !keysThatLeaveExamplesAlone.has(key));
     if (blocking.length > 0) return { refused: `${dir} was run with a different ${blocking.map((k) => `\`${k}\``).join(', ')}, which changes every example's statistics` };
     if (record.inputs?.template?.sha256 !== now.inputs.template?.sha256) return { refused: `${dir} used another template` };
-    const vectorLayer = (c: unknown): string => JSON.stringify((c as { selection?: { vectorLayer?: unknown } })?.selection?.vectorLayer ?? null);
+    // Vectors are reused only when they embed the same way: the same site and layer (runs from before
+    // vectorSite existed read the MLP output).
+    const vectorSource = (c: unknown): string => {
+      const selection = (c as { selection?: { vectorSite?: unknown; vectorLayer?: unknown } })?.selection;
+      return JSON.stringify([selection?.vectorSite ?? vectorSiteBeforeOption, selection?.vectorLayer ?? null]);
+    };
     const store = new CheckpointStore(dir);
     const entries = new Map<string, Entry>();
     for (const name of await store.units()) {
@@ -91,7 +96,7 @@ export class ReusableUnits {
         entries.set(key, entry);
       });
     }
-    return new ReusableUnits(dir, entries, vectorLayer(record.config) === vectorLayer(now.config));
+    return new ReusableUnits(dir, entries, vectorSource(record.config) === vectorSource(now.config));
   }
 
   /**

@@ -1,9 +1,11 @@
-// The vectors a run kept in its checkpoints — the pooled MLP output (token-mean at
-// selection.vectorLayer, isolated mask), or an embedding model's (selection.embedding): the pool's,
+// The vectors a run kept in its checkpoints — the run model's pooled activation (token-mean at
+// selection.vectorSite and vectorLayer, isolated mask), or an embedding model's (selection.embedding): the pool's,
 // which the diversity strategies compare, and the test queries', which KATE retrieves for. Present
 // only when the run compared a strategy that needs them.
 import { CheckpointStore } from '../experiment/checkpointStore.js';
-import { embeddingUnitName, extractUnitName, unitSizes } from '../experiment/runExperiment.js';
+import { vectorSiteBeforeOption } from '../experiment/runConfig.js';
+import { embeddingUnitName, extractUnitName, readRunRecord, unitSizes } from '../experiment/runExperiment.js';
+import { isSiteName } from '../sites.js';
 import { chunk } from '../experiment/workUnits.js';
 
 export interface RunVectors {
@@ -28,7 +30,10 @@ export async function readRunVectors(dir: string, poolSize: number, testSize: nu
     return out.length === size ? out : undefined;
   };
   const fromEmbeddingModel = store.has(embeddingUnitName('pool', 0));
-  const pool = await read((c) => (fromEmbeddingModel ? embeddingUnitName('pool', c) : extractUnitName('mlp_out', 'isolated', c)), poolSize);
+  // The run model's vectors are in the isolated units of the site that embedded (run.json's config).
+  const recorded = (await readRunRecord(dir).catch(() => undefined))?.config as { selection?: { vectorSite?: unknown } } | undefined;
+  const site = isSiteName(recorded?.selection?.vectorSite) ? recorded.selection.vectorSite : vectorSiteBeforeOption;
+  const pool = await read((c) => (fromEmbeddingModel ? embeddingUnitName('pool', c) : extractUnitName(site, 'isolated', c)), poolSize);
   if (!pool) return undefined;
   return { pool, test: (await read((c) => (fromEmbeddingModel ? embeddingUnitName('test', c) : `extract-test-${c}.json`), testSize)) ?? [] };
 }

@@ -11,7 +11,7 @@ import { strategyByName, strategyNames, type StrategyOptions } from '../selectio
 export interface CandidateInfo {
   /** An activation statistic per row (a stats.csv column), for highest-first / lowest-first. */
   readonly statistic?: ReadonlyMap<number, number>;
-  /** Pooled MLP vectors per row (a run's checkpoints), for k-center-greedy, k-means++ and vote-k. */
+  /** Pooled vectors per row (a run's checkpoints: selection.embedding's), for k-center-greedy, k-means++ and vote-k. */
   readonly vectors?: ReadonlyMap<number, Float64Array>;
   /** Says where the information comes from, for messages (e.g. `run sst2, kurtosis L12`). */
   readonly source?: string;
@@ -35,7 +35,7 @@ export function labellingStrategies(info: CandidateInfo): StrategyAvailability[]
     if (name === 'uncertainty') return { name, available: false, reason: 'needs the model to score each row; not offered for human labelling yet' };
     const needs = needsOf(name);
     if (needs.includes('vector') && !(info.vectors && info.vectors.size > 0)) {
-      return { name, available: false, reason: 'needs pooled MLP vectors: run `icl-lab run` on this file with a diversity strategy first (its checkpoints keep them)' };
+      return { name, available: false, reason: 'needs pooled vectors: run `icl-lab run` on this file with a diversity strategy first (its checkpoints keep them)' };
     }
     if (needs.includes('statistic') && !(info.statistic && info.statistic.size > 0)) {
       return { name, available: false, reason: 'needs an activation statistic per row: a stats.csv from `icl-lab run` or `icl-lab extract` on this file' };

@@ -5,6 +5,8 @@
 // then every probe), selection's own scoring, and the k-shot evaluation on the test set. It is an
 // estimate (template words and separators are approximated), printed as one.
 
+import { vectorStrategyNames } from '../experiment/runConfig.js';
+
 export interface CellShape {
   readonly task: 'classification' | 'generative';
   readonly pool: number;
@@ -46,7 +48,10 @@ export function cellTokens(shape: CellShape): CellTokens {
   const query = e + templateTokens + answer;
   let extract = 0;
   for (const mask of shape.masks) extract += mask === 'in-context' ? shape.pool * (shape.inContextShots * demo + e) : shape.pool * (e + 1);
-  // Test queries' vectors for KATE.
+  // The similarity strategies' vectors: the default embedding (the residual stream after the last
+  // layer) is an isolated resid_post pass of its own, the presets reading mlp_out only; and the test
+  // queries', for KATE.
+  if (shape.strategies.some((s) => (vectorStrategyNames as readonly string[]).includes(s))) extract += shape.pool * (e + 1);
   if (shape.strategies.includes('kate')) extract += shape.test * (e + 1);
   let scoring = shape.probe * query + shape.pool * (demo + shape.probe * query);
   const budgetStrategies = shape.strategies.filter((s) => !retrievalStrategies.has(s));
