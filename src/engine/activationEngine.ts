@@ -604,11 +604,17 @@ export class ActivationEngine {
 
   /** Trains a TopK SAE on token files (src/engine/saeTraining.ts), on this engine's backend. */
   trainSae(params: TrainSaeParams, control: Omit<SaeRunControl, 'gpu'> = {}): Promise<SaeTrainingSummary> {
-    return trainSae(loadAddon(), params, { ...control, gpu: this.gpu !== 'cpu' });
+    return trainSae(loadAddon(), { ...params, options: { ...params.options, threads: this.threadsFor(params.options.threads) } }, { ...control, gpu: this.gpu !== 'cpu' });
   }
 
   encodeSae(params: EncodeSaeParams): Promise<EncodedSaeFile[]> {
-    return encodeSaeFiles(loadAddon(), params, this.gpu !== 'cpu');
+    return encodeSaeFiles(loadAddon(), { ...params, threads: this.threadsFor(params.threads) }, this.gpu !== 'cpu');
+  }
+
+  // 0 means "decide": ggml's own default (4) oversubscribes small machines, and its threads
+  // spin at each barrier, so take the cores node-llama-cpp measured as good for math.
+  private threadsFor(threads: number): number {
+    return threads > 0 ? threads : this.llama.cpuMathCores;
   }
 
   /** Each token's text as the tokenizer cuts `text` (no start tokens); multi-byte characters go to the token that completes them. */

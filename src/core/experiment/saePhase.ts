@@ -142,9 +142,11 @@ export async function runSaePhase(options: SaePhaseOptions): Promise<SaePhaseRes
   const { template, task, splits } = prepared;
   const pool = splits.pool;
   const texts = sae.text ? await readTextLines(sae.text) : [];
-  const fingerprint = fingerprintOf({
-    sae,
+  // What the activations depend on; the fingerprint adds the training settings.
+  const extraction = {
+    site: sae.site,
     layer,
+    maxTokens: sae.maxTokens,
     model: model.facts.sha256,
     span: config.span,
     // What the template renders, not where its file is.
@@ -152,7 +154,9 @@ export async function runSaePhase(options: SaePhaseOptions): Promise<SaePhaseRes
     engine: { ...config.engine, threads: undefined },
     pool: exampleDigests(pool),
     text: sae.text ? await sha256File(sae.text) : null,
-  });
+  };
+  const extractionFingerprint = fingerprintOf(extraction);
+  const fingerprint = fingerprintOf({ ...extraction, sae });
 
   const recordFile = path.join(saeDir, saeRecordName);
   const earlier = existsSync(recordFile) ? await readSaeRecord(recordFile).catch(() => undefined) : undefined;
@@ -164,11 +168,17 @@ export async function runSaePhase(options: SaePhaseOptions): Promise<SaePhaseRes
     }
   }
 
-  // Activations left by an interrupted phase are reused only when they were extracted for this fingerprint.
+  // Activations an earlier invocation extracted are reused when they were extracted the same way
+  // (a cancelled phase, or other training settings).
   const marker = path.join(activationsDir, '.fingerprint');
-  if (existsSync(activationsDir) && (!existsSync(marker) || (await readFile(marker, 'utf8')).trim() !== fingerprint)) await rm(activationsDir, { recursive: true, force: true });
+  if (existsSync(activationsDir) && (!existsSync(marker) || (await readFile(marker, 'utf8')).trim() !== extractionFingerprint)) await rm(activationsDir, { recursive: true, force: true });
   await mkdir(activationsDir, { recursive: true });
-  await writeFileAtomic(marker, fingerprint + '\n');
+  await writeFileAtomic(marker, extractionFingerprint + '\n');
+  // The new weights are trained, encoded with and evaluated here, and join sae/ only when the
+  // phase has finished: a cancel or crash leaves the folder's earlier SAE whole.
+  const stagingDir = path.join(saeDir, '.training');
+  await rm(stagingDir, { recursive: true, force: true });
+  await mkdir(stagingDir, { recursive: true });
 
   let computed = 0;
   // ---- 1. activations: the pool's spans under the isolated mask, then the extra text's lines
@@ -238,7 +248,9 @@ export async function runSaePhase(options: SaePhaseOptions): Promise<SaePhaseRes
     width,
     latents,
     k: sae.k,
-    auxK: Math.min(sae.auxK ?? Math.floor(width / 2), latents),
+    // Gao et al. take width / 2; the auxiliary code's gather costs auxK columns per token, and on
+    // SmolLM2's width (576) 288 doubled a CPU step (4.7 s against 2.1 s at 2k = 64, one thread).
+    auxK: Math.min(sae.auxK ?? 2 * sae.k, latents),
     auxCoefficient: sae.auxCoefficient,
     batchSize: sae.batchSize,
     epochs: sae.epochs,
@@ -251,13 +263,13 @@ export async function runSaePhase(options: SaePhaseOptions): Promise<SaePhaseRes
   options.checkCancelled();
   log(`sae: training ${latents} latents (k ${sae.k}) on ${trainTokens} tokens of ${train.length} spans, ${heldOut.length} held out (${sae.site} layer ${layer})`);
   const asTokenFile = (f: SaeDataFile): { file: string; example?: number } => (f.example === undefined ? { file: f.file } : { file: f.file, example: f.example });
-  const trained: SaeTrainResult = await runner.train({ train: train.map(asTokenFile), heldOut: heldOut.map(asTokenFile), outDir: saeDir, options: settings }, options.onTraining);
+  const trained: SaeTrainResult = await runner.train({ train: train.map(asTokenFile), heldOut: heldOut.map(asTokenFile), outDir: stagingDir, options: settings }, options.onTraining);
   computed++;
 
   // ---- 4. codes of every pool example
   options.checkCancelled();
   const poolFiles = files.filter((f) => f.example !== undefined);
-  const encoded = await runner.encode({ saeDir, inputScale: trained.inputScale, k: sae.k, files: poolFiles.map(asTokenFile) });
+  const encoded = await runner.encode({ saeDir: stagingDir, inputScale: trained.inputScale, k: sae.k, files: poolFiles.map(asTokenFile) });
   computed++;
   const byFile = new Map(encoded.map((c) => [c.file, c]));
   const examples: (ExampleCodes & { id: string })[] = pool.map((row) => {
@@ -271,10 +283,11 @@ export async function runSaePhase(options: SaePhaseOptions): Promise<SaePhaseRes
   // ---- 5. loss recovered on the held-out texts
   options.checkCancelled();
   const heldOutTexts = heldOut.map((f) => (f.example !== undefined ? spanText.get(f.example)! : lineOf.get(f.file)!.text));
-  const loss = await runner.lossRecovered({ saeDir, inputScale: trained.inputScale, k: sae.k, site: sae.site, layer, texts: heldOutTexts });
+  const loss = await runner.lossRecovered({ saeDir: stagingDir, inputScale: trained.inputScale, k: sae.k, site: sae.site, layer, texts: heldOutTexts });
   computed++;
 
-  // ---- 6. signals, features.json, the checkpoint, sae.json (last: it marks the phase done)
+  // ---- 6. signals; the weights into sae/, features.json, the checkpoint, sae.json (last: it
+  // marks the phase done; the earlier one goes first, so no sae.json ever names other weights)
   const topLatents = mostActiveLatents(activeTokenCounts(examples), sae.topFeatures);
   const columns = saeStatisticColumns(topLatents);
   const rows = saeStatsRows(examples, topLatents, layer);
@@ -294,6 +307,10 @@ export async function runSaePhase(options: SaePhaseOptions): Promise<SaePhaseRes
       return pieces;
     },
   });
+  options.checkCancelled();
+  await rm(recordFile, { force: true });
+  for (const file of Object.values(saeWeightFiles)) await rename(path.join(stagingDir, file), path.join(saeDir, file));
+  await rm(stagingDir, { recursive: true, force: true });
   if (mismatched > 0) log(`sae: ${mismatched} examples' token pieces do not line up with their activations' tokens; features.json shows them as far as they do`);
   await writeFileAtomic(path.join(saeDir, saeFeaturesName), JSON.stringify(panelFile, null, 2) + '\n');
   const features: SaeSignalsUnit['features'] = examples.map((e) => {

@@ -219,6 +219,12 @@ const LlamaApi & bindLoadedLlama() {
     libs.bind(api.opt_loss, "ggml_opt_loss");
     libs.bind(api.opt_grad_acc, "ggml_opt_grad_acc");
     libs.bind(api.opt_reset, "ggml_opt_reset");
+    libs.bind(api.get_rows, "ggml_get_rows");
+    libs.bind(api.reshape_2d, "ggml_reshape_2d");
+    libs.bind(api.reshape_3d, "ggml_reshape_3d");
+    libs.bind(api.permute, "ggml_permute");
+    libs.bind(api.cont, "ggml_cont");
+    libs.bind(api.sum_rows, "ggml_sum_rows");
 
     // node-llama-cpp normally registered the backends already; a bare libllama needs this to
     // find even its CPU backend.

@@ -91,6 +91,12 @@ struct LlamaApi {
     decltype(&ggml_opt_loss) opt_loss = nullptr;
     decltype(&ggml_opt_grad_acc) opt_grad_acc = nullptr;
     decltype(&ggml_opt_reset) opt_reset = nullptr;
+    decltype(&ggml_get_rows) get_rows = nullptr;
+    decltype(&ggml_reshape_2d) reshape_2d = nullptr;
+    decltype(&ggml_reshape_3d) reshape_3d = nullptr;
+    decltype(&ggml_permute) permute = nullptr;
+    decltype(&ggml_cont) cont = nullptr;
+    decltype(&ggml_sum_rows) sum_rows = nullptr;
 };
 
 // The CPU backend's threadpool functions, reached through its registry (the CPU backend is a

@@ -49,6 +49,19 @@ Napi::Float32Array tensorOut(Napi::Env env, ggml_tensor * t) {
     return out;
 }
 
+// [rows × columns] row-major → [columns × rows] row-major.
+std::vector<float> transposed(const float * values, int rows, int columns) {
+    std::vector<float> out(size_t(rows) * columns);
+    for (int r = 0; r < rows; r++) for (int c = 0; c < columns; c++) out[size_t(c) * rows + r] = values[size_t(r) * columns + c];
+    return out;
+}
+
+Napi::Float32Array arrayOut(Napi::Env env, const std::vector<float> & values) {
+    Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
+    std::memcpy(out.Data(), values.data(), values.size() * sizeof(float));
+    return out;
+}
+
 // Each token's k largest pre-activations, ties to the lower index (as src/core/sae/topKSae.ts).
 void topK(const float * pre, int latents, int k, std::vector<int> & order) {
     order.resize(latents);
@@ -128,40 +141,58 @@ SaeTrainer::SaeTrainer(const Napi::CallbackInfo & info) : Napi::ObjectWrap<SaeTr
         ctxParams_ = api.init({16 * api.tensor_overhead(), nullptr, true});
         encoder_ = api.new_tensor_2d(ctxParams_, GGML_TYPE_F32, width_, latents_);
         encoderBias_ = api.new_tensor_1d(ctxParams_, GGML_TYPE_F32, latents_);
-        decoder_ = api.new_tensor_2d(ctxParams_, GGML_TYPE_F32, latents_, width_);
+        decoder_ = api.new_tensor_2d(ctxParams_, GGML_TYPE_F32, width_, latents_);
         decoderBias_ = api.new_tensor_1d(ctxParams_, GGML_TYPE_F32, width_);
         for (ggml_tensor * p : {encoder_, encoderBias_, decoder_, decoderBias_}) api.set_param(p);
+        const bool withAux = auxK_ > 0 && auxCoefficient_ > 0;
+        const int auxSlots = withAux ? auxK_ : 1;
         inputX_ = api.new_tensor_2d(ctxParams_, GGML_TYPE_F32, width_, batch_);
-        mask_ = api.new_tensor_2d(ctxParams_, GGML_TYPE_F32, latents_, batch_);
-        auxMask_ = api.new_tensor_2d(ctxParams_, GGML_TYPE_F32, latents_, batch_);
+        keptFlat_ = api.new_tensor_1d(ctxParams_, GGML_TYPE_I32, int64_t(k_) * batch_);
+        kept_ = api.new_tensor_1d(ctxParams_, GGML_TYPE_I32, int64_t(k_) * batch_);
+        auxFlat_ = api.new_tensor_1d(ctxParams_, GGML_TYPE_I32, int64_t(auxSlots) * batch_);
+        aux_ = api.new_tensor_1d(ctxParams_, GGML_TYPE_I32, int64_t(auxSlots) * batch_);
+        auxWeight_ = api.new_tensor_2d(ctxParams_, GGML_TYPE_F32, 1, int64_t(auxSlots) * batch_);
         auxTarget_ = api.new_tensor_2d(ctxParams_, GGML_TYPE_F32, width_, batch_);
-        for (ggml_tensor * t : {inputX_, mask_, auxMask_, auxTarget_}) api.set_input(t);
+        for (ggml_tensor * t : {inputX_, keptFlat_, kept_, auxFlat_, aux_, auxWeight_, auxTarget_}) api.set_input(t);
         ctxResults_ = api.init({16 * api.tensor_overhead(), nullptr, true});
 
-        // The encoder alone: pre = W_enc (x − b_dec) + b_enc.
+        // pre = W_enc (x − b_dec) + b_enc, with W_enc b_dec taken as a bias so the input itself
+        // needs no gradient.
+        auto preActivations = [&](ggml_context * c, ggml_context * out) {
+            ggml_tensor * bias = api.add(c, encoderBias_, api.scale(c, api.mul_mat(c, encoder_, decoderBias_), -1.0f));
+            return api.add(out, api.mul_mat(c, encoder_, inputX_), bias);
+        };
+        // Σ over each token's `slots` gathered latents of value × decoder column: [width, batch].
+        auto sparseDecode = [&](ggml_context * c, ggml_tensor * values, ggml_tensor * latents, int slots) {
+            ggml_tensor * columns = api.get_rows(c, decoder_, latents);  // [width, slots · batch]
+            ggml_tensor * weighted = api.mul(c, columns, values);       // values [1, slots · batch] broadcast
+            ggml_tensor * perToken = api.reshape_3d(c, weighted, width_, slots, batch_);
+            ggml_tensor * slotsFirst = api.cont(c, api.permute(c, perToken, 1, 0, 2, 3));  // [slots, width, batch]
+            return api.reshape_2d(c, api.sum_rows(c, slotsFirst), width_, batch_);
+        };
+
         ctxForward_ = api.init({kGraphContextBytes, nullptr, true});
-        {
-            ggml_context * c = ctxForward_;
-            ggml_tensor * centred = api.add(c, inputX_, api.scale(c, decoderBias_, -1.0f));
-            preOut_ = api.add(ctxResults_, api.mul_mat(c, encoder_, centred), encoderBias_);
-        }
+        preOut_ = preActivations(ctxForward_, ctxResults_);
+
         // The training loss: ‖x − x̂‖² / (batch · width) + auxCoefficient · ‖e − ê‖² / (batch · width).
         ctxTrain_ = api.init({kGraphContextBytes, nullptr, true});
         ggml_tensor * total = nullptr;
         {
             ggml_context * c = ctxTrain_;
             const float perValue = 1.0f / (float(batch_) * float(width_));
-            ggml_tensor * centred = api.add(c, inputX_, api.scale(c, decoderBias_, -1.0f));
-            ggml_tensor * pre = api.add(c, api.mul_mat(c, encoder_, centred), encoderBias_);
-            ggml_tensor * active = api.relu(c, pre);
-            ggml_tensor * code = api.mul(c, active, mask_);
-            ggml_tensor * reconstruction = api.add(c, api.mul_mat(c, decoder_, code), decoderBias_);
+            ggml_tensor * active = api.relu(c, preActivations(c, c));
+            ggml_tensor * flat = api.reshape_2d(c, active, 1, int64_t(latents_) * batch_);
+            ggml_tensor * values = api.get_rows(c, flat, keptFlat_);  // [1, k · batch]
+            ggml_tensor * reconstruction = api.add(c, sparseDecode(c, values, kept_, k_), decoderBias_);
             ggml_tensor * error = api.sub(c, inputX_, reconstruction);
             mseOut_ = api.scale(ctxResults_, api.sum(c, api.sqr(c, error)), perValue);
-            ggml_tensor * auxCode = api.mul(c, active, auxMask_);
-            ggml_tensor * auxError = api.sub(c, auxTarget_, api.mul_mat(c, decoder_, auxCode));
-            auxOut_ = api.scale(ctxResults_, api.sum(c, api.sqr(c, auxError)), auxCoefficient_ * perValue);
-            total = api.add(c, mseOut_, auxOut_);
+            total = mseOut_;
+            if (withAux) {
+                ggml_tensor * auxValues = api.mul(c, api.get_rows(c, flat, auxFlat_), auxWeight_);
+                ggml_tensor * auxError = api.sub(c, auxTarget_, sparseDecode(c, auxValues, aux_, auxK_));
+                auxOut_ = api.scale(ctxResults_, api.sum(c, api.sqr(c, auxError)), auxCoefficient_ * perValue);
+                total = api.add(c, mseOut_, auxOut_);
+            }
         }
         bufParams_ = api.backend_alloc_ctx_tensors(ctxParams_, backend_);
         bufResults_ = api.backend_alloc_ctx_tensors(ctxResults_, backend_);
@@ -196,15 +227,26 @@ SaeTrainer::SaeTrainer(const Napi::CallbackInfo & info) : Napi::ObjectWrap<SaeTr
                 throw std::runtime_error(std::string("SaeTrainer: ") + names[i] + " holds " + std::to_string(w.ElementLength()) +
                                          " values, expected " + std::to_string(elements(tensors[i])));
             }
-            api.backend_tensor_set(tensors[i], w.Data(), 0, w.ElementLength() * sizeof(float));
+            if (tensors[i] == decoder_) {
+                // The caller's decoder is [width × latents] (column i is latent i); ours is its transpose.
+                const std::vector<float> columns = transposed(w.Data(), width_, latents_);
+                api.backend_tensor_set(decoder_, columns.data(), 0, columns.size() * sizeof(float));
+            } else {
+                api.backend_tensor_set(tensors[i], w.Data(), 0, w.ElementLength() * sizeof(float));
+            }
         }
         x_.assign(size_t(width_) * batch_, 0.0f);
         pre_.assign(size_t(latents_) * batch_, 0.0f);
-        maskHost_.assign(size_t(latents_) * batch_, 0.0f);
-        auxMaskHost_.assign(size_t(latents_) * batch_, 0.0f);
+        keptFlatHost_.assign(size_t(k_) * batch_, 0);
+        keptHost_.assign(size_t(k_) * batch_, 0);
+        auxFlatHost_.assign(size_t(auxSlots) * batch_, 0);
+        auxHost_.assign(size_t(auxSlots) * batch_, 0);
+        auxWeightHost_.assign(size_t(auxSlots) * batch_, 0.0f);
         auxTargetHost_.assign(size_t(width_) * batch_, 0.0f);
         lastFired_.assign(latents_, 0);
-        api.backend_tensor_set(auxMask_, auxMaskHost_.data(), 0, auxMaskHost_.size() * sizeof(float));
+        api.backend_tensor_set(auxFlat_, auxFlatHost_.data(), 0, auxFlatHost_.size() * sizeof(int32_t));
+        api.backend_tensor_set(aux_, auxHost_.data(), 0, auxHost_.size() * sizeof(int32_t));
+        api.backend_tensor_set(auxWeight_, auxWeightHost_.data(), 0, auxWeightHost_.size() * sizeof(float));
         api.backend_tensor_set(auxTarget_, auxTargetHost_.data(), 0, auxTargetHost_.size() * sizeof(float));
         pullDecoder();
     } catch (const std::exception & e) {
@@ -257,43 +299,33 @@ void SaeTrainer::forward() {
 
 void SaeTrainer::pullDecoder() {
     const LlamaApi & api = llamaApi();
-    decoderHost_.resize(size_t(latents_) * width_);
+    decoderColumns_.resize(size_t(latents_) * width_);
     decoderBiasHost_.resize(width_);
-    api.backend_tensor_get(decoder_, decoderHost_.data(), 0, decoderHost_.size() * sizeof(float));
+    api.backend_tensor_get(decoder_, decoderColumns_.data(), 0, decoderColumns_.size() * sizeof(float));
     api.backend_tensor_get(decoderBias_, decoderBiasHost_.data(), 0, decoderBiasHost_.size() * sizeof(float));
-    // Column-major copy: latent i's direction contiguous, for sparse decoding on the host.
-    decoderColumns_.resize(decoderHost_.size());
-    for (int d = 0; d < width_; d++) {
-        const float * row = decoderHost_.data() + size_t(d) * latents_;
-        for (int i = 0; i < latents_; i++) decoderColumns_[size_t(i) * width_ + d] = row[i];
-    }
 }
 
 // Unit-norm decoder columns after every step, as Gao et al. and SAELens do.
 void SaeTrainer::renormaliseDecoder() {
     const LlamaApi & api = llamaApi();
-    api.backend_tensor_get(decoder_, decoderHost_.data(), 0, decoderHost_.size() * sizeof(float));
-    std::vector<double> norms(latents_, 0.0);
-    for (int d = 0; d < width_; d++) {
-        const float * row = decoderHost_.data() + size_t(d) * latents_;
-        for (int i = 0; i < latents_; i++) norms[i] += double(row[i]) * row[i];
-    }
-    for (int i = 0; i < latents_; i++) norms[i] = norms[i] > 0 ? 1.0 / std::sqrt(norms[i]) : 1.0;
-    for (int d = 0; d < width_; d++) {
-        float * row = decoderHost_.data() + size_t(d) * latents_;
-        for (int i = 0; i < latents_; i++) row[i] = float(row[i] * norms[i]);
-    }
-    api.backend_tensor_set(decoder_, decoderHost_.data(), 0, decoderHost_.size() * sizeof(float));
     pullDecoder();
+    for (int i = 0; i < latents_; i++) {
+        float * column = decoderColumns_.data() + size_t(i) * width_;
+        double norm = 0;
+        for (int d = 0; d < width_; d++) norm += double(column[d]) * column[d];
+        if (!(norm > 0)) continue;
+        const double inverse = 1.0 / std::sqrt(norm);
+        for (int d = 0; d < width_; d++) column[d] = float(column[d] * inverse);
+    }
+    api.backend_tensor_set(decoder_, decoderColumns_.data(), 0, decoderColumns_.size() * sizeof(float));
 }
 
 void SaeTrainer::setMasks(bool trackDeadLatents) {
     const LlamaApi & api = llamaApi();
-    std::fill(maskHost_.begin(), maskHost_.end(), 0.0f);
-    std::fill(auxMaskHost_.begin(), auxMaskHost_.end(), 0.0f);
+    const bool withAux = auxK_ > 0 && auxCoefficient_ > 0;
     // Dead before this batch: fired on none of the last deadWindow_ tokens.
     std::vector<int> dead;
-    if (auxK_ > 0 && deadWindow_ > 0) {
+    if (withAux && deadWindow_ > 0) {
         for (int i = 0; i < latents_; i++) {
             if (tokensSeen_ - lastFired_[i] >= deadWindow_) dead.push_back(i);
         }
@@ -303,31 +335,31 @@ void SaeTrainer::setMasks(bool trackDeadLatents) {
         for (int i = 0; i < latents_; i++) if (forcedDead_[i]) dead.push_back(i);
     }
     deadNow_ = int(dead.size());
+    std::fill(auxWeightHost_.begin(), auxWeightHost_.end(), 0.0f);
     std::vector<int> order;
+    std::vector<int> deadOrder;
     std::vector<float> reconstruction(width_);
     for (int t = 0; t < batch_; t++) {
         const float * pre = pre_.data() + size_t(t) * latents_;
-        float * mask = maskHost_.data() + size_t(t) * latents_;
         topK(pre, latents_, k_, order);
         for (int j = 0; j < k_; j++) {
-            mask[order[j]] = 1.0f;
+            keptHost_[size_t(t) * k_ + j] = order[j];
+            keptFlatHost_[size_t(t) * k_ + j] = t * latents_ + order[j];
             if (trackDeadLatents && pre[order[j]] > 0) lastFired_[order[j]] = tokensSeen_ + t + 1;
         }
         if (dead.empty()) continue;
         // The auxiliary code: the auxK largest pre-activations among dead latents; its target is
         // what the main code leaves unexplained, e = x − x̂ (a constant here, as Gao et al. detach it).
-        std::vector<int> deadOrder(dead);
+        deadOrder = dead;
         const int keep = std::min<int>(auxK_, int(dead.size()));
         std::partial_sort(deadOrder.begin(), deadOrder.begin() + keep, deadOrder.end(),
                           [pre](int a, int b) { return pre[a] > pre[b] || (pre[a] == pre[b] && a < b); });
-        float * auxMask = auxMaskHost_.data() + size_t(t) * latents_;
-        for (int j = 0; j < keep; j++) auxMask[deadOrder[j]] = 1.0f;
-        std::copy(decoderBiasHost_.begin(), decoderBiasHost_.end(), reconstruction.begin());
-        for (int j = 0; j < k_; j++) {
-            const float v = pre[order[j]];
-            if (v <= 0) continue;
-            const float * column = decoderColumns_.data() + size_t(order[j]) * width_;
-            for (int d = 0; d < width_; d++) reconstruction[d] += v * column[d];
+        for (int j = 0; j < auxK_; j++) {
+            const size_t slot = size_t(t) * auxK_ + j;
+            const int latent = j < keep ? deadOrder[j] : 0;
+            auxHost_[slot] = latent;
+            auxFlatHost_[slot] = t * latents_ + latent;
+            auxWeightHost_[slot] = j < keep ? 1.0f : 0.0f;
         }
         const float * x = x_.data() + size_t(t) * width_;
         float * target = auxTargetHost_.data() + size_t(t) * width_;
@@ -335,12 +367,26 @@ void SaeTrainer::setMasks(bool trackDeadLatents) {
             std::copy_n(forcedAuxTarget_.data() + size_t(t) * width_, width_, target);
             continue;
         }
+        std::copy(decoderBiasHost_.begin(), decoderBiasHost_.end(), reconstruction.begin());
+        for (int j = 0; j < k_; j++) {
+            const float v = pre[order[j]];
+            if (v <= 0) continue;
+            const float * column = decoderColumns_.data() + size_t(order[j]) * width_;
+            for (int d = 0; d < width_; d++) reconstruction[d] += v * column[d];
+        }
         for (int d = 0; d < width_; d++) target[d] = x[d] - reconstruction[d];
     }
     if (trackDeadLatents) tokensSeen_ += batch_;
-    api.backend_tensor_set(mask_, maskHost_.data(), 0, maskHost_.size() * sizeof(float));
-    api.backend_tensor_set(auxMask_, auxMaskHost_.data(), 0, auxMaskHost_.size() * sizeof(float));
-    if (!dead.empty()) api.backend_tensor_set(auxTarget_, auxTargetHost_.data(), 0, auxTargetHost_.size() * sizeof(float));
+    api.backend_tensor_set(keptFlat_, keptFlatHost_.data(), 0, keptFlatHost_.size() * sizeof(int32_t));
+    api.backend_tensor_set(kept_, keptHost_.data(), 0, keptHost_.size() * sizeof(int32_t));
+    if (withAux) {
+        api.backend_tensor_set(auxWeight_, auxWeightHost_.data(), 0, auxWeightHost_.size() * sizeof(float));
+        if (!dead.empty()) {
+            api.backend_tensor_set(auxFlat_, auxFlatHost_.data(), 0, auxFlatHost_.size() * sizeof(int32_t));
+            api.backend_tensor_set(aux_, auxHost_.data(), 0, auxHost_.size() * sizeof(int32_t));
+            api.backend_tensor_set(auxTarget_, auxTargetHost_.data(), 0, auxTargetHost_.size() * sizeof(float));
+        }
+    }
 }
 
 // step(x: Float32Array [batchSize × width]) → { mse, aux, loss, dead }: one AdamW step.
@@ -358,7 +404,7 @@ Napi::Value SaeTrainer::step(const Napi::CallbackInfo & info) {
     api.opt_eval(optTrain_, nullptr);
     float mse = 0, aux = 0;
     api.backend_tensor_get(mseOut_, &mse, 0, sizeof(float));
-    api.backend_tensor_get(auxOut_, &aux, 0, sizeof(float));
+    if (auxOut_) api.backend_tensor_get(auxOut_, &aux, 0, sizeof(float));
     renormaliseDecoder();
     Napi::Object out = Napi::Object::New(env);
     out.Set("mse", double(mse));
@@ -450,19 +496,26 @@ Napi::Value SaeTrainer::gradients(const Napi::CallbackInfo & info) {
     api.opt_eval(optTrain_, nullptr);
     float mse = 0, aux = 0;
     api.backend_tensor_get(mseOut_, &mse, 0, sizeof(float));
-    api.backend_tensor_get(auxOut_, &aux, 0, sizeof(float));
+    if (auxOut_) api.backend_tensor_get(auxOut_, &aux, 0, sizeof(float));
     Napi::Object out = Napi::Object::New(env);
     out.Set("mse", double(mse));
     out.Set("aux", double(aux));
     out.Set("loss", double(mse) + double(aux));
     out.Set("encoder", tensorOut(env, api.opt_grad_acc(optTrain_, encoder_)));
     out.Set("encoderBias", tensorOut(env, api.opt_grad_acc(optTrain_, encoderBias_)));
-    out.Set("decoder", tensorOut(env, api.opt_grad_acc(optTrain_, decoder_)));
+    out.Set("decoder", decoderOut(env, api.opt_grad_acc(optTrain_, decoder_)));
     out.Set("decoderBias", tensorOut(env, api.opt_grad_acc(optTrain_, decoderBias_)));
     out.Set("auxTarget", copyOut(env, auxTargetHost_));
     api.opt_alloc(optTrain_, false);
     api.opt_eval(optTrain_, nullptr);
     return out;
+}
+
+// A [width, latents] decoder-shaped tensor as the caller's [width × latents] row-major layout.
+Napi::Float32Array SaeTrainer::decoderOut(Napi::Env env, ggml_tensor * t) const {
+    std::vector<float> columns(size_t(latents_) * width_);
+    llamaApi().backend_tensor_get(t, columns.data(), 0, columns.size() * sizeof(float));
+    return arrayOut(env, transposed(columns.data(), latents_, width_));
 }
 
 Napi::Value SaeTrainer::weights(const Napi::CallbackInfo & info) {
@@ -471,7 +524,7 @@ Napi::Value SaeTrainer::weights(const Napi::CallbackInfo & info) {
     Napi::Object out = Napi::Object::New(env);
     out.Set("encoder", tensorOut(env, encoder_));
     out.Set("encoderBias", tensorOut(env, encoderBias_));
-    out.Set("decoder", tensorOut(env, decoder_));
+    out.Set("decoder", decoderOut(env, decoder_));
     out.Set("decoderBias", tensorOut(env, decoderBias_));
     return out;
 }

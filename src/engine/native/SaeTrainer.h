@@ -1,8 +1,10 @@
 // A TopK sparse autoencoder (Gao et al., 2024) trained through ggml's optimiser, on the backend the
 // engine runs the model on. ggml's top-k has no backward pass, so each step first runs the encoder
-// forward, picks each token's k largest pre-activations on the host, and feeds that choice in as a
-// mask: z = ReLU(W_enc (x − b_dec) + b_enc) ⊙ mask. The gradient through the mask is the TopK
-// gradient (zero for latents not kept). See src/core/sae/topKSae.ts for the shapes and the maths.
+// forward, picks each token's k largest pre-activations on the host, and feeds their indices in:
+// the training graph gathers those k activations and decoder columns (ggml_get_rows, whose
+// backward scatters the gradient back), so the decoder costs k columns per token, not all of them.
+// The gradient is the TopK gradient (zero for latents not kept). See src/core/sae/topKSae.ts for
+// the shapes and the maths.
 #pragma once
 
 #include <napi.h>
@@ -38,11 +40,12 @@ private:
     void checkBatch(const Napi::Env & env, const Napi::Float32Array & x) const;
     // Runs the encoder on the batch in inputX_ and leaves [latents × batch] pre-activations in pre_.
     void forward();
-    // From pre_: the TopK mask, the auxiliary mask over dead latents and its target, into the input tensors.
+    // From pre_: the TopK indices, the auxiliary indices over dead latents and its target, into the input tensors.
     void setMasks(bool trackDeadLatents);
     // Host copies of W_dec and b_dec, which the auxiliary target and the renormalisation need.
     void pullDecoder();
     void renormaliseDecoder();
+    Napi::Float32Array decoderOut(Napi::Env env, ggml_tensor * t) const;
 
     static ggml_opt_optimizer_params optimizerParams(void * userData);
 
@@ -73,11 +76,14 @@ private:
 
     ggml_tensor * encoder_ = nullptr;      // [width, latents]: row i (latent i) contiguous
     ggml_tensor * encoderBias_ = nullptr;  // [latents]
-    ggml_tensor * decoder_ = nullptr;      // [latents, width]: element (d, i) at d * latents + i
+    ggml_tensor * decoder_ = nullptr;      // [width, latents]: latent i's direction contiguous
     ggml_tensor * decoderBias_ = nullptr;  // [width]
     ggml_tensor * inputX_ = nullptr;       // [width, batch]
-    ggml_tensor * mask_ = nullptr;         // [latents, batch]
-    ggml_tensor * auxMask_ = nullptr;      // [latents, batch]
+    ggml_tensor * keptFlat_ = nullptr;     // I32 [k · batch]: token t's kept latent j as t · latents + j
+    ggml_tensor * kept_ = nullptr;         // I32 [k · batch]: the kept latents j
+    ggml_tensor * auxFlat_ = nullptr;      // I32 [auxK · batch], likewise for the auxiliary code
+    ggml_tensor * aux_ = nullptr;          // I32 [auxK · batch]
+    ggml_tensor * auxWeight_ = nullptr;    // [1, auxK · batch]: 1 for a dead latent taken, 0 for padding
     ggml_tensor * auxTarget_ = nullptr;    // [width, batch]
     ggml_tensor * preOut_ = nullptr;       // [latents, batch]
     ggml_tensor * mseOut_ = nullptr;       // scalar
@@ -85,12 +91,14 @@ private:
 
     std::vector<float> x_;          // the batch on the host
     std::vector<float> pre_;        // pre-activations
-    std::vector<float> maskHost_;
-    std::vector<float> auxMaskHost_;
+    std::vector<int32_t> keptFlatHost_;
+    std::vector<int32_t> keptHost_;
+    std::vector<int32_t> auxFlatHost_;
+    std::vector<int32_t> auxHost_;
+    std::vector<float> auxWeightHost_;
     std::vector<float> auxTargetHost_;
-    std::vector<float> decoderHost_;
     std::vector<float> decoderBiasHost_;
-    std::vector<float> decoderColumns_;  // [latents][width]: each latent's direction contiguous
+    std::vector<float> decoderColumns_;  // [latents][width]: the decoder tensor's own layout
     std::vector<uint8_t> forcedDead_;    // gradients(): the dead set the caller fixed
     std::vector<float> forcedAuxTarget_; // gradients(): the auxiliary target the caller fixed
     std::vector<int64_t> lastFired_;  // per latent: tokens seen when it last fired (−1: never)
