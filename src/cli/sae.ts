@@ -193,6 +193,6 @@ function printFigures(record: SaeRecord, reused: boolean, file: string): void {
   console.log(`L0                  ${fixed(e.l0, 1)}`);
   console.log(`dead latents        ${e.deadLatents} of ${record.settings.latents}`);
   console.log(`loss recovered      ${fixed(e.lossRecovered, 3)} (next-token loss clean ${fixed(e.nextTokenLoss.clean, 3)}, SAE ${fixed(e.nextTokenLoss.reconstructed, 3)}, zero-ablated ${fixed(e.nextTokenLoss.zeroAblated, 3)} nats/token)`);
-  console.log(`training            ${formatDuration(e.trainingMs / 1000)}, ${e.trainTokens} tokens × ${record.settings.epochs} epochs, ${Math.round(e.tokensPerSecond)} tokens/s (${e.backend})`);
+  console.log(`training            ${e.trainingMs < 60_000 ? `${(e.trainingMs / 1000).toFixed(1)} s` : formatDuration(e.trainingMs / 1000)}, ${e.trainTokens} tokens × ${record.settings.epochs} epochs, ${Math.round(e.tokensPerSecond)} tokens/s (${e.backend})`);
   console.log(`\n${file}`);
 }

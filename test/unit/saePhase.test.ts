@@ -55,7 +55,7 @@ describe('the sae phase', () => {
     assert.equal(pool.length, 10);
     assert.equal(request.train.length + request.heldOut.length, pool.length + 2);
     assert.equal(request.heldOut.length, 2);
-    assert.deepEqual(request.options, { ...request.options, width: fakeWidth, latents: 8, k: 2, auxK: 2, batchSize: 1024, epochs: 10, seed: 0 });
+    assert.deepEqual(request.options, { ...request.options, width: fakeWidth, latents: 8, k: 2, auxK: 4, batchSize: 1024, epochs: 10, seed: 0 });
     assert.ok(Math.abs(request.options.learningRate - 2e-4 / Math.sqrt(8 / 16384)) < 1e-15, 'Gao et al.’s scaled step size');
     // Loss recovered is measured on the held-out texts.
     assert.equal(model.calls.loss[0]!.length, 2);
@@ -96,6 +96,22 @@ describe('the sae phase', () => {
     const changed = await runSaePhase({ dir: a, config, sae: { ...config.sae!, k: 3 }, prepared, model: fakeSaeModel(), qualityRows, checkCancelled: () => undefined });
     assert.equal(changed.reused, false);
     assert.equal((await readSaeRecord(path.join(a, 'sae', 'sae.json')))!.settings.k, 3);
+  });
+
+  it('keeps the earlier SAE whole when a later training stops, and reuses the activations for other training settings', async () => {
+    const dir = path.join(root, 'run-f');
+    await run(dir);
+    const before = await readFile(path.join(dir, 'sae', 'sae.json'));
+    const weights = await readFile(path.join(dir, 'sae', 'W_enc.npy'));
+    const stopped = fakeSaeModel();
+    const stop = (): Promise<never> => Promise.reject(new Error('cancelled'));
+    const model = { ...stopped, sae: { ...stopped.sae, lossRecovered: stop } };
+    await assert.rejects(runSaePhase({ dir, config, sae: { ...config.sae!, expansion: 3 }, prepared, model, qualityRows, checkCancelled: () => undefined }), /cancelled/);
+    assert.equal(stopped.calls.extract, 0, 'the activations did not depend on the expansion');
+    assert.equal(stopped.calls.train.length, 1);
+    assert.deepEqual(await readFile(path.join(dir, 'sae', 'sae.json')), before);
+    assert.deepEqual(await readFile(path.join(dir, 'sae', 'W_enc.npy')), weights, 'the new weights never joined sae/');
+    assert.equal((await run(dir)).result.reused, true);
   });
 
   it('computes each example\'s signals from its codes as by hand', async () => {
