@@ -16,12 +16,17 @@ import path from 'node:path';
 import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { demoRows } from '../../src/core/demo/demoDataset.js';
 import { demoModelOptions } from '../../src/cli/demo.js';
+import { readQualityRows } from '../../src/core/report/runFolderFiles.js';
 import { packageRoot } from '../../src/engine/packageRoot.js';
 import { testModelPath } from '../engine/generatedModels.js';
 import { startCodeServer, type CodeServer } from './codeServer.js';
 import { acceptQuickInput, frameWhere, notification, openBrowser, panelFrame, quickInput, quickInputTitle, runCommand, webviewFrames } from './workbench.js';
 
 const hostileText = '<img src=x onerror="window.__xss=1"> great';
+/** A token of the SAE fixture that is markup: the Features panel must show it as text. */
+const hostileToken = '<script>window.__xss=2</script> & co';
+/** Where the Features panel's screenshot is kept for people to look at ($ICL_LAB_E2E_FEATURES_SCREENSHOT overrides). */
+const featuresScreenshot = process.env['ICL_LAB_E2E_FEATURES_SCREENSHOT'] ?? '/work/screens/features-panel.png';
 const resultsDir = path.join(packageRoot(), 'test-results', 'e2e');
 const runTimeoutMs = Number(process.env['ICL_LAB_E2E_RUN_TIMEOUT_S'] ?? 600) * 1000;
 
@@ -189,8 +194,9 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
       }
     }
     const configFile = path.join(workspace, 'demo.run.yaml');
-    await waitFor(() => existsSync(configFile), 30_000, `${configFile} was not written`);
-    const config = await readFile(configFile, 'utf8');
+    // Written by one writeFile: the file may exist, still empty, a moment before its text lands.
+    let config = '';
+    await waitFor(async () => existsSync(configFile) && (config = await readFile(configFile, 'utf8')).trim() !== '', 30_000, `${configFile} was not written`);
     assert.match(config, /inputs:\s*\n\s*- text/, `the config does not read the text field:\n${config}`);
     assert.match(config, /target: label/);
     assert.match(config, /strategies:\s*\n\s*- random\s*\n\s*- highest-first\s*\n\s*- k-center-greedy\s*\n\s*- top-quality/, `strategies are not the settings':\n${config}`);
@@ -397,6 +403,46 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
     await keepScreenshot('model-view');
   });
 
+  it('step 13b: "Show SAE Features" opens the Features panel on the run with sae/features.json: features, examples with shaded tokens, markup as text, an example reveals its row', async () => {
+    // The SAE phase's output, written here for the finished run: features over its pool examples.
+    const fixture = await writeSaeFixture(runDir!, dataFile);
+    await runCommand(page, 'View: Close All Editor Groups');
+    await runCommand(page, 'ICL Lab: Show SAE Features');
+    // One run has an SAE: no pick.
+    const features = await panelFrame(page, 'features', 60_000);
+    const rows = features.locator('#feature-list tbody tr');
+    await waitFor(async () => (await rows.count()) === fixture.features.length, 30_000, `the feature list does not show ${fixture.features.length} rows`);
+    await features.locator('#examples .feature-example').first().waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match((await features.locator('#sae-info').textContent()) ?? '', /^SAE · mlp_out layer 2 · 256 latents · k 8$/);
+    assert.match((await features.locator('#sae-figures').textContent()) ?? '', /variance explained\s*0\.734/);
+    assert.match((await features.locator('#model-banner').textContent()) ?? '', /generated model/i, 'no generated-model banner for a run of a generated model');
+    // A click on the feature holding the markup token shows its examples.
+    await features.locator(`#feature-list tbody tr[data-latent="${fixture.hostileLatent}"]`).click();
+    await features.locator('#examples-title', { hasText: `Latent ${fixture.hostileLatent}:` }).waitFor({ state: 'visible', timeout: 30_000 });
+    const tokenTexts = await features.locator('#examples .token').allTextContents();
+    assert.ok(tokenTexts.includes(` ${hostileToken}`), `the markup token is not shown as its text (tokens: ${tokenTexts.slice(0, 12).join(' | ')})`);
+    const shaded = await features.locator('#examples .token.active').count();
+    assert.ok(shaded > 0, 'no token is shaded');
+    for (const frame of [page.mainFrame(), ...webviewFrames(page)]) {
+      const found = await frame.evaluate(() => ({ xss: window.__xss, scripts: document.querySelectorAll('#examples script').length })).catch(() => undefined);
+      if (!found) continue;
+      assert.equal(found.xss, undefined, 'window.__xss was set');
+      assert.equal(found.scripts, 0, 'a token became a <script> element');
+    }
+    await assertNoPanelError(features);
+    await mkdir(path.dirname(featuresScreenshot), { recursive: true });
+    await page.screenshot({ path: featuresScreenshot });
+    await keepScreenshot('features-panel');
+    // An example → its row in demo.jsonl, selected (the status bar names the line).
+    const example = features.locator('#examples .feature-example').first();
+    const row = Number(await example.getAttribute('data-example'));
+    assert.match((await example.locator('.example-meta').textContent()) ?? '', new RegExp(`^line ${row + 1} · max `), 'the example names its line in demo.jsonl');
+    await example.click();
+    await page.locator('.tabs-container .tab', { hasText: 'demo.jsonl' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${row + 1}, Col`) }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await keepScreenshot('features-panel-reveal');
+  });
+
   it('step 14: a run that failed before its model loaded (icl-lab run on the malformed dataset) shows in the Runs view with its error', async function () {
     this.timeout(180_000);
     // The CLI writes run.json {status: failed, error, no model} when the data cannot be read.
@@ -466,6 +512,40 @@ describe('ICL Lab in a VS Code workbench (code-server + Chromium)', function () 
     await page.keyboard.press('Escape');
   });
 });
+
+/**
+ * Writes RUN/sae/features.json and sae.json as the SAE phase would for a finished run: 24 features
+ * over the run's pool examples (quality.csv), each example's text cut into word tokens with
+ * activations, one token that is markup. Returns the features and the latent holding that token.
+ */
+async function writeSaeFixture(runDir: string, dataFile: string): Promise<{ features: unknown[]; hostileLatent: number }> {
+  const pool = [...new Map((await readQualityRows(path.join(runDir, 'quality.csv'))).map((q) => [q.example, q.id])).entries()];
+  const lines = (await readFile(dataFile, 'utf8')).split('\n');
+  const textOf = (example: number): string => (JSON.parse(lines[example]!) as { text: string }).text;
+  // A small deterministic generator: the same fixture every run.
+  let state = 13;
+  const next = (): number => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const hostileLatent = 41;
+  const features = Array.from({ length: 24 }, (_, i) => {
+    const latent = i === 1 ? hostileLatent : i * 10 + 3;
+    const examples = Array.from({ length: 3 }, (_, e) => {
+      const [example, id] = pool[(i * 3 + e) % pool.length]!;
+      const words = textOf(example).split(/(?=\s)/);
+      const tokens = words.map((text) => ({ text, activation: next() < 0.35 ? Math.round(next() * 400) / 100 : 0 }));
+      if (i === 1 && e === 0) tokens.splice(1, 0, { text: ` ${hostileToken}`, activation: 4.5 });
+      return { example, id, maxActivation: Math.max(0, ...tokens.map((t) => t.activation)), tokens };
+    }).sort((a, b) => b.maxActivation - a.maxActivation);
+    const rho = Math.round((next() * 1.2 - 0.6) * 1000) / 1000;
+    return { latent, density: Math.round(next() * 0.2 * 1e4) / 1e4, qualityRho: i === 23 ? null : rho, qualityP: i === 23 ? null : Math.round(next() * 0.2 * 1e4) / 1e4, examples };
+  });
+  // The hostile feature second by |ρ|: a click, not the default, shows it.
+  features[0]!.qualityRho = -0.72;
+  features[1]!.qualityRho = 0.69;
+  await mkdir(path.join(runDir, 'sae'), { recursive: true });
+  await writeFile(path.join(runDir, 'sae', 'features.json'), JSON.stringify({ model: 'demo model (generated)', site: 'mlp_out', layer: 2, latents: 256, k: 8, features }));
+  await writeFile(path.join(runDir, 'sae', 'sae.json'), JSON.stringify({ varianceExplained: 0.7342, l0: 8, deadLatents: 17, lossRecovered: 0.912, trainTokens: 3120, trainingMs: 8400, tokensPerSecond: 371.4 }));
+  return { features, hostileLatent };
+}
 
 /** Runs the built CLI (bin/icl-lab.js); resolves with its exit code and output. */
 function runCli(args: readonly string[]): Promise<{ code: number; output: string }> {
