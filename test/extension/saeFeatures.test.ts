@@ -247,6 +247,7 @@ ${body}
         `console.error('sae: training on 1,024 tokens');
 console.error('train 40/80 steps  812.0 tok/s  ETA 3s');
 console.error(JSON.stringify({ event: 'progress', phase: 'sae', done: 80, total: 80, unit: 'steps', rate: 9.5, etaSeconds: 0 }));
+console.error(JSON.stringify({ event: 'log', message: 'sae: variance explained 0.81' }));
 mkdirSync(dir + '/sae', { recursive: true });
 writeFileSync(dir + '/sae/features.json', ${JSON.stringify(JSON.stringify(saeFixture.features))});`,
       );
@@ -254,8 +255,9 @@ writeFileSync(dir + '/sae/features.json', ${JSON.stringify(JSON.stringify(saeFix
       const [progress] = vscode.fake.progress;
       assert.equal(progress?.title, 'ICL Lab: training a sparse autoencoder on synthetic');
       assert.deepEqual(progress?.messages, ['train 40/80 steps  812.0 tok/s  ETA 3s', 'sae 80/80 steps · 9.5 steps/s · ETA 0s']);
-      assert.ok(output.includes(`$ icl-lab sae ${run.dir}`), output.join('\n'));
+      assert.ok(output.includes(`$ icl-lab sae ${run.dir} --progress json`), output.join('\n'));
       assert.ok(output.includes('sae: training on 1,024 tokens'));
+      assert.ok(output.includes('sae: variance explained 0.81'), 'a log event’s message, not its JSON');
       assert.deepEqual(panels.map((p) => p.viewType), ['iclLab.features']);
     });
 

@@ -248,10 +248,11 @@ export function runCliTask(host: EngineHost, title: string, args: readonly strin
         progress.report({ message: describeProgress(event) });
         return;
       }
-      host.output.appendLine(text);
-      lines.push(text);
+      const message = event?.event === 'log' ? event.message : text;
+      host.output.appendLine(message);
+      lines.push(message);
       if (lines.length > 200) lines.shift();
-      if (/\d+\/\d+/.test(text)) progress.report({ message: text });
+      if (/\d+\/\d+/.test(message)) progress.report({ message });
     };
     // Whole lines only: a chunk may end mid-line (a JSON event cut in two is no event).
     const follow = (stream: NodeJS.ReadableStream): (() => void) => {

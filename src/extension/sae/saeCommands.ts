@@ -11,9 +11,9 @@ import { runCliTask } from '../runs/runCommands.js';
 import { firstErrorLine } from '../runs/runOutcome.js';
 import { pickRun, type RunArgument } from '../runsFolder.js';
 
-/** The command line's arguments: `icl-lab sae RUN_FOLDER`. */
+/** The command line's arguments: `icl-lab sae RUN_FOLDER --progress json` (progress as JSON events: phase, done/total, rate, ETA). */
 export function trainSaeArgs(runDir: string): string[] {
-  return ['sae', runDir];
+  return ['sae', runDir, '--progress', 'json'];
 }
 
 async function trainSae(host: EngineHost, argument: RunArgument): Promise<void> {
