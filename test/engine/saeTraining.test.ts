@@ -128,7 +128,7 @@ describe('sparse autoencoder training in the engine (ggml)', function () {
     const atoms = 512;
     const { dictionary, data } = plantedData(5, width, atoms, 4, 40_000, 0.01);
     const files = await writeTokenFiles(path.join(dir), data, width, 100);
-    const options: SaeTrainingOptions = { width, latents: 1024, k: 4, auxK: 32, auxCoefficient: 1 / 32, batchSize: 256, epochs: 8, learningRate: 3e-3, deadWindowTokens: 10_000, seed: 1, threads: 2 };
+    const options: SaeTrainingOptions = { width, latents: 1024, k: 4, auxK: 32, auxCoefficient: 1 / 32, batchSize: 256, epochs: 8, learningRate: 3e-3, deadWindowTokens: 10_000, seed: 1, threads: 1 };
     const initial = initialSaeWeights(width, options.latents, options.seed, new Array(width).fill(0));
     const before = atomsRecovered(dictionary, initial.decoder, width, options.latents, 0.9);
     const summary = await engine.trainSae({ train: files.slice(40), heldOut: files.slice(0, 40), outDir: path.join(dir, 'sae'), options });
