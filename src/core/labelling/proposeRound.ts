@@ -34,6 +34,8 @@ export function labellingStrategies(info: CandidateInfo): StrategyAvailability[]
     if (name === 'adaicl') return { name, available: false, reason: 'needs the model to score each row; not offered for human labelling yet' };
     if (name === 'uncertainty') return { name, available: false, reason: 'needs the model to score each row; not offered for human labelling yet' };
     const needs = needsOf(name);
+    // A run's SAE codes per row are not carried into labelling sessions (yet): say so rather than fail later.
+    if (needs.includes('features')) return { name, available: false, reason: "needs a run's sparse-autoencoder features per row; not offered for human labelling yet" };
     if (needs.includes('vector') && !(info.vectors && info.vectors.size > 0)) {
       return { name, available: false, reason: 'needs pooled vectors: run `icl-lab run` on this file with a diversity strategy first (its checkpoints keep them)' };
     }
