@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import '../support/fakeVscodeLoader.js';
-import { parseRunConfig } from '../../src/core/experiment/runConfig.js';
+import { parseRunConfig, runStrategyNames, saeStrategies } from '../../src/core/experiment/runConfig.js';
 import { checkDataset } from '../../src/extension/runs/datasetCheck.js';
 import type * as FakeVscode from '../support/fakeVscode.js';
 import type * as RunWizardModule from '../../src/extension/runs/runWizard.js';
@@ -99,5 +99,21 @@ describe('the run wizard checks data and model before its first question', funct
     assert.equal(vscode.fake.quickPickCalls.length, 1, 'the questions start once the model is good');
     assert.ok(!existsSync(path.join(root, 'good.run.yaml')));
     assert.equal(vscode.fake.diagnostics.get('ICL Lab')!.get(good)?.length ?? 0, 0);
+  });
+
+  it('offers no SAE strategy (the config it writes has no `sae:`), says where they come from, and every pick makes a config that loads', async () => {
+    vscode.fake.quickPicks.push((items) => items.filter((i) => i.label === 'text'), 'label', 'classification', 'Built-in template', (items) => items);
+    vscode.fake.inputBoxes.push('negative,positive', '2, 4');
+    const plan = await runWizard(vscode.Uri.file(good) as never, path.join(root, 'runs'));
+    assert.ok(plan);
+    const pick = vscode.fake.quickPickCalls.find((c) => /^Selection strategies/.test(c.options.title ?? ''))!;
+    const offered = pick.items.map((i) => i.label);
+    for (const strategy of saeStrategies) assert.ok(!offered.includes(strategy), `${strategy} offered`);
+    assert.deepEqual(offered, runStrategyNames.filter((s) => !saeStrategies.includes(s)), 'every other strategy of a classification task');
+    assert.match(pick.options.placeHolder ?? '', /sae-coverage and sae-diverse need a sparse autoencoder: add `sae: \{\}`/);
+    // Everything offered, picked: the run config loads (a run refuses SAE strategies without `sae:`).
+    const config = parseRunConfig(await readFile(plan.configFile, 'utf8'), plan.configFile);
+    assert.deepEqual(config.selection.strategies, offered);
+    assert.equal(config.sae, undefined);
   });
 });

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { surveyFields } from '../../core/dataset/fieldSurvey.js';
 import { checkModelFile } from '../../core/models/modelFiles.js';
 import { correlatedStatistics } from '../../core/experiment/correlations.js';
-import { runStrategyNames } from '../../core/experiment/runConfig.js';
+import { classificationOnlyStrategies, runStrategyNames, saeStrategies } from '../../core/experiment/runConfig.js';
 import { listRunFolders } from '../../core/experiment/runFolders.js';
 import { checkDataset, describeBadRow, goodRowsFile, writeGoodRows } from './datasetCheck.js';
 import { defaultLabelWords, labelsBeside, labelWordsText, parseLabelWords } from './labelWords.js';
@@ -198,12 +198,17 @@ export async function runWizard(dataUri: vscode.Uri, runsRoot: string): Promise<
   if (!template) return cancelled();
 
   const configuredStrategies = settings.get<string[]>('strategies', []);
-  // These read the label distribution or the labels: classification only.
-  const classificationOnly: readonly string[] = ['uncertainty', 'adaicl', 'label-balanced-random'];
-  const allStrategies = runStrategyNames.filter((s) => task.label === 'classification' || !classificationOnly.includes(s));
+  // Classification only: these read the label distribution or the labels. Never the SAE's: they
+  // need the config's `sae:` key, which the wizard does not write (the run would refuse them).
+  const allStrategies = runStrategyNames.filter((s) => (task.label === 'classification' || !classificationOnlyStrategies.includes(s)) && !saeStrategies.includes(s));
   const strategies = await vscode.window.showQuickPick(
     allStrategies.map((s) => ({ label: s, picked: (last.strategies ?? configuredStrategies).includes(s) })),
-    { title: `Selection strategies (${step(5)})`, canPickMany: true, ignoreFocusOut: true },
+    {
+      title: `Selection strategies (${step(5)})`,
+      placeHolder: `${saeStrategies.join(' and ')} need a sparse autoencoder: add \`sae: {}\` to the written config and list them in selection.strategies`,
+      canPickMany: true,
+      ignoreFocusOut: true,
+    },
   );
   if (!strategies || strategies.length === 0) return cancelled();
 
