@@ -319,5 +319,14 @@ describe('icl-lab run with sae: and icl-lab sae (engine, generated model)', func
     assert.equal(again.code, 0, again.output);
     assert.match(again.output, /sparse autoencoder \(reused/);
     assert.equal(await readFile(path.join(runC, 'stats.csv'), 'utf8'), statsText);
+
+    // A resume of the run (whose config has no sae:) keeps the SAE and its rows, without training.
+    const correlationsText = await readFile(path.join(runC, 'correlations.csv'), 'utf8');
+    const resumed = await quietly(() => runRunCommand(plainConfig, { out: runC, resume: true, report: false }));
+    assert.equal(resumed.code, 0, resumed.output);
+    assert.match(resumed.output, /keeping the sparse autoencoder/);
+    assert.equal(await readFile(path.join(runC, 'stats.csv'), 'utf8'), statsText);
+    assert.equal(await readFile(path.join(runC, 'correlations.csv'), 'utf8'), correlationsText);
+    assert.deepEqual(await readJson<SaeRecord>(path.join(runC, 'sae', 'sae.json')), record);
   });
 });

@@ -52,7 +52,7 @@ import { predictionsCsv, type PredictionRow } from './predictions.js';
 import { acquisitionCorrelations, acquisitionCorrelationsCsv, curveRows, curvesCsv, differencesFromRandom, strategyVsRandomCsv, type ItemScores } from './learningCurves.js';
 import { checkLayersAgainstModel, classificationOnlyStrategies, ownModelEmbedding, resolveLayer, retrievalStrategyNames, runConfigToJson, vectorStrategyNames, type RunConfig } from './runConfig.js';
 import { chunk, describeShard, ownsUnit, type Shard } from './workUnits.js';
-import { runSaePhase } from './saePhase.js';
+import { readSaeRecord, runSaePhase, saeFolderName, saeRecordName } from './saePhase.js';
 import { derivedSiteNames } from '../sites.js';
 
 export const runPhases = ['extract', 'quality', 'sae', 'correlate', 'select', 'evaluate'] as const;
@@ -538,11 +538,17 @@ export async function runExperiment(config: RunConfig, prepared: PreparedRun, mo
 
     // ---- sae -----------------------------------------------------------------------------------
     let saeFeatures: ReadonlyMap<number, ReadonlyMap<number, number>> | undefined;
-    if (config.sae) {
+    // An SAE that `icl-lab sae` trained on this folder stays part of it when the config has no
+    // `sae:` key: its settings come from its sae.json (and it is reused, not retrained).
+    const trainedHere = config.sae ? undefined : await readSaeRecord(path.join(dir, saeFolderName, saeRecordName)).catch(() => undefined);
+    if (trainedHere) log(`sae: keeping the sparse autoencoder in ${path.join(dir, saeFolderName)} (trained by icl-lab sae; the config has no sae: key)`);
+    const saeSettings = config.sae ?? trainedHere?.config;
+    if (saeSettings) {
       await phase('sae', async (counts) => {
         const result = await runSaePhase({
           dir,
           config,
+          sae: saeSettings,
           prepared,
           model,
           qualityRows,
