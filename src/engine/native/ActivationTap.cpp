@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "LlamaApi.h"
+#include "SparseCode.h"
 
 namespace icl {
 
@@ -103,17 +104,9 @@ void ActivationTap::applyPatch(struct ggml_tensor * tensor, const char * base, s
                 float sum = p.encoderBias[i];
                 for (int d = 0; d < nEmbd_; d++) sum += row[d] * scaled[d];
                 pre[i] = sum;
-                order[i] = i;
             }
-            std::partial_sort(order.begin(), order.begin() + p.k, order.end(),
-                              [&pre](int a, int b) { return pre[a] > pre[b] || (pre[a] == pre[b] && a < b); });
-            std::copy(p.decoderBias.begin(), p.decoderBias.end(), reconstruction.begin());
-            for (int j = 0; j < p.k; j++) {
-                const float v = pre[order[j]];
-                if (v <= 0) continue;
-                const float * column = p.decoderColumns.data() + size_t(order[j]) * nEmbd_;
-                for (int d = 0; d < nEmbd_; d++) reconstruction[d] += v * column[d];
-            }
+            keepTopK(pre.data(), p.latents, p.k, order);
+            decodeKept(pre.data(), order, p.k, p.decoderColumns.data(), p.decoderBias.data(), nEmbd_, reconstruction.data());
             for (int d = 0; d < nEmbd_; d++) reconstruction[d] /= p.scale;
         }
         if (host) {

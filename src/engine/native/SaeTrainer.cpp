@@ -8,6 +8,7 @@
 #include <string>
 
 #include "LlamaApi.h"
+#include "SparseCode.h"
 
 namespace icl {
 
@@ -60,14 +61,6 @@ Napi::Float32Array arrayOut(Napi::Env env, const std::vector<float> & values) {
     Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
     std::memcpy(out.Data(), values.data(), values.size() * sizeof(float));
     return out;
-}
-
-// Each token's k largest pre-activations, ties to the lower index (as src/core/sae/topKSae.ts).
-void topK(const float * pre, int latents, int k, std::vector<int> & order) {
-    order.resize(latents);
-    std::iota(order.begin(), order.end(), 0);
-    std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                      [pre](int a, int b) { return pre[a] > pre[b] || (pre[a] == pre[b] && a < b); });
 }
 
 }  // namespace
@@ -341,7 +334,7 @@ void SaeTrainer::setMasks(bool trackDeadLatents) {
     std::vector<float> reconstruction(width_);
     for (int t = 0; t < batch_; t++) {
         const float * pre = pre_.data() + size_t(t) * latents_;
-        topK(pre, latents_, k_, order);
+        keepTopK(pre, latents_, k_, order);
         for (int j = 0; j < k_; j++) {
             keptHost_[size_t(t) * k_ + j] = order[j];
             keptFlatHost_[size_t(t) * k_ + j] = t * latents_ + order[j];
@@ -367,13 +360,7 @@ void SaeTrainer::setMasks(bool trackDeadLatents) {
             std::copy_n(forcedAuxTarget_.data() + size_t(t) * width_, width_, target);
             continue;
         }
-        std::copy(decoderBiasHost_.begin(), decoderBiasHost_.end(), reconstruction.begin());
-        for (int j = 0; j < k_; j++) {
-            const float v = pre[order[j]];
-            if (v <= 0) continue;
-            const float * column = decoderColumns_.data() + size_t(order[j]) * width_;
-            for (int d = 0; d < width_; d++) reconstruction[d] += v * column[d];
-        }
+        decodeKept(pre, order, k_, decoderColumns_.data(), decoderBiasHost_.data(), width_, reconstruction.data());
         for (int d = 0; d < width_; d++) target[d] = x[d] - reconstruction[d];
     }
     if (trackDeadLatents) tokensSeen_ += batch_;
@@ -434,17 +421,14 @@ Napi::Value SaeTrainer::encode(const Napi::CallbackInfo & info) {
         forward();
         for (size_t t = 0; t < count; t++) {
             const float * pre = pre_.data() + t * latents_;
-            topK(pre, latents_, k_, order);
-            for (int d = 0; d < width_; d++) reconstruction[d] = decoderBiasHost_[d];
+            keepTopK(pre, latents_, k_, order);
             for (int j = 0; j < k_; j++) {
                 const size_t slot = (start + t) * k_ + j;
                 const float v = pre[order[j]];
                 latents[slot] = v > 0 ? order[j] : -1;
                 values[slot] = v > 0 ? v : 0.0f;
-                if (v <= 0) continue;
-                const float * column = decoderColumns_.data() + size_t(order[j]) * width_;
-                for (int d = 0; d < width_; d++) reconstruction[d] += double(v) * column[d];
             }
+            decodeKept(pre, order, k_, decoderColumns_.data(), decoderBiasHost_.data(), width_, reconstruction.data());
             const float * row = x_.data() + t * width_;
             double num = 0, den = 0;
             for (int d = 0; d < width_; d++) {
