@@ -131,6 +131,7 @@ async function main(): Promise<void> {
   const saeRows: string[][] = [];
   const studyRows: string[][] = [];
   const strategyRows: string[][] = [];
+  let allZero = 0;
   for (const { model, dataset, dir } of summaries) {
     const sae = JSON.parse(await readFile(path.join(dir, 'sae', 'sae.json'), 'utf8')) as SaeRecord;
     const e = sae.evaluation;
@@ -157,6 +158,11 @@ async function main(): Promise<void> {
     studyRows.push([`${model} × ${dataset}`, describe(saeBest), describe(rawBest), lengthBest ? fmt(Math.abs(Number(lengthBest['rho']))) : '—', describe(saePartial, 'partial_rho'), fmt(ceiling, 2)]);
     for (const r of await readCsvTable(path.join(dir, 'strategy_vs_random.csv'), ['strategy', 'budget', 'metric', 'diff', 'ci_low', 'ci_high'])) {
       if (!['sae-coverage', 'sae-diverse', 'k-center-greedy', 'highest-first'].includes(r['strategy']!)) continue;
+      // A metric every strategy scores 0 on (GSM8K's exact match for a 135M model) says nothing.
+      if ([r['diff'], r['ci_low'], r['ci_high']].every((v) => Number(v) === 0)) {
+        allZero++;
+        continue;
+      }
       const excludesZero = Number(r['ci_low']) > 0 || Number(r['ci_high']) < 0;
       strategyRows.push([`${model} × ${dataset}`, r['strategy']!, r['budget']!, r['metric']!, `${Number(r['diff']) >= 0 ? '+' : ''}${fmt(Number(r['diff']))} [${fmt(Number(r['ci_low']))}, ${fmt(Number(r['ci_high']))}]${excludesZero ? ' *' : ''}`]);
     }
@@ -166,6 +172,7 @@ async function main(): Promise<void> {
   printTable(['run', 'best SAE signal', 'best raw MLP statistic', 'length |ρ|', 'best SAE partial ρ | length', 'ceiling'], studyRows);
   console.log('\nStrategies against random (paired 95% interval over test items and seeds; * excludes zero):');
   printTable(['run', 'strategy', 'budget', 'metric', 'difference from random'], strategyRows);
+  if (allZero > 0) console.log(`(${allZero} rows left out: difference and interval exactly 0, a metric no strategy moved)`);
 }
 
 await main();
