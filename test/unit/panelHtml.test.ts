@@ -81,6 +81,11 @@ describe('chart panel HTML', () => {
         const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!);
         assert.equal(new Set(ids).size, ids.length, 'ids are unique');
         for (const id of await idsUsedBy(kind)) assert.ok(ids.includes(id), `#${id} is in the ${kind} panel's HTML`);
+        // The Features panel is a table and a list, not a chart: no export buttons, no #chart.
+        if (kind === 'features') {
+          for (const id of ['error', 'notes', 'run-name', 'model-banner', 'sae-figures', 'feature-list', 'examples']) assert.ok(ids.includes(id), `#${id}`);
+          return;
+        }
         for (const id of ['error', 'notes', 'run-name', 'export-svg', 'export-png', 'export-csv']) assert.ok(ids.includes(id), `#${id}`);
         if (kind === 'correlations') for (const id of ['heatmap', 'scatter', 'scatter-export-svg', 'scatter-export-png', 'scatter-export-csv']) assert.ok(ids.includes(id), `#${id}`);
         else assert.ok(ids.includes('chart'));
