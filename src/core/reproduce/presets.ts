@@ -84,8 +84,8 @@ const cpuSmallStrategies = ['random', 'label-balanced-random', 'highest-first', 
  * demonstrations. Sized to the 90-minute budget on two CPU cores: on the idle 2-core build machine
  * (2026-12-05) reproduce's own estimate, from the per-token cost it measures, is ≈1h27m for the 14
  * cells (24 test queries and 9 strategies estimated 1h42m, hence this size). `lowest-first` is left
- * out here (it is highest-first's mirror); the paper preset keeps it. Labels are scored by their
- * summed log-probability (see `scoring` below).
+ * out here (it is highest-first's mirror); the paper preset keeps it. Labels are scored as every run
+ * scores them by default (mean log-probability per token).
  */
 export const cpuSmallPreset: ReproducePreset = {
   name: 'cpu-small',
@@ -103,9 +103,6 @@ export const cpuSmallPreset: ReproducePreset = {
     histogramExamples: 4,
     seed: 0,
     engine: { threads: 2 },
-    // The table in README was computed before label scoring was an option, by summed log-probabilities;
-    // pinned so the same command keeps resuming and rebuilding it (runs default to calibrated).
-    scoring: { labels: 'sum' },
   },
 };
 
