@@ -19,6 +19,7 @@ import { cellSeconds, cellTokens, type CellTokens, type TokenCost } from '../cor
 import { builtInPreset, builtInPresets, checkPreset, modelName, type ReproduceModel, type ReproducePreset } from '../core/reproduce/presets.js';
 import { cellConfigFile, cellDir, cellRunConfig, checkDatasetFiles, gridCells, plannedCells, readLabelsJson, templateFile, type ReproduceCell } from '../core/reproduce/reproducePlan.js';
 import { readCellRows, tableCsv, tableMarkdown, type TableRow } from '../core/reproduce/reproduceTable.js';
+import { tableSummaryMarkdown } from '../core/reproduce/tableSummary.js';
 import { cachedCatalogModel, cachedModelPath } from '../engine/modelCache.js';
 import { downloadModel } from '../engine/modelDownload.js';
 import { startCliEngine } from './engineOptions.js';
@@ -52,7 +53,7 @@ export function registerReproduceCommand(program: Command): void {
     .description("run the paper's grid of models × datasets (one `icl-lab run` per cell, resumable) and write its table")
     .option('--preset <name>', `built-in grid: ${builtInPresets.map((p) => p.name).join(' | ')}`, 'cpu-small')
     .option('--preset-file <file>', 'a grid of your own (JSON or YAML: name, models, datasets, study); see README')
-    .requiredOption('--out <dir>', 'folder of the grid: DIR/<model>/<dataset>/ per cell, DIR/table.csv and DIR/table.md')
+    .requiredOption('--out <dir>', 'folder of the grid: DIR/<model>/<dataset>/ per cell, DIR/table.csv, DIR/table.md and DIR/summary.md')
     .option('--shard <I/N>', "only the grid's cells k with k mod N = I − 1 (cells numbered models outer, datasets inner)", parseShard)
     .option('--only <cells>', 'only these cells: model/dataset, a model or a dataset, comma-separated', (v: string) => v.split(','))
     .option('--datasets <dir>', 'folder holding the datasets (default: ../shared/datasets from the current folder)')
@@ -275,7 +276,7 @@ function printPlan(plans: readonly CellPlan[], costs: ReadonlyMap<string, TokenC
   log(`grid: ≈${tokens} tokens; ${expected}`);
 }
 
-/** DIR/table.csv, DIR/table.md and each finished cell's own table.csv, from every finished cell of the grid. */
+/** DIR/table.csv, DIR/table.md, DIR/summary.md and each finished cell's own table.csv, from every finished cell of the grid. */
 async function writeTables(out: string, preset: ReproducePreset, log: (line: string) => void): Promise<void> {
   const rows: TableRow[] = [];
   let finished = 0;
@@ -294,6 +295,7 @@ async function writeTables(out: string, preset: ReproducePreset, log: (line: str
   await mkdir(out, { recursive: true });
   await writeAtomic(path.join(out, 'table.csv'), tableCsv(rows));
   await writeAtomic(path.join(out, 'table.md'), tableMarkdown(rows, { preset: preset.name, finished, cells: cells.length }));
+  await writeAtomic(path.join(out, 'summary.md'), tableSummaryMarkdown(rows, { preset: preset.name, finished, cells: cells.length }));
   log(`table: ${finished} of ${cells.length} cells → ${path.join(out, 'table.md')}`);
 }
 

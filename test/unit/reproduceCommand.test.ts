@@ -81,6 +81,7 @@ describe('icl-lab reproduce (cells run by an injected runner)', () => {
     const table = parse(await readFile(path.join(root, 'grid', 'table.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     assert.deepEqual(table.map((r) => `${r['model']}/${r['dataset']}/${r['mask']}`), ['tiny/toy/isolated', 'tiny/toy/in-context', 'tiny/qa/isolated', 'tiny/qa/in-context']);
     assert.match(await readFile(path.join(root, 'grid', 'table.md'), 'utf8'), /^Preset `toy-grid`: 2 of 2 cells finished\./);
+    assert.match(await readFile(path.join(root, 'grid', 'summary.md'), 'utf8'), /^Preset `toy-grid`: 2 of 2 cells finished\.\n\n- \*\*toy\*\* — tiny: largest \|ρ\| /m);
     assert.ok(existsSync(path.join(root, 'grid', 'tiny', 'qa', 'table.csv')), "each cell's own rows, to commit");
     assert.ok(lines.some((l) => /^grid: ≈\d+ tokens; expected time ≈/.test(l)), 'the estimate is printed before the cells run');
     assert.ok(lines.some((l) => /^\[2\/2\] tiny\/qa: done in \d+s \(expected /.test(l)));

@@ -43,9 +43,14 @@ const retrievalStrategies = new Set(['kate', 'bm25']);
 export function cellTokens(shape: CellShape): CellTokens {
   const e = shape.inputTokens;
   const demo = e + shape.answerTokens + templateTokens;
-  // A query and what is scored after it: every label's tokens, or the reference and a greedy answer.
-  const answer = shape.task === 'classification' ? shape.labels * shape.answerTokens : shape.answerTokens + Math.min(shape.maxTokens, shape.answerTokens + 2);
-  const query = e + templateTokens + answer;
+  const queryInput = e + templateTokens;
+  const generative = shape.task === 'generative';
+  // What is scored after a query: every label's tokens, or the reference and a greedy answer.
+  const answer = generative ? shape.answerTokens + Math.min(shape.maxTokens, shape.answerTokens + 2) : shape.labels * shape.answerTokens;
+  // A generative prompt is read twice, once to score the reference and once to generate from it.
+  const passes = generative ? 2 : 1;
+  /** One prompt group: `demos` demonstrations decoded once, then `queries` queries after them. */
+  const prompt = (demos: number, queries: number): number => passes * (demos * demo + queries * queryInput) + queries * answer;
   let extract = 0;
   for (const mask of shape.masks) extract += mask === 'in-context' ? shape.pool * (shape.inContextShots * demo + e) : shape.pool * (e + 1);
   // The similarity strategies' vectors: the default embedding (the residual stream after the last
@@ -53,13 +58,15 @@ export function cellTokens(shape: CellShape): CellTokens {
   // queries', for KATE.
   if (shape.strategies.some((s) => (vectorStrategyNames as readonly string[]).includes(s))) extract += shape.pool * (e + 1);
   if (shape.strategies.includes('kate')) extract += shape.test * (e + 1);
-  let scoring = shape.probe * query + shape.pool * (demo + shape.probe * query);
+  // One-shot quality: the probes alone, then after each candidate.
+  let scoring = prompt(0, shape.probe) + shape.pool * prompt(1, shape.probe);
   const budgetStrategies = shape.strategies.filter((s) => !retrievalStrategies.has(s));
   for (const k of shape.budgets) {
-    scoring += budgetStrategies.length * shape.seeds * (k * demo + shape.test * query);
+    scoring += budgetStrategies.length * shape.seeds * prompt(k, shape.test);
     for (const s of shape.strategies) {
-      if (retrievalStrategies.has(s)) scoring += shape.seeds * shape.test * (Math.min(k, shape.retrievalShots) * demo + query);
-      if (scoringStrategies.has(s)) scoring += shape.seeds * shape.rounds * (k * demo + shape.pool * query);
+      if (retrievalStrategies.has(s)) scoring += shape.seeds * shape.test * prompt(Math.min(k, shape.retrievalShots), 1);
+      // Model confidence is a classification signal: generative tasks select without it.
+      if (scoringStrategies.has(s) && !generative) scoring += shape.seeds * shape.rounds * prompt(k, shape.pool);
     }
   }
   return { extract: Math.round(extract), scoring: Math.round(scoring) };

@@ -81,10 +81,11 @@ const cpuSmallStrategies = ['random', 'label-balanced-random', 'highest-first', 
 /**
  * SmolLM2-135M and Gemma 3 270M, 7 datasets, all three masks (2 in-context shots), 8 strategies
  * (7 for generative tasks) × 3 seeds × budgets 4 and 8 on 20 test queries, KATE and BM25 retrieving 2
- * demonstrations. Sized to the 90-minute budget on two CPU cores: on the idle 2-core build machine
- * (2026-12-05) reproduce's own estimate, from the per-token cost it measures, is ≈1h27m for the 14
- * cells (24 test queries and 9 strategies estimated 1h42m, hence this size). `lowest-first` is left
- * out here (it is highest-first's mirror); the paper preset keeps it. Labels are scored as every run
+ * demonstrations. First sized to a 90-minute budget on two CPU cores from reproduce's estimate
+ * (≈1h27m then; 24 test queries and 9 strategies estimated 1h42m, hence this size); with the
+ * final-layer residual embedding pass, and generative prompts counted twice as they are read, it is
+ * ≈1h52m on the idle 2-core build machine, and the whole grid took 2h30m there (README).
+ * `lowest-first` is left out here (it is highest-first's mirror); the paper preset keeps it. Labels are scored as every run
  * scores them by default (mean log-probability per token).
  */
 export const cpuSmallPreset: ReproducePreset = {
