@@ -109,6 +109,9 @@ export class Uri {
   static file(file: string): Uri {
     return new Uri('file', path.resolve(file), '');
   }
+  static joinPath(base: Uri, ...parts: string[]): Uri {
+    return new Uri(base.scheme, path.posix.join(base.path, ...parts), '');
+  }
   static from(parts: { scheme: string; path: string; query?: string }): Uri {
     return new Uri(parts.scheme, parts.path, parts.query ?? '');
   }

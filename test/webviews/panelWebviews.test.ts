@@ -283,6 +283,20 @@ describe('chart panel webviews in Chromium', function () {
     await h.page.close();
   });
 
+  it('every panel answers the extension\'s ping with pong (the liveness check after a move), and only once per ping', async () => {
+    for (const kind of ['histograms', 'correlations', 'learningCurves', 'features'] as const) {
+      const h = await openPanel(browser, kind);
+      await h.waitFor('ready');
+      await h.post({ type: 'ping' });
+      await h.waitFor('pong');
+      await h.post({ type: 'ping' });
+      await h.waitFor('pong', 2);
+      assert.equal((await h.sent()).filter((m) => m.type === 'pong').length, 2, `${kind}: one pong per ping`);
+      await assertClean(h, `ping-${kind}`);
+      await h.page.close();
+    }
+  });
+
   it('learning curves: strategies vs random with bands, metric picker, exports', async () => {
     const h = await openPanel(browser, 'learningCurves');
     await h.waitFor('ready');

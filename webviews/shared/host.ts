@@ -4,6 +4,7 @@
 // which VS Code hands back to a restored panel and to the extension's WebviewPanelSerializer.
 import {
   isHostMessage,
+  isPing,
   parsePanelState,
   type HostMessage,
   type PanelKind,
@@ -29,6 +30,10 @@ export interface HostBridge<Ui extends PanelState['ui']> {
 
 export function connectHost<Ui extends PanelState['ui']>(kind: PanelKind): HostBridge<Ui> {
   const api = acquireVsCodeApi();
+  // The extension's liveness check (see ChartPanel): answered here, for every panel.
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (isPing(event.data)) api.postMessage({ type: 'pong' } satisfies WebviewMessage);
+  });
   return {
     post: (message) => api.postMessage(message),
     onMessage: (listener) =>

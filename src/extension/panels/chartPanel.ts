@@ -12,6 +12,7 @@ import {
   type ExportCommand,
   type HostMessage,
   type PanelKind,
+  type PingRequest,
   type WebviewMessage,
 } from './panelMessages.js';
 
@@ -33,29 +34,43 @@ const exportFilters: Readonly<Record<ExportCommand['format'], Record<string, str
 /** How long file changes settle before the panel reloads its data. */
 const reloadDelayMs = 500;
 
+/**
+ * A shown or moved panel whose webview says nothing (no `ready`, no `pong`) for this long gets its
+ * HTML set again: a webview moved to another editor group reloads, and in code-server its script and
+ * stylesheet then failed to load, leaving an empty panel that never asked for its data.
+ */
+export const webviewSilenceMs = 5000;
+/** HTML reloads in a row before the panel says it could not load. */
+export const maxWebviewReloads = 2;
+
 export class ChartPanel implements vscode.Disposable {
   private readonly source: RunPanelSource;
   private readonly disposables: vscode.Disposable[] = [];
   private reloadTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
+  /** The liveness check: whether the webview spoke since the panel was last shown, moved or reloaded. */
+  private heard = false;
+  private silenceTimer: ReturnType<typeof setTimeout> | undefined;
+  private htmlReloads = 0;
+  private column: vscode.ViewColumn | undefined;
+  private wasVisible: boolean;
 
   constructor(
     readonly kind: PanelKind,
     runDir: string,
     readonly panel: vscode.WebviewPanel,
-    extensionUri: vscode.Uri,
+    private readonly extensionUri: vscode.Uri,
     onDispose: () => void,
+    private readonly silenceMs = webviewSilenceMs,
   ) {
     this.source = new RunPanelSource(runDir);
     const webview = panel.webview;
     webview.options = panelWebviewOptions(extensionUri);
     panel.title = `${panelTitles[kind]}: ${path.basename(this.source.dir)}`;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icl-lab.svg');
-    webview.html = panelHtml({
-      kind,
-      cspSource: webview.cspSource,
-      resourceUri: (relative) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...relative.split('/'))).toString(),
-    });
+    this.setHtml();
+    this.column = panel.viewColumn;
+    this.wasVisible = panel.visible;
     // The Features panel reads sae/ (features.json, sae.json) besides run.json.
     const watched = kind === 'features' ? '{run.json,sae/*.json}' : '*.{csv,json}';
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.source.dir), watched));
@@ -66,11 +81,63 @@ export class ChartPanel implements vscode.Disposable {
       watcher.onDidCreate(changed),
       watcher.onDidDelete(changed),
       webview.onDidReceiveMessage((message: unknown) => void this.onMessage(message)),
+      panel.onDidChangeViewState(() => this.onViewState()),
       panel.onDidDispose(() => {
         this.dispose();
         onDispose();
       }),
     );
+  }
+
+  /** A fresh page (a new nonce, so VS Code loads it anew even when nothing else changed). */
+  private setHtml(): void {
+    const webview = this.panel.webview;
+    webview.html = panelHtml({
+      kind: this.kind,
+      cspSource: webview.cspSource,
+      resourceUri: (relative) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...relative.split('/'))).toString(),
+    });
+    this.expectWebview();
+  }
+
+  /** Shown again or moved to another group: the page may have reloaded, so check that it runs. */
+  private onViewState(): void {
+    const moved = this.panel.viewColumn !== this.column;
+    const shown = this.panel.visible && !this.wasVisible;
+    this.column = this.panel.viewColumn;
+    this.wasVisible = this.panel.visible;
+    if (this.panel.visible && (moved || shown)) {
+      this.htmlReloads = 0;
+      this.expectWebview();
+    }
+  }
+
+  /**
+   * Pings the webview and waits `silenceMs` for any message: a live page answers `pong`, a
+   * reloaded one says `ready`. Silence means its script did not load: the HTML is set again.
+   */
+  private expectWebview(): void {
+    this.heard = false;
+    if (this.silenceTimer !== undefined) clearTimeout(this.silenceTimer);
+    if (!this.disposed) void this.panel.webview.postMessage({ type: 'ping' } satisfies PingRequest);
+    this.silenceTimer = setTimeout(() => {
+      this.silenceTimer = undefined;
+      if (this.heard || this.disposed || !this.panel.visible) return;
+      if (this.htmlReloads < maxWebviewReloads) {
+        this.htmlReloads++;
+        console.warn(`ICL Lab ${this.kind} panel: the webview did not answer in ${this.silenceMs} ms; loading it again (${this.htmlReloads} of ${maxWebviewReloads})`);
+        this.setHtml();
+        return;
+      }
+      void vscode.window
+        .showWarningMessage(`ICL Lab: the ${panelTitles[this.kind]} panel of ${path.basename(this.source.dir)} did not load (its page did not answer after ${maxWebviewReloads} reloads).`, 'Reload Panel')
+        .then((choice) => {
+          if (choice && !this.disposed) {
+            this.htmlReloads = 0;
+            this.setHtml();
+          }
+        });
+    }, this.silenceMs);
   }
 
   get runDir(): string {
@@ -85,6 +152,7 @@ export class ChartPanel implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
+    if (this.silenceTimer !== undefined) clearTimeout(this.silenceTimer);
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }
@@ -129,11 +197,14 @@ export class ChartPanel implements vscode.Disposable {
       console.warn(`ICL Lab ${this.kind} panel: ignored a message it may not send`);
       return;
     }
+    this.heard = true;
     await this.handle(message);
   }
 
   private async handle(message: WebviewMessage): Promise<void> {
     switch (message.type) {
+      case 'pong':
+        return;
       case 'ready':
         return this.sendData();
       case 'cellSelected':

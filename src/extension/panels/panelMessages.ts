@@ -238,6 +238,19 @@ export interface ErrorNotification {
   readonly requestId?: number;
 }
 
+/**
+ * Are you there? Sent when a panel is shown or moved: the webview's shared host answers `pong`
+ * whatever the panel, so the extension can tell a live page from one whose script never loaded.
+ * Not a HostMessage: no panel app sees it.
+ */
+export interface PingRequest {
+  readonly type: 'ping';
+}
+
+export function isPing(value: unknown): value is PingRequest {
+  return isObject(value) && value['type'] === 'ping';
+}
+
 export type HostMessage =
   | HistogramsDataNotification
   | CorrelationsDataNotification
@@ -300,14 +313,19 @@ export interface WebviewErrorNotification {
   readonly message: string;
 }
 
-export type WebviewMessage = ReadyNotification | CellSelectedRequest | StatisticRequest | FeatureSelectedRequest | RevealExampleCommand | ExportCommand | WebviewErrorNotification;
+/** The answer to a PingRequest: the page's script runs. */
+export interface PongNotification {
+  readonly type: 'pong';
+}
+
+export type WebviewMessage = ReadyNotification | PongNotification | CellSelectedRequest | StatisticRequest | FeatureSelectedRequest | RevealExampleCommand | ExportCommand | WebviewErrorNotification;
 
 /** Which messages each panel may send. */
 const allowed: Readonly<Record<PanelKind, ReadonlySet<WebviewMessage['type']>>> = {
-  histograms: new Set(['ready', 'statistic', 'export', 'error']),
-  correlations: new Set(['ready', 'cellSelected', 'revealExample', 'export', 'error']),
-  learningCurves: new Set(['ready', 'export', 'error']),
-  features: new Set(['ready', 'featureSelected', 'revealExample', 'error']),
+  histograms: new Set(['ready', 'pong', 'statistic', 'export', 'error']),
+  correlations: new Set(['ready', 'pong', 'cellSelected', 'revealExample', 'export', 'error']),
+  learningCurves: new Set(['ready', 'pong', 'export', 'error']),
+  features: new Set(['ready', 'pong', 'featureSelected', 'revealExample', 'error']),
 };
 
 /** Longest name (mask, statistic, …) a message may carry. */
@@ -372,6 +390,7 @@ export function parseWebviewMessage(value: unknown, kind: PanelKind): WebviewMes
   if (!allowed[kind].has(type)) return undefined;
   switch (type) {
     case 'ready':
+    case 'pong':
       return hasOnly(value, ['type']) ? { type } : undefined;
     case 'cellSelected':
       return hasOnly(value, ['type', 'requestId', 'cell']) && isIndex(value['requestId']) && isCellKey(value['cell'])
