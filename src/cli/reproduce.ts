@@ -1,4 +1,4 @@
-// `icl-lab reproduce [--preset cpu-small|paper | --preset-file FILE] --out DIR`: the paper's table
+// `icl-lab reproduce [--preset cpu-small|cpu-medium|paper | --preset-file FILE] --out DIR`: the paper's table
 // on real models. Each model × dataset cell is one `icl-lab run` in DIR/<model>/<dataset>/ (its
 // config beside it, DIR/<model>/<dataset>.run.yaml), resumed where it stopped; after each cell,
 // DIR/table.csv and DIR/table.md are rewritten from every finished cell (src/core/reproduce/).

@@ -23,7 +23,8 @@ describe('reproduce presets and cells', () => {
     });
     assert.equal(config['model'], '/m/smol.gguf');
     assert.equal(config['template'], '/out/templates/cb.icl.tmpl');
-    assert.deepEqual(config["split"], { test: 20, probe: 12, pool: 40 });
+    assert.deepEqual(config["split"], { test: 16, probe: 12, pool: 40 });
+    assert.deepEqual((config["selection"] as { seeds: number[] }).seeds, [0, 1]);
     assert.deepEqual((config['selection'] as { strategies: string[] }).strategies, (cpuSmallPreset.study['selection'] as { strategies: string[] }).strategies);
     // The resolved config keeps all of it.
     const resolved = parseRunConfig(stringify(config), '/out/smollm2-135m/cb.run.yaml');
@@ -106,6 +107,6 @@ describe('reproduce presets and cells', () => {
     );
     const ok = checkPreset({ name: 'mine', models: [{ id: 'smollm2-135m' }], datasets: [cpuSmallPreset.datasets[0]], study: { split: { test: 5 } } }, 'grid.yaml');
     assert.equal(ok.name, 'mine');
-    assert.throws(() => builtInPreset('huge'), /unknown preset "huge" \(built in: cpu-small, paper/);
+    assert.throws(() => builtInPreset('huge'), /unknown preset "huge" \(built in: cpu-small, cpu-medium, paper/);
   });
 });

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { runReproduce, type ReproduceDeps } from '../../src/cli/reproduce.js';
+import { packageRoot } from '../../src/engine/packageRoot.js';
+
+// The issue sizes cpu-small to finish in under 90 minutes on two CPU cores. This checks the preset
+// against reproduce's own estimate, on the shared datasets, at the per-token cost reproduce measured
+// on this project's idle 2-core build machine (`icl-lab reproduce --dry-run`, 2026-12-06). The
+// estimate runs 0.6–1.05× the measured cell times (README), so cpu-small must come in at 80 minutes
+// or less; cpu-medium, the first size, is the one that did not fit.
+
+const idleCost: Record<string, { extractSecondsPerToken: number; scoringSecondsPerToken: number; charsPerToken: number }> = {
+  'smollm2-135m': { extractSecondsPerToken: 1 / 216, scoringSecondsPerToken: 1 / 241, charsPerToken: 4.81 },
+  'gemma3-270m': { extractSecondsPerToken: 1 / 232, scoringSecondsPerToken: 1 / 338, charsPerToken: 5.02 },
+};
+
+/** The grid's expected minutes, as `reproduce --dry-run` prints them. */
+async function expectedMinutes(preset: string): Promise<number> {
+  const out = await mkdtemp(path.join(os.tmpdir(), 'icl-lab-sizes-'));
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (line: string) => void lines.push(String(line));
+  const deps: ReproduceDeps = {
+    runCell: async () => assert.fail('a dry run ran a cell'),
+    resolveModel: async (model) => `/models/${'id' in model ? model.id : model.name}.gguf`,
+    calibrate: async (modelFile) => idleCost[path.basename(modelFile, '.gguf')]!,
+  };
+  try {
+    const code = await runReproduce({ preset, out, datasets: path.join(packageRoot(), '..', 'shared', 'datasets'), dryRun: true, report: false, estimate: true }, deps);
+    assert.equal(code, 0, lines.join('\n'));
+  } finally {
+    console.error = original;
+    await rm(out, { recursive: true, force: true });
+  }
+  const total = lines.map((l) => /^grid: .*expected time ≈(?:(\d+)h)?(\d+)m/.exec(l)).find((m) => m);
+  assert.ok(total, `no expected time in:\n${lines.join('\n')}`);
+  return Number(total[1] ?? 0) * 60 + Number(total[2]);
+}
+
+describe('the CPU presets against the 90-minute budget', function () {
+  this.timeout(120_000);
+
+  it('cpu-small is estimated at 80 minutes or less on two idle cores (margin for the estimate under 90)', async () => {
+    const minutes = await expectedMinutes('cpu-small');
+    assert.ok(minutes <= 80, `cpu-small is estimated at ${minutes} min`);
+    assert.ok(minutes >= 40, `cpu-small is estimated at ${minutes} min: smaller than the README says`);
+  });
+
+  it('cpu-medium, the first size (20 test queries, 3 seeds), is the one that does not fit', async () => {
+    assert.ok((await expectedMinutes('cpu-medium')) > 90);
+  });
+});
