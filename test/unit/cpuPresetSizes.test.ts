@@ -8,8 +8,9 @@ import { packageRoot } from '../../src/engine/packageRoot.js';
 // The issue sizes cpu-small to finish in under 90 minutes on two CPU cores. This checks the preset
 // against reproduce's own estimate, on the shared datasets, at the per-token cost reproduce measured
 // on this project's idle 2-core build machine (`icl-lab reproduce --dry-run`, 2026-12-06). The
-// estimate runs 0.6–1.05× the measured cell times (README), so cpu-small must come in at 80 minutes
-// or less; cpu-medium, the first size, is the one that did not fit.
+// whole cpu-medium grid took 1.33× this estimate (cells with long inputs — CB, GSM8K, NQ-open — up to
+// 1.5×), so cpu-small must be estimated at 65 minutes or less (65 × 1.33 < 90); cpu-medium, the
+// first size, is the one that did not fit.
 
 const idleCost: Record<string, { extractSecondsPerToken: number; scoringSecondsPerToken: number; charsPerToken: number }> = {
   'smollm2-135m': { extractSecondsPerToken: 1 / 216, scoringSecondsPerToken: 1 / 241, charsPerToken: 4.81 },
@@ -42,9 +43,9 @@ async function expectedMinutes(preset: string): Promise<number> {
 describe('the CPU presets against the 90-minute budget', function () {
   this.timeout(120_000);
 
-  it('cpu-small is estimated at 80 minutes or less on two idle cores (margin for the estimate under 90)', async () => {
+  it('cpu-small is estimated at 65 minutes or less on two idle cores (the estimate\'s grid ratio, 1.33, stays under 90)', async () => {
     const minutes = await expectedMinutes('cpu-small');
-    assert.ok(minutes <= 80, `cpu-small is estimated at ${minutes} min`);
+    assert.ok(minutes <= 65, `cpu-small is estimated at ${minutes} min`);
     assert.ok(minutes >= 40, `cpu-small is estimated at ${minutes} min: smaller than the README says`);
   });
 

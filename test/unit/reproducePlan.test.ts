@@ -23,7 +23,7 @@ describe('reproduce presets and cells', () => {
     });
     assert.equal(config['model'], '/m/smol.gguf');
     assert.equal(config['template'], '/out/templates/cb.icl.tmpl');
-    assert.deepEqual(config["split"], { test: 16, probe: 12, pool: 40 });
+    assert.deepEqual(config["split"], { test: 12, probe: 10, pool: 32 });
     assert.deepEqual((config["selection"] as { seeds: number[] }).seeds, [0, 1]);
     assert.deepEqual((config['selection'] as { strategies: string[] }).strategies, (cpuSmallPreset.study['selection'] as { strategies: string[] }).strategies);
     // The resolved config keeps all of it.

@@ -79,10 +79,9 @@ export const sharedDatasets: readonly ReproduceDataset[] = [
 const cpuStrategies = ['random', 'label-balanced-random', 'highest-first', 'k-center-greedy', 'vote-k', 'kate', 'bm25', 'top-quality'];
 
 /**
- * The study both CPU presets share: SmolLM2-135M and Gemma 3 270M, the seven datasets, all three
- * masks (2 in-context shots), pool 40 and probe 12 (so the correlation half of the table — the
- * paper's own analysis — is the same in both), one-shot quality, 8 strategies (7 for generative
- * tasks), budgets 4 and 8, KATE and BM25 retrieving 2 demonstrations. `lowest-first` is left out (it
+ * The study both CPU presets share (cpu-medium at these sizes; cpu-small smaller): SmolLM2-135M and
+ * Gemma 3 270M, the seven datasets, all three masks (2 in-context shots), one-shot quality, 8
+ * strategies (7 for generative tasks), budgets 4 and 8, KATE and BM25 retrieving 2 demonstrations. `lowest-first` is left out (it
  * is highest-first's mirror); the paper preset keeps it. Labels are scored as every run scores them
  * by default (mean log-probability per token).
  */
@@ -100,17 +99,22 @@ const cpuStudy = {
 } as const;
 
 /**
- * The shared CPU study sized to finish in under 90 minutes on two CPU cores: the k-shot evaluation
- * (two thirds of cpu-medium's time) on 16 test queries and seeds 0–1, so each strategy-vs-random
- * interval rests on 32 paired items instead of 60. Reproduce's estimate on the idle 2-core build
- * machine and the measured wall time are in README ("The cpu-small table").
+ * The shared CPU study sized to finish in under 90 minutes on two CPU cores: pool 32, probe 10, test
+ * 12, seeds 0–1. cpu-medium's phases took extraction 13, one-shot quality 33, selection 8 and the
+ * k-shot evaluation 95 minutes, so the evaluation alone could not be cut enough: quality (pool ×
+ * probe prompts) and extraction are a floor of ~45 minutes at cpu-medium's pool and probe. Each
+ * strategy-vs-random interval rests on 24 paired items (12 test queries × 2 seeds) instead of 60,
+ * each ρ on 32 candidates instead of 40. Reproduce's estimate runs low on long inputs (CB, GSM8K,
+ * NQ-open and AG News cells took 1.3–1.5× it; the whole cpu-medium grid 1.33×), so the
+ * estimate is kept at ≤ 65 minutes
+ * (test/unit/cpuPresetSizes.test.ts). The measured wall time is in README ("The cpu-small table").
  */
 export const cpuSmallPreset: ReproducePreset = {
   name: 'cpu-small',
   description: 'SmolLM2-135M and Gemma 3 270M on the seven shared datasets, sized to 90 minutes on two CPU cores',
   models: [{ id: 'smollm2-135m' }, { id: 'gemma3-270m' }],
   datasets: sharedDatasets,
-  study: { ...cpuStudy, split: { ...cpuStudy.split, test: 16 }, selection: { ...cpuStudy.selection, seeds: [0, 1] } },
+  study: { ...cpuStudy, split: { test: 12, probe: 10, pool: 32 }, selection: { ...cpuStudy.selection, seeds: [0, 1] } },
 };
 
 /**
