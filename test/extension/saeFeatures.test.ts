@@ -179,11 +179,26 @@ ${body}
       window['registerWebviewPanelSerializer'] = () => none;
       uri['joinPath'] = (base: FakeVscode.Uri, ...parts: string[]) => vscode.Uri.file(path.join(base.fsPath, ...parts));
       window['createWebviewPanel'] = (viewType: string, title: string) => {
+        // A live page: it answers the panel's liveness ping (ChartPanel.expectWebview).
+        const listeners: ((message: unknown) => void)[] = [];
         const panel = {
           viewType,
           title,
           iconPath: undefined as unknown,
-          webview: { html: '', options: {}, cspSource: 'vscode-webview:', asWebviewUri: (u: FakeVscode.Uri) => u, onDidReceiveMessage: () => none, postMessage: async () => true },
+          viewColumn: 1,
+          visible: true,
+          webview: {
+            html: '',
+            options: {},
+            cspSource: 'vscode-webview:',
+            asWebviewUri: (u: FakeVscode.Uri) => u,
+            onDidReceiveMessage: (listener: (message: unknown) => void) => (listeners.push(listener), none),
+            postMessage: async (message: { type?: string }) => {
+              if (message.type === 'ping') setImmediate(() => listeners.forEach((l) => l({ type: 'pong' })));
+              return true;
+            },
+          },
+          onDidChangeViewState: () => none,
           reveal() {
             panels.push({ viewType, title: panel.title });
           },
